@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+// vos: carrier-grade VoIP softswitch appliance. See docs/ARCHITECTURE.md for how the modules fit.
+import PackageDescription
+
+let package = Package(
+    name: "vos",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vosctl", targets: ["vosctl"]),
+        .executable(name: "vos-controller", targets: ["vos-controller"]),
+        .executable(name: "vos-mediad", targets: ["vos-mediad"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian (pkg-config + apt providers)
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CBcg729", pkgConfig: "libbcg729", providers: [.apt(["libbcg729-dev"])]),
+        .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev"])]),
+        .systemLibrary(
+            name: "CNetfilterConntrack", pkgConfig: "libnetfilter_conntrack",
+            providers: [.apt(["libnetfilter-conntrack-dev"])]),
+        // recvmmsg/sendmmsg and friends, which Glibc hides from Swift.
+        .target(name: "CVOSSys"),
+
+        // MARK: Pure logic (no I/O)
+        .target(name: "VOSModel"),
+        .target(name: "SIPCore"),
+
+        // MARK: Storage, media, kernel
+        .target(name: "VOSStore", dependencies: ["CLMDB", "VOSModel"]),
+        .target(name: "MediaControl", dependencies: ["VOSModel"]),
+        .target(name: "MediaRelay", dependencies: ["CVOSSys", "MediaControl"]),
+        .target(name: "MediaDSP", dependencies: ["CBcg729", "CSpanDSP"]),
+        .target(name: "Netfilter", dependencies: ["CMnl", "CNftnl", "CNetfilterConntrack", "CVOSSys"]),
+        .target(name: "VOSRuntime", dependencies: [
+            "VOSStore", .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: Executables (thin: parsing, wiring, lifecycle)
+        .executableTarget(name: "vosctl", dependencies: [
+            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "vos-controller", dependencies: [
+            "VOSModel", "VOSStore", "VOSRuntime", "SIPCore", "MediaControl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "vos-mediad", dependencies: [
+            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "MediaRelay", "Netfilter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "VOSModelTests", dependencies: ["VOSModel"]),
+        .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel"]),
+        .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel"]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")]),
+        .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl"]),
+        .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

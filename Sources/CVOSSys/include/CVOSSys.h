@@ -1,0 +1,18 @@
+#ifndef CVOSSYS_H
+#define CVOSSYS_H
+// Thin shims over Linux socket calls that Glibc hides from Swift (they need _GNU_SOURCE).
+// No logic lives here: each function forwards to the system call of the same name.
+#include <stddef.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/// Byte-for-byte the kernel's `struct mmsghdr`, visible to Swift.
+typedef struct {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} vos_mmsghdr;
+
+int vos_recvmmsg(int fd, vos_mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout);
+int vos_sendmmsg(int fd, vos_mmsghdr *vec, unsigned int vlen, int flags);
+
+#endif

@@ -1,0 +1,4 @@
+import Testing
+@testable import MediaRelay
+
+@Test func moduleLinks() { _ = MediaRelay.self }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Netfilter
+
+@Test func moduleLinks() { _ = Netfilter.self }

@@ -1,0 +1,4 @@
+import Testing
+@testable import SIPCore
+
+@Test func moduleLinks() { _ = SIPCore.self }

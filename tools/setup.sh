@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything vos needs to build, run and test on Debian 12.
+# Idempotent: packages already present are skipped by apt; safe to run repeatedly.
+set -euo pipefail
+
+BUILD_PACKAGES=(
+  pkg-config liblmdb-dev lmdb-utils libbcg729-dev libspandsp-dev
+  libmnl-dev libnftnl-dev libnetfilter-conntrack-dev libnfnetlink-dev
+)
+RUNTIME_PACKAGES=(nftables conntrack iproute2 procps)
+TEST_PACKAGES=(sip-tester tcpdump sipvicious python3)
+
+want=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}")
+if [ "${1:-}" = "--test" ]; then want+=("${TEST_PACKAGES[@]}"); fi
+if [ "${1:-}" = "--bench" ]; then want+=("${TEST_PACKAGES[@]}" rtpengine-daemon kamailio); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  for d in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
+    [ -x "$d/swift" ] && export PATH="$d:$PATH"
+  done
+fi
+command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (install Swift 6.x and put it on PATH)" >&2; exit 1; }
