@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (pkg-config + apt providers)
@@ -32,7 +33,9 @@ let package = Package(
         .target(name: "SIPCore"),
 
         // MARK: Storage, media, kernel
-        .target(name: "VOSStore", dependencies: ["CLMDB", "VOSModel"]),
+        .target(name: "VOSStore", dependencies: [
+            "CLMDB", "VOSModel", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "MediaControl", dependencies: ["VOSModel"]),
         .target(name: "MediaRelay", dependencies: ["CVOSSys", "MediaControl"]),
         .target(name: "MediaDSP", dependencies: ["CBcg729", "CSpanDSP"]),

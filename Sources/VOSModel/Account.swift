@@ -1,0 +1,39 @@
+/// A customer or vendor account (requirements §1, §4). Prepaid and postpaid differ only in what
+/// `limitMoney` means: the overdraft allowed below zero, or the credit line.
+public struct Account: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable { case prepaid, postpaid }
+    public enum Status: String, Sendable, Codable, CaseIterable { case normal = "Normal", locked = "Locked" }
+
+    public var name: String
+    public var kind: Kind
+    public var balance: Money = .zero
+    /// How far below zero the balance may go; stored positive.
+    public var limitMoney: Money = .zero
+    public var status: Status = .normal
+    /// Prepaid calls are cut when their reserved credit runs out (requirements §4 Decision).
+    public var antiOverdraft: Bool = true
+    /// Concurrent calls; 0 = unlimited.
+    public var concurrentLimit: Int = 0
+    public var rateTable: String?
+    /// Balance under which an alarm is raised; nil = none.
+    public var alarmThreshold: Money?
+
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    /// Credit a new call may use: balance plus the allowed overdraft, less what live calls reserved.
+    public func availableCredit(reserved: Money) -> Money {
+        balance + limitMoney - reserved
+    }
+
+    public func validate() throws(ModelError) {
+        try GatewayName.validate(name, field: "account name")
+        guard limitMoney >= .zero else {
+            throw ModelError.invalid(field: "limit-money", value: limitMoney.description, expected: "zero or a positive amount (the overdraft or credit line)")
+        }
+        try Limits.validateCount(concurrentLimit, field: "concurrent", maximum: 1_000_000)
+        if let rateTable { try GatewayName.validate(rateTable, field: "rate table name") }
+    }
+}

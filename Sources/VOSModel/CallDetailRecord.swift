@@ -1,0 +1,106 @@
+/// Why a call ended, with VOS3000's names so operators' reports keep working (requirements §3).
+public enum EndReason: String, Sendable, Codable, CaseIterable {
+    case noAvailableRouter = "NoAvailableRouter"
+    case allGatewayBusy = "AllGatewayBusy"
+    case gatewayTimeout = "GatewayTimeout"
+    case inviteTimeout = "InviteTimeout"
+    case ringingTimeout = "RingingTimeout"
+    case accountBalanceNotEnough = "AccountBalanceNotEnough"
+    case accountLocked = "AccountLocked"
+    case rateLimited = "RateLimited"
+    case blacklisted = "Blacklisted"
+    case sessionTimeout = "SessionTimeout"
+    case rtpTimeout = "RtpTimeout"
+    case callerHangup = "CallerHangup"
+    case calleeHangup = "CalleeHangup"
+    case callerCancel = "CallerCancel"
+    case balanceExhausted = "BalanceExhausted"
+    case conversationLimit = "ConversationLimit"
+    case controllerRestart = "ControllerRestart"
+    case unauthorizedSource = "UnauthorizedSource"
+    case codecMismatch = "CodecMismatch"
+    /// The vendor's final failure after failover was exhausted; the code is in `sipCode`.
+    case vendorFailure = "VendorFailure"
+}
+
+public enum HangupSide: String, Sendable, Codable, CaseIterable { case caller, callee, system }
+
+/// One routing gateway tried for a call and what it answered.
+public struct GatewayAttempt: Sendable, Hashable, Codable {
+    public var gateway: String
+    /// Final SIP code, or nil when the gateway never answered.
+    public var sipCode: Int?
+    public var reason: String
+
+    public init(gateway: String, sipCode: Int?, reason: String) {
+        self.gateway = gateway
+        self.sipCode = sipCode
+        self.reason = reason
+    }
+}
+
+public struct LegMediaStatistics: Sendable, Hashable, Codable {
+    public var packetsReceived: UInt64 = 0
+    public var packetsSent: UInt64 = 0
+    public var packetsLost: UInt64 = 0
+    /// RFC 3550 interarrival jitter in milliseconds.
+    public var jitterMilliseconds: Double = 0
+
+    public init() {}
+}
+
+/// One row per call attempt (requirements §1). Times are Unix epoch milliseconds.
+public struct CallDetailRecord: Sendable, Hashable, Codable {
+    public var id: UInt64
+    public var callID: String
+    public var setupTime: Int64
+    public var ringingTime: Int64?
+    public var answerTime: Int64?
+    public var endTime: Int64
+    /// Connected seconds (answer to end), rounded up to a whole second.
+    public var durationSeconds: Int
+    public var billedSeconds: Int
+    public var callerReceived: String
+    public var calleeReceived: String
+    public var callerSent: String
+    public var calleeSent: String
+    public var mappingGateway: String
+    public var routingGateway: String?
+    public var attempts: [GatewayAttempt]
+    public var callerCodec: String?
+    public var calleeCodec: String?
+    public var endReason: EndReason
+    /// The SIP code the caller saw (200 for answered calls).
+    public var sipCode: Int
+    public var hangupSide: HangupSide
+    public var account: String?
+    public var customerCost: Money
+    public var vendorCost: Money
+    public var callerMedia: LegMediaStatistics?
+    public var calleeMedia: LegMediaStatistics?
+
+    public init(id: UInt64, callID: String, setupTime: Int64, endTime: Int64, callerReceived: String,
+                calleeReceived: String, mappingGateway: String, endReason: EndReason, sipCode: Int,
+                hangupSide: HangupSide) {
+        self.id = id
+        self.callID = callID
+        self.setupTime = setupTime
+        self.endTime = endTime
+        self.durationSeconds = 0
+        self.billedSeconds = 0
+        self.callerReceived = callerReceived
+        self.calleeReceived = calleeReceived
+        self.callerSent = callerReceived
+        self.calleeSent = calleeReceived
+        self.mappingGateway = mappingGateway
+        self.attempts = []
+        self.endReason = endReason
+        self.sipCode = sipCode
+        self.hangupSide = hangupSide
+        self.customerCost = .zero
+        self.vendorCost = .zero
+    }
+
+    /// What the operator keeps: customer revenue less vendor cost.
+    public var margin: Money { customerCost - vendorCost }
+}

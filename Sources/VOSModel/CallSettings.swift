@@ -1,0 +1,127 @@
+/// Per-gateway call handling shared by mapping (customer) and routing (vendor) gateways:
+/// codecs, DTMF, number rewriting and filtering, media proxy override. Requirements §1, §5, §6.
+
+public enum Codec: String, Sendable, Codable, CaseIterable {
+    case pcma = "PCMA", pcmu = "PCMU", g729 = "G729"
+
+    public init(parsing text: String) throws(ModelError) {
+        let upper = text.trimmingSpaces.uppercased()
+        if upper == "G723" || upper == "G.723" {
+            throw ModelError.invalid(field: "codec", value: text, expected: "PCMA, PCMU or G729 (G.723 is not supported: no free codec library)")
+        }
+        guard let codec = Codec(rawValue: upper) else {
+            throw ModelError.invalid(field: "codec", value: text, expected: "PCMA, PCMU or G729")
+        }
+        self = codec
+    }
+}
+
+public struct CodecSettings: Sendable, Hashable, Codable {
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// SDP offer/answer; no common codec fails the call with 488.
+        case auto
+        /// The leg uses only `codecs.first`.
+        case specified
+        /// Transcoding allowed (must be on for both legs to transcode).
+        case allowConversion = "allow-conversion"
+    }
+
+    public enum G729Mode: String, Sendable, Codable, CaseIterable { case auto, g729, g729a, both }
+
+    public var mode: Mode = .auto
+    public var codecs: [Codec] = [.pcma, .pcmu, .g729]
+    public var g729Mode: G729Mode = .auto
+
+    public init() {}
+}
+
+public struct DTMFSettings: Sendable, Hashable, Codable {
+    public enum ReceiveMethod: String, Sendable, Codable, CaseIterable { case all, rfc2833, info, inband }
+    public enum SendMethod: String, Sendable, Codable, CaseIterable { case auto, rfc2833, info, inband }
+
+    public var receive: ReceiveMethod = .all
+    public var send: SendMethod = .auto
+    public var rfc2833PayloadType: Int = 101
+    /// Telephone-event range advertised, e.g. `0-16`.
+    public var rfc2833Events: String = "0-16"
+    public var usePeerRFC2833Capability: Bool = true
+    public var mediaContainsInband: Bool = false
+    public var mustUseInbandSend: Bool = false
+
+    public init() {}
+
+    public func validate() throws(ModelError) {
+        guard (96...127).contains(rfc2833PayloadType) else {
+            throw ModelError.outOfRange(field: "dtmf rfc2833 payload type", value: String(rfc2833PayloadType), range: "96-127")
+        }
+        let bounds = rfc2833Events.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), 0 <= low, low <= high, high <= 255 else {
+            throw ModelError.invalid(field: "dtmf rfc2833 events", value: rfc2833Events, expected: "LOW-HIGH within 0-255, e.g. 0-16")
+        }
+    }
+}
+
+/// Rewrites a number: strip `strip` leading digits, then prepend `add`.
+public struct NumberRewrite: Sendable, Hashable, Codable {
+    public var strip: Int = 0
+    public var add: String = ""
+
+    public init(strip: Int = 0, add: String = "") {
+        self.strip = strip
+        self.add = add
+    }
+
+    public func apply(to number: String) -> String {
+        add + number.dropFirst(min(strip, number.count))
+    }
+
+    public func validate(field: String) throws(ModelError) {
+        guard (0...32).contains(strip) else {
+            throw ModelError.outOfRange(field: "\(field) strip", value: String(strip), range: "0-32")
+        }
+        try NumberPrefix.validate(add, field: "\(field) add-prefix", allowEmpty: true)
+    }
+}
+
+/// Which numbers a gateway accepts: a number passes when it matches an allow prefix (or the
+/// allow list is empty) and matches no deny prefix.
+public struct PrefixFilter: Sendable, Hashable, Codable {
+    public var allow: [String] = []
+    public var deny: [String] = []
+
+    public init(allow: [String] = [], deny: [String] = []) {
+        self.allow = allow
+        self.deny = deny
+    }
+
+    public func permits(_ number: String) -> Bool {
+        if deny.contains(where: { number.hasPrefix($0) }) { return false }
+        return allow.isEmpty || allow.contains(where: { number.hasPrefix($0) })
+    }
+}
+
+public enum NumberPrefix {
+    /// Digits plus the characters dial plans use (`+`, `*`, `#`), at most 32.
+    public static func validate(_ prefix: String, field: String, allowEmpty: Bool = false) throws(ModelError) {
+        if prefix.isEmpty && allowEmpty { return }
+        guard !prefix.isEmpty, prefix.count <= 32,
+              prefix.allSatisfy({ $0.isASCIIDigit || $0 == "+" || $0 == "*" || $0 == "#" }) else {
+            throw ModelError.invalid(field: field, value: prefix, expected: "1-32 characters of 0-9, +, *, #")
+        }
+    }
+}
+
+/// `SS_MEDIAPROXYMODE` values; a gateway may override the system setting.
+public enum MediaProxyMode: Int, Sendable, Codable, CaseIterable {
+    case off = 0, on = 1, auto = 2, mustOn = 3
+
+    public init(parsing text: String) throws(ModelError) {
+        switch text.trimmingSpaces.lowercased() {
+        case "0", "off": self = .off
+        case "1", "on": self = .on
+        case "2", "auto": self = .auto
+        case "3", "must-on", "mustOn": self = .mustOn
+        default: throw ModelError.invalid(field: "media proxy mode", value: text, expected: "off|on|auto|must-on or 0-3")
+        }
+    }
+}

@@ -1,0 +1,198 @@
+/// VOS3000's system parameters (requirements §9), names kept so operators can carry settings over.
+/// Each has a type, a default and an allowed range; values are stored as text and checked here.
+public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable {
+    // Media
+    case mediaProxyMode = "SS_MEDIAPROXYMODE"
+    case mediaProxyPortStart = "SS_MEDIAPROXYPORT_START"
+    case mediaProxyPortEnd = "SS_MEDIAPROXYPORT_END"
+    case rtpTimeout = "SS_RTP_TIMEOUT"
+    case qosRTP = "SS_QOS_RTP"
+    case qosSignal = "SS_QOS_SIGNAL"
+    case mediaKernelOffload = "SS_MEDIA_KERNEL_OFFLOAD"
+    case jitterBufferMode = "SS_JITTERBUFFER_MODE"
+    case jitterBufferMin = "SS_JITTERBUFFER_MIN"
+    case jitterBufferMax = "SS_JITTERBUFFER_MAX"
+    case jitterBufferDefault = "SS_JITTERBUFFER_DEFAULT"
+    case echoCancel = "SS_ECHOCANCEL"
+    case echoCancelTail = "SS_ECHOCANCELTAIL"
+    case comfortNoise = "SS_COMFORTNOISE"
+    case voiceGain = "SS_VOICEGAIN"
+    // Signalling and routing
+    case maxCPS = "SS_MAX_CPS"
+    case sipTimeoutInvite = "SS_SIP_TIMEOUT_INVITE"
+    case sipTimeoutRinging = "SS_SIP_TIMEOUT_RINGING"
+    case sipOptionsCheckPeriod = "SS_SIP_OPTIONS_CHECK_PERIOD"
+    case gatewaySwitchLimit = "SS_GATEWAY_SWITCH_LIMIT"
+    case sessionTTL = "SS_SIP_SESSION_TTL"
+    case sessionUpdateSegment = "SS_SIP_SESSION_UPDATE_SEGMENT"
+    case sessionMinSE = "SS_SIP_SESSION_MIN_SE"
+    case sessionTimeoutEarlyHangup = "SS_SIP_SESSION_TIMEOUT_EARLY_HANGUP"
+    case noTimerReinviteInterval = "SS_SIP_NO_TIMER_REINVITE_INTERVAL"
+    case natKeepAliveMessage = "SS_SIP_NAT_KEEP_ALIVE_MESSAGE"
+    case natKeepAlivePeriod = "SS_SIP_NAT_KEEP_ALIVE_PERIOD"
+    case natKeepAliveSendInterval = "SS_SIP_NAT_KEEP_ALIVE_SEND_INTERVAL"
+    case natKeepAliveSendOneTime = "SS_SIP_NAT_KEEP_ALIVE_SEND_ONE_TIME"
+    // Billing
+    case overdraftAdvanceTime = "SERVER_BILLING_PREVENT_OVERDRAFT_ADVANCE_TIME"
+    case moneyPrecision = "SERVER_BILLING_MONEY_PRECISION"
+    case verifyClearingCustomer = "SERVER_VERIFY_CLEARING_CUSTOMER"
+    case verifyClearingCustomerRemainMoneyLimit = "SERVER_VERIFY_CLEARING_CUSTOMER_REMAIN_MONEY_LIMIT"
+    // Firewall
+    case firewallEnable = "SS_FIREWALL_ENABLE"
+    case firewallSIPPorts = "SS_FIREWALL_SIP_PORTS"
+    case firewallManagementSubnets = "SS_FIREWALL_MANAGEMENT_SUBNETS"
+    case firewallManagementPorts = "SS_FIREWALL_MANAGEMENT_PORTS"
+    case firewallOptionsRate = "SS_FIREWALL_OPTIONS_RATE"
+    case firewallOptionsBurst = "SS_FIREWALL_OPTIONS_BURST"
+    case firewallRegisterRate = "SS_FIREWALL_REGISTER_RATE"
+    case firewallRegisterBurst = "SS_FIREWALL_REGISTER_BURST"
+    case firewallInviteRate = "SS_FIREWALL_INVITE_RATE"
+    case firewallInviteBurst = "SS_FIREWALL_INVITE_BURST"
+    case firewallBanTime = "SS_FIREWALL_BAN_TIME"
+    case firewallConcurrentPerIP = "SS_FIREWALL_CONCURRENT_PER_IP"
+    case firewallConcurrentPerSubnet = "SS_FIREWALL_CONCURRENT_PER_SUBNET"
+    case firewallScannerUserAgents = "SS_FIREWALL_SCANNER_USER_AGENTS"
+
+    public static func < (lhs: SystemParameter, rhs: SystemParameter) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public enum ValueKind: Sendable, Equatable {
+        case integer(ClosedRange<Int>)
+        case choice([Int])
+        case money
+        case text(maxLength: Int)
+        /// Comma-separated ports (1-65535).
+        case portList
+        /// Comma-separated IPv4/IPv6 prefixes.
+        case prefixList
+        /// Comma-separated words without commas or quotes.
+        case wordList
+
+        public var allowed: String {
+            switch self {
+            case let .integer(range): return "\(range.lowerBound)-\(range.upperBound)"
+            case let .choice(values): return values.map(String.init).joined(separator: ", ")
+            case .money: return "a decimal amount"
+            case let .text(maxLength): return "text of at most \(maxLength) characters"
+            case .portList: return "comma-separated ports 1-65535"
+            case .prefixList: return "comma-separated IP prefixes such as 10.0.0.0/8"
+            case .wordList: return "comma-separated words"
+            }
+        }
+    }
+
+    public struct Definition: Sendable {
+        public let kind: ValueKind
+        public let defaultValue: String
+        public let summary: String
+    }
+
+    public var definition: Definition {
+        switch self {
+        case .mediaProxyMode: return .init(kind: .integer(0...3), defaultValue: "3", summary: "media relay: 0 off, 1 on, 2 auto (NAT), 3 must on")
+        case .mediaProxyPortStart: return .init(kind: .integer(1024...65534), defaultValue: "10000", summary: "first RTP port of the relay range (even)")
+        case .mediaProxyPortEnd: return .init(kind: .integer(1025...65535), defaultValue: "60000", summary: "last port of the relay range")
+        case .rtpTimeout: return .init(kind: .integer(0...3600), defaultValue: "30", summary: "seconds without RTP either way before the call is released (0 = never)")
+        case .qosRTP: return .init(kind: .integer(0...63), defaultValue: "46", summary: "DSCP on media packets (46 = EF, TOS 0xB8)")
+        case .qosSignal: return .init(kind: .integer(0...63), defaultValue: "24", summary: "DSCP on SIP packets (24 = CS3, TOS 0x60)")
+        case .mediaKernelOffload: return .init(kind: .integer(0...1), defaultValue: "1", summary: "forward plain relay flows in the kernel (nftables + conntrack)")
+        case .jitterBufferMode: return .init(kind: .integer(0...2), defaultValue: "1", summary: "jitter buffer on decoded legs: 0 off, 1 adaptive, 2 fixed")
+        case .jitterBufferMin: return .init(kind: .integer(0...1000), defaultValue: "20", summary: "jitter buffer minimum (ms)")
+        case .jitterBufferMax: return .init(kind: .integer(0...1000), defaultValue: "200", summary: "jitter buffer maximum (ms)")
+        case .jitterBufferDefault: return .init(kind: .integer(0...1000), defaultValue: "60", summary: "jitter buffer start size (ms)")
+        case .echoCancel: return .init(kind: .integer(0...1), defaultValue: "1", summary: "echo canceller on decoded legs")
+        case .echoCancelTail: return .init(kind: .choice([64, 128, 256]), defaultValue: "128", summary: "echo canceller tail (ms)")
+        case .comfortNoise: return .init(kind: .integer(0...1), defaultValue: "1", summary: "comfort noise on decoded legs")
+        case .voiceGain: return .init(kind: .integer(-10...10), defaultValue: "0", summary: "gain (dB) on decoded legs")
+        case .maxCPS: return .init(kind: .integer(1...100_000), defaultValue: "200", summary: "calls per second the switch accepts in total")
+        case .sipTimeoutInvite: return .init(kind: .integer(1...300), defaultValue: "10", summary: "seconds for a vendor to answer an INVITE before the next gateway (408)")
+        case .sipTimeoutRinging: return .init(kind: .integer(1...3600), defaultValue: "120", summary: "seconds of ringing before CANCEL")
+        case .sipOptionsCheckPeriod: return .init(kind: .integer(5...86_400), defaultValue: "60", summary: "seconds between OPTIONS probes of routing gateways")
+        case .gatewaySwitchLimit: return .init(kind: .integer(1...100), defaultValue: "5", summary: "routing gateways tried per call at most")
+        case .sessionTTL: return .init(kind: .integer(60...86_400), defaultValue: "600", summary: "RFC 4028 Session-Expires (s)")
+        case .sessionUpdateSegment: return .init(kind: .integer(2...10), defaultValue: "2", summary: "refresh every TTL/segment")
+        case .sessionMinSE: return .init(kind: .integer(90...3600), defaultValue: "90", summary: "RFC 4028 Min-SE (s)")
+        case .sessionTimeoutEarlyHangup: return .init(kind: .integer(0...3600), defaultValue: "0", summary: "seconds before expiry to hang up early (0 off)")
+        case .noTimerReinviteInterval: return .init(kind: .integer(0...86_400), defaultValue: "7200", summary: "longest call (s) when the peer has no session timer (0 off)")
+        case .natKeepAliveMessage: return .init(kind: .text(maxLength: 64), defaultValue: "HELLO", summary: "NAT keep-alive payload (empty disables)")
+        case .natKeepAlivePeriod: return .init(kind: .integer(10...86_400), defaultValue: "30", summary: "NAT keep-alive period (s)")
+        case .natKeepAliveSendInterval: return .init(kind: .integer(10...10_000), defaultValue: "500", summary: "pause between keep-alive batches (ms)")
+        case .natKeepAliveSendOneTime: return .init(kind: .integer(1...100_000), defaultValue: "3000", summary: "keep-alives per batch")
+        case .overdraftAdvanceTime: return .init(kind: .integer(0...3600), defaultValue: "0", summary: "seconds of credit kept back when computing a prepaid call's longest duration")
+        case .moneyPrecision: return .init(kind: .integer(0...4), defaultValue: "4", summary: "decimal places charges are rounded to (half away from zero)")
+        case .verifyClearingCustomer: return .init(kind: .integer(0...1), defaultValue: "0", summary: "skip routing gateways whose clearing account is under the limit below")
+        case .verifyClearingCustomerRemainMoneyLimit: return .init(kind: .money, defaultValue: "0", summary: "least balance a vendor clearing account must keep")
+        case .firewallEnable: return .init(kind: .integer(0...1), defaultValue: "1", summary: "program the nftables SIP firewall")
+        case .firewallSIPPorts: return .init(kind: .portList, defaultValue: "5060", summary: "SIP ports (UDP and TCP) the firewall protects")
+        case .firewallManagementSubnets: return .init(kind: .prefixList, defaultValue: "127.0.0.0/8,::1/128", summary: "subnets allowed to reach management ports")
+        case .firewallManagementPorts: return .init(kind: .portList, defaultValue: "22", summary: "TCP management ports (SSH, UI)")
+        case .firewallOptionsRate: return .init(kind: .integer(1...100_000), defaultValue: "5", summary: "OPTIONS per second per untrusted source")
+        case .firewallOptionsBurst: return .init(kind: .integer(1...100_000), defaultValue: "10", summary: "OPTIONS burst per untrusted source")
+        case .firewallRegisterRate: return .init(kind: .integer(1...100_000), defaultValue: "5", summary: "REGISTER per second per untrusted source")
+        case .firewallRegisterBurst: return .init(kind: .integer(1...100_000), defaultValue: "10", summary: "REGISTER burst per untrusted source")
+        case .firewallInviteRate: return .init(kind: .integer(1...100_000), defaultValue: "10", summary: "INVITE per second per untrusted source")
+        case .firewallInviteBurst: return .init(kind: .integer(1...100_000), defaultValue: "20", summary: "INVITE burst per untrusted source")
+        case .firewallBanTime: return .init(kind: .integer(10...604_800), defaultValue: "600", summary: "seconds an offender stays in the ban set")
+        case .firewallConcurrentPerIP: return .init(kind: .integer(1...100_000), defaultValue: "10", summary: "concurrent SIP flows per untrusted source")
+        case .firewallConcurrentPerSubnet: return .init(kind: .integer(1...100_000), defaultValue: "30", summary: "concurrent SIP flows per untrusted /24")
+        case .firewallScannerUserAgents: return .init(
+            kind: .wordList,
+            defaultValue: "friendly-scanner,sipvicious,sipcli,sip-scan,VaxSIPUserAgent,iWar,sipsak,SIPScan,pplsip,sundayddr",
+            summary: "User-Agents dropped as scanners")
+        }
+    }
+
+    /// Looks a key up case-insensitively, so `ss_qos_rtp` works at the prompt.
+    public init(key: String) throws(ModelError) {
+        guard let parameter = SystemParameter(rawValue: key.uppercased()) else {
+            throw ModelError.invalid(field: "parameter", value: key, expected: "a known key (see `vosctl param list`)")
+        }
+        self = parameter
+    }
+
+    /// Checks `raw` against the parameter's type and range and returns its canonical text.
+    public func normalize(_ raw: String) throws(ModelError) -> String {
+        let value = raw.trimmingSpaces
+        switch definition.kind {
+        case let .integer(range):
+            guard let number = Int(value) else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: "a whole number in \(range.lowerBound)-\(range.upperBound)")
+            }
+            guard range.contains(number) else {
+                throw ModelError.outOfRange(field: rawValue, value: value, range: "\(range.lowerBound)-\(range.upperBound)")
+            }
+            return String(number)
+        case let .choice(values):
+            guard let number = Int(value), values.contains(number) else {
+                throw ModelError.outOfRange(field: rawValue, value: value, range: "one of \(definition.kind.allowed)")
+            }
+            return String(number)
+        case .money:
+            do { return try Money(parsing: value).formatted() } catch {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: "a decimal amount")
+            }
+        case let .text(maxLength):
+            guard value.count <= maxLength, !value.contains(where: { $0.isNewline }) else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed)
+            }
+            return value
+        case .portList:
+            let ports = value.split(separator: ",").map { $0.trimmingSpaces }
+            guard !ports.isEmpty, ports.allSatisfy({ Int($0).map { (1...65535).contains($0) } ?? false }) else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed)
+            }
+            return ports.joined(separator: ",")
+        case .prefixList:
+            var prefixes: [String] = []
+            for item in value.split(separator: ",") {
+                prefixes.append(try IPPrefix(parsing: item.trimmingSpaces, field: rawValue).description)
+            }
+            return prefixes.joined(separator: ",")
+        case .wordList:
+            let words = value.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+            guard words.allSatisfy({ word in word.count <= 64 && !word.contains(where: { $0 == "\"" || $0.isNewline }) }) else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: "comma-separated words of at most 64 characters, no quotes")
+            }
+            return words.joined(separator: ",")
+        }
+    }
+}

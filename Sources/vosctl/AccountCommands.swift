@@ -1,0 +1,124 @@
+import ArgumentParser
+import VOSModel
+import VOSStore
+
+struct AccountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account", abstract: "Customer and vendor accounts: balances, credit, locks.",
+        subcommands: [AccountAdd.self, AccountShow.self, AccountList.self, AccountTopUp.self, AccountLock.self, AccountUnlock.self])
+}
+
+enum AccountRows {
+    static let headers = ["ACCOUNT", "TYPE", "BALANCE", "LIMIT-MONEY", "STATUS", "ANTI-OVERDRAFT", "CONCURRENT", "RATE-TABLE"]
+
+    static func summary(_ account: Account) -> [String] {
+        [account.name, account.kind.rawValue, account.balance.description, account.limitMoney.description,
+         account.status.rawValue, onOff(account.antiOverdraft),
+         account.concurrentLimit == 0 ? "unlimited" : String(account.concurrentLimit), account.rateTable ?? "-"]
+    }
+}
+
+struct AccountAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Create an account.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Option(help: "prepaid or postpaid") var type: Account.Kind
+    @Option(help: "Opening balance.") var balance: String = "0"
+    @Option(name: .customLong("limit-money"), help: "Overdraft (prepaid) or credit line (postpaid), >= 0.") var limitMoney: String = "0"
+    @Option(name: .customLong("rate-table"), help: "Rate table for this account's calls.") var rateTable: String?
+    @Option(help: "Concurrent calls, 0 = unlimited.") var concurrent: Int = 0
+    @Option(name: .customLong("anti-overdraft"), help: "Cut prepaid calls when credit runs out: on|off.") var antiOverdraft: OnOff?
+    @Option(help: "Balance under which an alarm is raised.") var alarm: String?
+
+    func run() throws {
+        try runReportingErrors {
+            var account = Account(name: name, kind: type)
+            account.balance = try parseMoney(balance, option: "--balance")
+            account.limitMoney = try parseMoney(limitMoney, option: "--limit-money")
+            account.rateTable = rateTable
+            account.concurrentLimit = concurrent
+            account.antiOverdraft = antiOverdraft?.value ?? (type == .prepaid)
+            if let alarm { account.alarmThreshold = try parseMoney(alarm, option: "--alarm") }
+            try global.openStore().write { try $0.addAccount(account) }
+            print("added \(type.rawValue) account \(name) with balance \(account.balance)")
+        }
+    }
+}
+
+struct AccountShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an account.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let account = try global.openStore().read { try $0.requireAccount(named: name) }
+            if json { return try printJSON(account) }
+            printTable(["FIELD", "VALUE"], zip(AccountRows.headers.map { $0.lowercased() }, AccountRows.summary(account)).map { [$0, $1] }
+                + [["available", account.availableCredit(reserved: .zero).description],
+                   ["alarm", account.alarmThreshold?.description ?? "-"]])
+        }
+    }
+}
+
+struct AccountList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List accounts.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let accounts = try global.openStore().read { try $0.accounts() }
+            if json { return try printJSON(accounts) }
+            printTable(AccountRows.headers, accounts.map(AccountRows.summary))
+        }
+    }
+}
+
+struct AccountTopUp: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "topup", abstract: "Add money; unlocks an account locked at its limit.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Argument var amount: String
+
+    func run() throws {
+        try runReportingErrors {
+            let money = try parseMoney(amount, option: "AMOUNT")
+            let account = try global.openStore().write { try $0.topUp(account: name, amount: money) }
+            print("account \(name): balance \(account.balance), status \(account.status.rawValue)")
+        }
+    }
+}
+
+struct AccountLock: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lock", abstract: "Refuse new calls for an account.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+
+    func run() throws {
+        try runReportingErrors {
+            try global.openStore().write { try $0.setAccountStatus(name, to: .locked) }
+            print("account \(name): Locked")
+        }
+    }
+}
+
+struct AccountUnlock: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unlock", abstract: "Accept calls for an account again.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+
+    func run() throws {
+        try runReportingErrors {
+            try global.openStore().write { try $0.setAccountStatus(name, to: .normal) }
+            print("account \(name): Normal")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import VOSModel
+import VOSStore
+
+struct CDRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cdr", abstract: "Call detail records: query and export.",
+        subcommands: [CDRList.self, CDRExport.self])
+}
+
+/// Filters shared by `cdr list` and `cdr export`.
+struct CDRFilter: ParsableArguments {
+    @Option(help: "Only calls set up at or after T (ISO 8601 such as 2026-11-23T10:00:00Z, a date, or Unix seconds).") var since: String?
+    @Option(help: "Only this account.") var account: String?
+    @Option(help: "Only calls through this mapping or routing gateway.") var gateway: String?
+    @Option(help: "Only this end reason, e.g. NoAvailableRouter.") var reason: String?
+
+    func predicate() throws -> (CallDetailRecord) -> Bool {
+        let sinceMilliseconds = try since.map(CDRFilter.parseTime)
+        let endReason = try reason.map { text -> EndReason in
+            guard let match = EndReason.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
+                throw ValidationError("unknown end reason '\(text)'; one of: \(EndReason.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return match
+        }
+        let account = self.account
+        let gateway = self.gateway
+        return { record in
+            if let sinceMilliseconds, record.setupTime < sinceMilliseconds { return false }
+            if let account, record.account != account { return false }
+            if let gateway, record.mappingGateway != gateway, record.routingGateway != gateway,
+               !record.attempts.contains(where: { $0.gateway == gateway }) { return false }
+            if let endReason, record.endReason != endReason { return false }
+            return true
+        }
+    }
+
+    static func parseTime(_ text: String) throws -> Int64 {
+        if let seconds = Int64(text) { return seconds * 1000 }
+        let full = ISO8601DateFormatter()
+        if let date = full.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        if let date = dateOnly.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        throw ValidationError("--since '\(text)' is not a time: use ISO 8601 (2026-11-23T10:00:00Z or 2026-11-23) or Unix seconds")
+    }
+}
+
+enum CDRRows {
+    static let headers = ["ID", "SETUP", "CALLER", "CALLEE", "ACCOUNT", "MAPPING", "ROUTING", "DURATION", "BILLED",
+                          "REASON", "CODE", "HANGUP", "COST", "VENDOR-COST"]
+
+    static func time(_ milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "" }
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    static func row(_ record: CallDetailRecord) -> [String] {
+        [String(record.id), time(record.setupTime), record.callerReceived, record.calleeReceived, record.account ?? "",
+         record.mappingGateway, record.routingGateway ?? "", "\(record.durationSeconds)", "\(record.billedSeconds)",
+         record.endReason.rawValue, String(record.sipCode), record.hangupSide.rawValue,
+         record.customerCost.description, record.vendorCost.description]
+    }
+}
+
+struct CDRList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List CDRs, oldest first.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: CDRFilter
+    @Option(help: "Show at most the last N matching records.") var limit: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let predicate = try filter.predicate()
+            var records = try global.openStore().read { try $0.cdrs(matching: predicate) }
+            if let limit { records = Array(records.suffix(max(0, limit))) }
+            if json { return try printJSON(records) }
+            printTable(CDRRows.headers, records.map(CDRRows.row))
+        }
+    }
+}
+
+struct CDRExport: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write matching CDRs to a CSV file.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: CDRFilter
+    @Option(help: "Destination CSV file.") var csv: String
+
+    static func quoted(_ field: String) -> String {
+        field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let predicate = try filter.predicate()
+            let records = try global.openStore().read { try $0.cdrs(matching: predicate) }
+            let headers = ["id", "call_id", "setup", "ringing", "answer", "end", "duration", "billed", "caller_in", "callee_in",
+                           "caller_out", "callee_out", "account", "mapping_gateway", "routing_gateway", "attempts",
+                           "caller_codec", "callee_codec", "end_reason", "sip_code", "hangup", "customer_cost", "vendor_cost", "margin"]
+            var text = headers.joined(separator: ",") + "\n"
+            for record in records {
+                let attempts = record.attempts.map { "\($0.gateway):\($0.sipCode.map(String.init) ?? "-")" }.joined(separator: ";")
+                let fields = [String(record.id), record.callID, CDRRows.time(record.setupTime), CDRRows.time(record.ringingTime),
+                              CDRRows.time(record.answerTime), CDRRows.time(record.endTime), String(record.durationSeconds),
+                              String(record.billedSeconds), record.callerReceived, record.calleeReceived, record.callerSent,
+                              record.calleeSent, record.account ?? "", record.mappingGateway, record.routingGateway ?? "",
+                              attempts, record.callerCodec ?? "", record.calleeCodec ?? "", record.endReason.rawValue,
+                              String(record.sipCode), record.hangupSide.rawValue, record.customerCost.description,
+                              record.vendorCost.description, record.margin.description]
+                text += fields.map(CDRExport.quoted).joined(separator: ",") + "\n"
+            }
+            do { try text.write(toFile: csv, atomically: true, encoding: .utf8) } catch {
+                throw StoreError.io(path: csv, reason: "cannot write: \(error.localizedDescription)")
+            }
+            print("exported \(records.count) CDRs to \(csv)")
+        }
+    }
+}

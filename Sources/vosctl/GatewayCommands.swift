@@ -1,0 +1,288 @@
+import ArgumentParser
+import VOSModel
+import VOSStore
+
+struct GatewayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway", abstract: "Mapping (customer) and routing (vendor) gateways.",
+        subcommands: [GatewayAdd.self, GatewaySet.self, GatewayShow.self, GatewayList.self, GatewayRemove.self])
+}
+
+/// Options shared by `gateway add` and `gateway set`. Each applies to one kind of gateway (or
+/// both); giving one to the other kind is an error rather than silently ignored.
+struct GatewayFields: ParsableArguments {
+    // Mapping
+    @Option(help: "Customer source IPs, comma-separated (mapping).") var ip: String?
+    @Option(help: "Source port for --auth ip-port (mapping).") var port: Int?
+    @Option(help: "Account billed for the customer's calls (mapping).") var account: String?
+    @Option(help: "Concurrent calls, 0 = unlimited (mapping).") var concurrent: Int?
+    @Option(help: "How the customer is identified: ip or ip-port (mapping).") var auth: MappingGateway.Authentication?
+    // Routing
+    @Option(help: "Vendor address HOST:PORT (routing).") var address: String?
+    @Option(help: "Transport to the vendor: udp or tcp (routing).") var transport: SIPAddress.Transport?
+    @Option(help: "Callee prefixes, comma-separated (routing).") var prefix: String?
+    @Option(help: "Priority, 1 = highest (routing).") var priority: Int?
+    @Option(name: .customLong("line-limit"), help: "Concurrent calls, 0 = unlimited (routing).") var lineLimit: Int?
+    @Option(name: .customLong("switch-until-connect"), help: "Fail over to the next gateway until one connects: on|off (routing).") var switchUntilConnect: OnOff?
+    @Option(name: .customLong("protect-route"), help: "Backup used only when the others are unusable: on|off (routing).") var protectRoute: OnOff?
+    @Option(name: .customLong("options-check"), help: "Probe with OPTIONS and skip when offline: on|off (routing).") var optionsCheck: OnOff?
+    @Option(help: "Digits stripped from the callee before sending (routing).") var strip: Int?
+    @Option(name: .customLong("add-prefix"), help: "Prefix added to the callee after --strip (routing).") var addPrefix: String?
+    @Option(name: .customLong("stop-codes"), help: "SIP codes that stop failover, comma-separated, or 'default' (routing).") var stopCodes: String?
+    @Option(name: .customLong("clearing-account"), help: "Vendor account for vendor-side rating (routing).") var clearingAccount: String?
+    @Option(name: .customLong("conversation-limit"), help: "Longest call in seconds, 0 = none (routing).") var conversationLimit: Int?
+    // Both
+    @Option(help: "Calls per second, 0 = unlimited.") var cps: Int?
+    @Option(name: .customLong("media-proxy"), help: "Override SS_MEDIAPROXYMODE: off|on|auto|must-on, or 'system'.") var mediaProxy: String?
+    @Option(help: "Accept or send calls: on|off.") var enabled: OnOff?
+
+    private var mappingOnly: [(String, Bool)] {
+        [("--ip", ip != nil), ("--port", port != nil), ("--account", account != nil),
+         ("--concurrent", concurrent != nil), ("--auth", auth != nil)]
+    }
+
+    private var routingOnly: [(String, Bool)] {
+        [("--address", address != nil), ("--transport", transport != nil), ("--prefix", prefix != nil),
+         ("--priority", priority != nil), ("--line-limit", lineLimit != nil),
+         ("--switch-until-connect", switchUntilConnect != nil), ("--protect-route", protectRoute != nil),
+         ("--options-check", optionsCheck != nil), ("--strip", strip != nil), ("--add-prefix", addPrefix != nil),
+         ("--stop-codes", stopCodes != nil), ("--clearing-account", clearingAccount != nil),
+         ("--conversation-limit", conversationLimit != nil)]
+    }
+
+    func requireApplicable(to kind: GatewayKind, name: String) throws {
+        let foreign = kind == .mapping ? routingOnly : mappingOnly
+        if let option = foreign.first(where: { $0.1 })?.0 {
+            let other = kind == .mapping ? "routing" : "mapping"
+            throw ValidationError("\(option) applies to \(other) gateways; '\(name)' is a \(kind.rawValue) gateway")
+        }
+    }
+
+    var isEmpty: Bool {
+        !(mappingOnly + routingOnly).contains(where: \.1) && cps == nil && mediaProxy == nil && enabled == nil
+    }
+
+    private func parsedMediaProxy() throws -> MediaProxyMode?? {
+        guard let mediaProxy else { return .none }
+        if mediaProxy.lowercased() == "system" { return .some(nil) }
+        return .some(try MediaProxyMode(parsing: mediaProxy))
+    }
+
+    func apply(to gateway: inout MappingGateway) throws {
+        if let ip { gateway.ips = try parseIPList(ip) }
+        if let port { gateway.port = port }
+        if let account { gateway.account = account.isEmpty ? nil : account }
+        if let concurrent { gateway.concurrentLimit = concurrent }
+        if let auth { gateway.authentication = auth }
+        if let cps { gateway.cpsLimit = cps }
+        if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
+        if let enabled { gateway.enabled = enabled.value }
+    }
+
+    func apply(to gateway: inout RoutingGateway) throws {
+        if let address {
+            let transport = gateway.address.transport
+            gateway.address = try SIPAddress(parsing: address, field: "--address")
+            gateway.address.transport = transport
+        }
+        if let transport { gateway.address.transport = transport }
+        if let prefix { gateway.prefixes = try parsePrefixList(prefix) }
+        if let priority { gateway.priority = priority }
+        if let lineLimit { gateway.lineLimit = lineLimit }
+        if let switchUntilConnect { gateway.switchUntilConnect = switchUntilConnect.value }
+        if let protectRoute { gateway.protectRoute = protectRoute.value }
+        if let optionsCheck { gateway.optionsCheck = optionsCheck.value }
+        if let strip { gateway.calleeRewrite.strip = strip }
+        if let addPrefix { gateway.calleeRewrite.add = addPrefix }
+        if let stopCodes { gateway.stopSwitchingCodes = try parseCodeList(stopCodes) }
+        if let clearingAccount { gateway.clearingAccount = clearingAccount.isEmpty ? nil : clearingAccount }
+        if let conversationLimit { gateway.conversationLimit = conversationLimit }
+        if let cps { gateway.cpsLimit = cps }
+        if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
+        if let enabled { gateway.enabled = enabled.value }
+    }
+}
+
+struct GatewayAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add a gateway.",
+        discussion: """
+        vosctl gateway add mapping NAME --ip IP[,IP...] [--port N] [--account ACC] [--cps N] [--concurrent N] [--auth ip|ip-port]
+        vosctl gateway add routing NAME --address HOST:PORT --prefix P[,P...] [--priority N] [--line-limit N] [--cps N] ...
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "mapping or routing") var kind: GatewayKind
+    @Argument(help: "Gateway name (unique across both kinds).") var name: String
+    @OptionGroup var fields: GatewayFields
+
+    func run() throws {
+        try runReportingErrors {
+            try fields.requireApplicable(to: kind, name: name)
+            let store = try global.openStore()
+            switch kind {
+            case .mapping:
+                guard let ip = fields.ip else { throw ValidationError("a mapping gateway needs --ip IP[,IP...]") }
+                var gateway = MappingGateway(name: name, ips: try parseIPList(ip))
+                try fields.apply(to: &gateway)
+                try store.write { try $0.addMappingGateway(gateway) }
+            case .routing:
+                guard let address = fields.address else { throw ValidationError("a routing gateway needs --address HOST:PORT") }
+                guard let prefix = fields.prefix else { throw ValidationError("a routing gateway needs --prefix P[,P...]") }
+                var gateway = RoutingGateway(name: name, address: try SIPAddress(parsing: address, field: "--address"),
+                                             prefixes: try parsePrefixList(prefix))
+                try fields.apply(to: &gateway)
+                try store.write { try $0.addRoutingGateway(gateway) }
+            }
+            print("added \(kind.rawValue) gateway \(name)")
+        }
+    }
+}
+
+struct GatewaySet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Change fields of a gateway (same options as add).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @OptionGroup var fields: GatewayFields
+
+    func run() throws {
+        try runReportingErrors {
+            guard !fields.isEmpty else { throw ValidationError("nothing to change: give at least one --FIELD VALUE") }
+            let store = try global.openStore()
+            try store.write { transaction in
+                if var gateway = try transaction.mappingGateway(named: name) {
+                    try fields.requireApplicable(to: .mapping, name: name)
+                    try fields.apply(to: &gateway)
+                    try transaction.saveMappingGateway(gateway)
+                } else if var gateway = try transaction.routingGateway(named: name) {
+                    try fields.requireApplicable(to: .routing, name: name)
+                    try fields.apply(to: &gateway)
+                    try transaction.saveRoutingGateway(gateway)
+                } else {
+                    throw StoreError.notFound(kind: "gateway", name: name)
+                }
+            }
+            print("updated gateway \(name)")
+        }
+    }
+}
+
+struct GatewayShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show every field of a gateway.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Shown<Gateway: Encodable>: Encodable {
+        let kind: String
+        let gateway: Gateway
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let store = try global.openStore()
+            let (mapping, routing) = try store.read { (try $0.mappingGateway(named: name), try $0.routingGateway(named: name)) }
+            if let mapping {
+                if json { return try printJSON(Shown(kind: "mapping", gateway: mapping)) }
+                printTable(["FIELD", "VALUE"], GatewayRows.detail(mapping))
+            } else if let routing {
+                if json { return try printJSON(Shown(kind: "routing", gateway: routing)) }
+                printTable(["FIELD", "VALUE"], GatewayRows.detail(routing))
+            } else {
+                throw StoreError.notFound(kind: "gateway", name: name)
+            }
+        }
+    }
+}
+
+struct GatewayList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List gateways.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only mapping or only routing gateways.") var kind: GatewayKind?
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Listing: Encodable {
+        let mapping: [MappingGateway]
+        let routing: [RoutingGateway]
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let store = try global.openStore()
+            let listing = try store.read { transaction in
+                Listing(mapping: kind == .routing ? [] : try transaction.mappingGateways(),
+                        routing: kind == .mapping ? [] : try transaction.routingGateways())
+            }
+            if json { return try printJSON(listing) }
+            if kind != .routing {
+                printTable(["MAPPING", "IPS", "PORT", "AUTH", "ACCOUNT", "CPS", "CONCURRENT", "ENABLED"],
+                           listing.mapping.map(GatewayRows.summary))
+            }
+            if kind == nil { print("") }
+            if kind != .mapping {
+                printTable(["ROUTING", "ADDRESS", "PREFIXES", "PRIORITY", "LINE-LIMIT", "CPS", "SWITCH", "PROTECT", "OPTIONS", "ENABLED"],
+                           listing.routing.map(GatewayRows.summary))
+            }
+        }
+    }
+}
+
+struct GatewayRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a gateway.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+
+    func run() throws {
+        try runReportingErrors {
+            try global.openStore().write { try $0.removeGateway(named: name) }
+            print("removed gateway \(name)")
+        }
+    }
+}
+
+enum GatewayRows {
+    static func limit(_ value: Int) -> String { value == 0 ? "unlimited" : String(value) }
+
+    static func summary(_ gateway: MappingGateway) -> [String] {
+        [gateway.name, gateway.ips.map(\.description).joined(separator: ","), String(gateway.port),
+         gateway.authentication.rawValue, gateway.account ?? "-", limit(gateway.cpsLimit),
+         limit(gateway.concurrentLimit), onOff(gateway.enabled)]
+    }
+
+    static func summary(_ gateway: RoutingGateway) -> [String] {
+        [gateway.name, "\(gateway.address)/\(gateway.address.transport.rawValue)", gateway.prefixes.joined(separator: ","),
+         String(gateway.priority), limit(gateway.lineLimit), limit(gateway.cpsLimit), onOff(gateway.switchUntilConnect),
+         onOff(gateway.protectRoute), onOff(gateway.optionsCheck), onOff(gateway.enabled)]
+    }
+
+    static func mediaProxy(_ mode: MediaProxyMode?) -> String {
+        mode.map { "\($0.rawValue) (\($0))" } ?? "system (SS_MEDIAPROXYMODE)"
+    }
+
+    static func detail(_ gateway: MappingGateway) -> [[String]] {
+        [["kind", "mapping"], ["name", gateway.name], ["ips", gateway.ips.map(\.description).joined(separator: ",")],
+         ["port", String(gateway.port)], ["auth", gateway.authentication.rawValue], ["account", gateway.account ?? "-"],
+         ["cps", limit(gateway.cpsLimit)], ["concurrent", limit(gateway.concurrentLimit)],
+         ["codecs", "\(gateway.codecs.mode.rawValue): \(gateway.codecs.codecs.map(\.rawValue).joined(separator: ","))"],
+         ["dtmf", "receive \(gateway.dtmf.receive.rawValue), send \(gateway.dtmf.send.rawValue), rfc2833 pt \(gateway.dtmf.rfc2833PayloadType)"],
+         ["media-proxy", mediaProxy(gateway.mediaProxy)], ["caller-source", gateway.callerSource.rawValue],
+         ["enabled", onOff(gateway.enabled)]]
+    }
+
+    static func detail(_ gateway: RoutingGateway) -> [[String]] {
+        [["kind", "routing"], ["name", gateway.name], ["address", gateway.address.description],
+         ["transport", gateway.address.transport.rawValue], ["prefixes", gateway.prefixes.joined(separator: ",")],
+         ["priority", String(gateway.priority)], ["line-limit", limit(gateway.lineLimit)], ["cps", limit(gateway.cpsLimit)],
+         ["switch-until-connect", onOff(gateway.switchUntilConnect)],
+         ["stop-codes", gateway.stopSwitchingCodes.map { $0.map(String.init).joined(separator: ",") } ?? "default (4xx except 408/480, 6xx)"],
+         ["protect-route", onOff(gateway.protectRoute)], ["options-check", onOff(gateway.optionsCheck)],
+         ["strip", String(gateway.calleeRewrite.strip)], ["add-prefix", gateway.calleeRewrite.add.isEmpty ? "-" : gateway.calleeRewrite.add],
+         ["clearing-account", gateway.clearingAccount ?? "-"], ["conversation-limit", gateway.conversationLimit == 0 ? "none" : "\(gateway.conversationLimit)s"],
+         ["media-proxy", mediaProxy(gateway.mediaProxy)], ["enabled", onOff(gateway.enabled)]]
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import VOSModel
+
+/// `on|off` switches as VOS3000's UI names them; yes/no, true/false and 1/0 are accepted too.
+struct OnOff: ExpressibleByArgument, Sendable {
+    let value: Bool
+
+    init?(argument: String) {
+        switch argument.lowercased() {
+        case "on", "yes", "true", "1": value = true
+        case "off", "no", "false", "0": value = false
+        default: return nil
+        }
+    }
+
+    static var allValueStrings: [String] { ["on", "off"] }
+}
+
+extension MappingGateway.Authentication: ExpressibleByArgument {}
+extension Account.Kind: ExpressibleByArgument {}
+extension SIPAddress.Transport: ExpressibleByArgument {}
+extension MediaProxyMode: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+enum GatewayKind: String, CaseIterable, Sendable, ExpressibleByArgument { case mapping, routing }
+
+func parseIPList(_ text: String) throws -> [IPAddress] {
+    var result: [IPAddress] = []
+    for item in text.split(separator: ",") where !item.trimmingSpaces.isEmpty {
+        result.append(try IPAddress(parsing: String(item), field: "--ip"))
+    }
+    guard !result.isEmpty else { throw ModelError.missing(field: "--ip") }
+    return result
+}
+
+func parsePrefixList(_ text: String) throws -> [String] {
+    let prefixes = text.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+    for prefix in prefixes { try NumberPrefix.validate(prefix, field: "--prefix") }
+    guard !prefixes.isEmpty else { throw ModelError.missing(field: "--prefix") }
+    return prefixes
+}
+
+func parseCodeList(_ text: String) throws -> [Int]? {
+    if text.lowercased() == "default" { return nil }
+    var codes: [Int] = []
+    for item in text.split(separator: ",") {
+        guard let code = Int(item.trimmingSpaces), (300...699).contains(code) else {
+            throw ModelError.invalid(field: "--stop-codes", value: text, expected: "comma-separated SIP codes 300-699, or 'default'")
+        }
+        codes.append(code)
+    }
+    return codes
+}
+
+func parseMoney(_ text: String, option: String) throws -> Money {
+    do { return try Money(parsing: text) } catch {
+        throw ModelError.invalid(field: option, value: text, expected: "a decimal amount such as 10.50 (at most \(Money.scale) decimals)")
+    }
+}
