@@ -120,7 +120,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .overdraftAdvanceTime: return .init(kind: .integer(0...3600), defaultValue: "0", summary: "seconds of credit kept back when computing a prepaid call's longest duration")
         case .moneyPrecision: return .init(kind: .integer(0...4), defaultValue: "4", summary: "decimal places charges are rounded to (half away from zero)")
         case .verifyClearingCustomer: return .init(kind: .integer(0...1), defaultValue: "0", summary: "skip routing gateways whose clearing account is under the limit below")
-        case .verifyClearingCustomerRemainMoneyLimit: return .init(kind: .money, defaultValue: "0", summary: "least balance a vendor clearing account must keep")
+        case .verifyClearingCustomerRemainMoneyLimit: return .init(kind: .money, defaultValue: "0.0000", summary: "least balance a vendor clearing account must keep")
         case .firewallEnable: return .init(kind: .integer(0...1), defaultValue: "1", summary: "program the nftables SIP firewall")
         case .firewallSIPPorts: return .init(kind: .portList, defaultValue: "5060", summary: "SIP ports (UDP and TCP) the firewall protects")
         case .firewallManagementSubnets: return .init(kind: .prefixList, defaultValue: "127.0.0.0/8,::1/128", summary: "subnets allowed to reach management ports")

@@ -60,11 +60,13 @@ public final class Store: @unchecked Sendable {
             mdb_reader_check(env, &dead)
             try openDatabases(creating: creating)
         } catch {
-            mdb_env_close(env)
+            // Every stored property is set, so deinit runs and closes the environment.
             throw error
         }
     }
 
+    /// LMDB forbids opening one environment twice in a process (its advisory locks would
+    /// break), so each program holds exactly one Store per data directory.
     deinit { mdb_env_close(environment) }
 
     private func openDatabases(creating: Bool) throws {
