@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs vos as a systemd appliance on Debian 12: release build, binaries in /usr/local/bin,
+# units, sysctl profile, a `vos` system user owning /var/lib/vos. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+export PATH="/opt/swift/usr/bin:$PATH"
+swift build -c release
+BIN="$(swift build -c release --show-bin-path)"
+install -m 0755 "$BIN/vosctl" "$BIN/vos-controller" "$BIN/vos-mediad" /usr/local/bin/
+id vos >/dev/null 2>&1 || useradd --system --home-dir /var/lib/vos --shell /usr/sbin/nologin vos
+install -d -o vos -g vos -m 0750 /var/lib/vos
+install -m 0644 appliance/systemd/*.service /etc/systemd/system/
+install -m 0644 appliance/sysctl/90-vos.conf /etc/sysctl.d/90-vos.conf
+modprobe nf_conntrack 2>/dev/null || true
+sysctl --system >/dev/null
+systemctl daemon-reload
+systemctl enable --now vos-store.service vos-mediad.service vos-controller.service
+echo "vos installed; operate it with: sudo -u vos vosctl --data-dir /var/lib/vos param list"
