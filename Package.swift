@@ -31,6 +31,7 @@ let package = Package(
         // MARK: Pure logic (no I/O)
         .target(name: "VOSModel"),
         .target(name: "SIPCore"),
+        .target(name: "Softswitch", dependencies: ["VOSModel"]),
 
         // MARK: Storage, media, kernel
         .target(name: "VOSStore", dependencies: [
@@ -50,7 +51,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "SIPCore", "MediaControl",
+            "VOSModel", "VOSStore", "VOSRuntime", "SIPCore", "MediaControl", "Softswitch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -62,6 +63,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "VOSModelTests", dependencies: ["VOSModel"]),
+        .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel"]),
         .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel"]),
         .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")]),

@@ -1,0 +1,122 @@
+import VOSModel
+
+/// The vendor-selection state of one call: which gateway to try next, whether a failure ends the
+/// call, and what the caller is told when nothing connects.
+public struct FailoverPlan: Sendable {
+    public enum Next: Sendable, Equatable {
+        case tryGateway(RouteCandidate)
+        case fail(reason: EndReason, sipCode: Int)
+    }
+
+    public enum AttemptOutcome: Sendable, Equatable {
+        /// A final non-2xx response from the vendor.
+        case response(Int)
+        /// No provisional response within `SS_SIP_TIMEOUT_INVITE`.
+        case inviteTimeout
+        /// Ringing longer than `SS_SIP_TIMEOUT_RINGING`.
+        case ringingTimeout
+    }
+
+    private let candidates: [RouteCandidate]
+    private let switchLimit: Int
+    private var position = 0
+    private var stopped = false
+    public private(set) var attempts: [GatewayAttempt] = []
+    public private(set) var skipped: [(gateway: String, reason: SkipReason)] = []
+    private var lastOutcome: AttemptOutcome?
+
+    public init(candidates: [RouteCandidate], switchLimit: Int) {
+        // Protect routes go last: they serve only once every primary is unusable or has failed.
+        self.candidates = candidates.filter { !$0.gateway.protectRoute } + candidates.filter { $0.gateway.protectRoute }
+        self.switchLimit = max(1, switchLimit)
+    }
+
+    public var hasCandidates: Bool { !candidates.isEmpty }
+
+    /// The next gateway to try now, or the failure to return to the caller.
+    public mutating func next(status: (String) -> GatewayStatus) -> Next {
+        while !stopped && position < candidates.count {
+            let candidate = candidates[position]
+            position += 1
+            if attempts.count >= switchLimit {
+                skipped.append((candidate.gateway.name, .switchLimit))
+                continue
+            }
+            if let reason = skipReason(candidate, status: status(candidate.gateway.name), status) {
+                skipped.append((candidate.gateway.name, reason))
+                continue
+            }
+            return .tryGateway(candidate)
+        }
+        return .fail(reason: failureReason(), sipCode: failureCode())
+    }
+
+    /// Records how an attempt ended; returns whether failover may continue.
+    @discardableResult
+    public mutating func record(_ outcome: AttemptOutcome, for candidate: RouteCandidate) -> Bool {
+        let code: Int? = { if case let .response(code) = outcome { return code } else { return nil } }()
+        let reason: String
+        switch outcome {
+        case let .response(code): reason = "SIP \(code)"
+        case .inviteTimeout: reason = "no answer to INVITE"
+        case .ringingTimeout: reason = "ringing timeout"
+        }
+        attempts.append(GatewayAttempt(gateway: candidate.gateway.name, sipCode: code, reason: reason))
+        lastOutcome = outcome
+        if !candidate.gateway.switchUntilConnect { stopped = true }
+        if let code, candidate.gateway.stopsSwitching(on: code) { stopped = true }
+        if case .ringingTimeout = outcome { stopped = true }
+        return !stopped
+    }
+
+    private func skipReason(_ candidate: RouteCandidate, status: GatewayStatus,
+                            _ lookup: (String) -> GatewayStatus) -> SkipReason? {
+        let gateway = candidate.gateway
+        if gateway.optionsCheck && !status.online { return .offline }
+        if gateway.lineLimit > 0 && status.activeCalls >= gateway.lineLimit { return .lineLimit }
+        if !status.withinCPS { return .cpsLimit }
+        if !status.vendorCreditOK { return .vendorCredit }
+        if gateway.protectRoute && primaryStillUsable(lookup) { return .protectRouteStandby }
+        return nil
+    }
+
+    /// A primary not yet tried that could take the call now keeps protect routes on standby.
+    private func primaryStillUsable(_ lookup: (String) -> GatewayStatus) -> Bool {
+        let tried = Set(attempts.map(\.gateway))
+        return candidates.contains { candidate in
+            let gateway = candidate.gateway
+            guard !gateway.protectRoute, !tried.contains(gateway.name) else { return false }
+            let status = lookup(gateway.name)
+            return (!gateway.optionsCheck || status.online) && (gateway.lineLimit == 0 || status.activeCalls < gateway.lineLimit)
+                && status.withinCPS && status.vendorCreditOK
+        }
+    }
+
+    private func failureReason() -> EndReason {
+        if let lastOutcome {
+            switch lastOutcome {
+            case .inviteTimeout: return .inviteTimeout
+            case .ringingTimeout: return .ringingTimeout
+            case .response: return .vendorFailure
+            }
+        }
+        let reasons = Set(skipped.map(\.reason))
+        if candidates.isEmpty { return .noAvailableRouter }
+        if reasons.isSubset(of: [.lineLimit, .cpsLimit, .switchLimit, .protectRouteStandby]) && !reasons.isDisjoint(with: [.lineLimit, .cpsLimit]) {
+            return .allGatewayBusy
+        }
+        if reasons.contains(.vendorCredit) && !reasons.contains(.lineLimit) && !reasons.contains(.cpsLimit) {
+            return .accountBalanceNotEnough
+        }
+        if reasons.contains(.lineLimit) || reasons.contains(.cpsLimit) { return .allGatewayBusy }
+        return .noAvailableRouter
+    }
+
+    private func failureCode() -> Int {
+        switch lastOutcome {
+        case let .response(code): return code
+        case .inviteTimeout, .ringingTimeout: return 408
+        case nil: return 503
+        }
+    }
+}
