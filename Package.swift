@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "VOSModel"),
         .target(name: "SIPCore"),
         .target(name: "Softswitch", dependencies: ["VOSModel"]),
+        .target(name: "SIPStack", dependencies: ["SIPCore", "CVOSSys"]),
 
         // MARK: Storage, media, kernel
         .target(name: "VOSStore", dependencies: [
@@ -67,6 +68,7 @@ let package = Package(
         .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel"]),
         .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")]),
+        .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore"]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"]),
     ],

@@ -1,0 +1,5 @@
+/// SIPStack owns SIP's moving parts below the call logic: the event loop, UDP and TCP
+/// transports, and the RFC 3261 transaction layer with its timers and retransmissions.
+/// It must not know routing, billing, gateways or the store: the transaction user above it
+/// (the B2BUA) gets requests and responses and decides.
+public enum SIPStack {}
