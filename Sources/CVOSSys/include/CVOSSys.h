@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
+// epoll and eventfd drive the media I/O threads; Swift's Glibc module does not export them.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 /// Byte-for-byte the kernel's `struct mmsghdr`, visible to Swift.
 typedef struct {
