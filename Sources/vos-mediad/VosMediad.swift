@@ -1,11 +1,17 @@
 import ArgumentParser
 import Logging
+import MediaControl
+import MediaRelay
 import VOSModel
 import VOSRuntime
 import VOSStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// vos-mediad: the data plane. For now it opens the store, reads the media parameters, follows
-/// configuration changes and stops cleanly on SIGTERM/SIGINT.
+/// vos-mediad: the media data plane. Wires the store's media parameters into a `RelayEngine`,
+/// serves the control protocol on a Unix socket, follows configuration changes and stops cleanly
+/// on SIGTERM/SIGINT.
 @main
 struct VosMediad: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "vos-mediad", abstract: "vos media relay and firewall programmer.")
@@ -16,23 +22,76 @@ struct VosMediad: ParsableCommand {
     @Option(name: .customLong("control"), help: "Control socket path (default: DATA_DIR/mediad.sock).")
     var controlPath: String?
 
+    @Option(name: .customLong("media-ip"), help: "Local IP media legs bind to when a request names none.")
+    var mediaIP = "0.0.0.0"
+
+    @Option(name: .customLong("io-threads"), help: "I/O threads (default: one per online CPU).")
+    var ioThreads: Int?
+
     func run() throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-mediad")
         let directory = DataDirectory.resolve(dataDirectory)
         let store: Store
         do { store = try Store(directory: directory) } catch {
-            logger.critical("cannot open the store: \(error)")
+            logger.critical("cannot open the store at \(directory): \(error)")
             throw ExitCode(1)
         }
-        let parameters = try store.read { try $0.parameters() }
-        let watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
-            logger.info("configuration changed (generation \(generation))")
+        let initial: RelayConfiguration
+        do { initial = relayConfiguration(try store.read { try $0.parameters() }) } catch {
+            logger.critical("cannot read the media parameters: \(error)")
+            throw ExitCode(1)
         }
+        let threads = ioThreads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let broadcaster = MediaEventBroadcaster()
+        let engine: RelayEngine
+        do {
+            engine = try RelayEngine(configuration: initial, workerCount: threads) { event in
+                logger.info("event \(event.event.rawValue) session \(event.session)\(event.leg.map { " leg \($0)" } ?? "")\(event.address.map { " from \($0)" } ?? "")")
+                broadcaster.publish(event)
+            }
+        } catch {
+            logger.critical("cannot start the relay: \(error)")
+            throw ExitCode(1)
+        }
+        if initial.kernelOffload { logger.notice("SS_MEDIA_KERNEL_OFFLOAD is on but kernel offload is not wired in yet: media stays in userspace") }
+        let socketPath = controlPath ?? directory + "/mediad.sock"
+        let server: MediaControlServer
+        do {
+            server = try MediaControlServer(path: socketPath, handler: RelayControlHandler(engine: engine), broadcaster: broadcaster) { problem in
+                logger.error("control: \(problem)")
+            }
+        } catch {
+            logger.critical("cannot open the control socket: \(error)")
+            engine.shutdown()
+            throw ExitCode(1)
+        }
+        let watcher = try ConfigurationWatcher(store: store, logger: logger) { [mediaIP] generation in
+            do {
+                var next = relayConfiguration(try store.read { try $0.parameters() })
+                next.defaultLocalIP = mediaIP
+                guard next != engine.currentConfiguration else { return }
+                engine.reconfigure(next)
+                logger.info("configuration generation \(generation): ports \(next.portRange), DSCP \(next.dscp), RTP timeout \(next.rtpTimeoutSeconds) s (new sessions)")
+            } catch {
+                logger.error("cannot re-read the media parameters: \(error)")
+            }
+        }
+        server.start()
         watcher.start()
-        logger.info("vos-mediad started: store \(directory), ports \(parameters.int(.mediaProxyPortStart))-\(parameters.int(.mediaProxyPortEnd)), DSCP \(parameters.int(.qosRTP))")
+        logger.info("vos-mediad ready: control \(socketPath), media IP \(mediaIP), \(threads) I/O threads, ports \(initial.portRange), DSCP \(initial.dscp), RTP timeout \(initial.rtpTimeoutSeconds) s")
         let signal = ShutdownSignal.wait()
-        watcher.stop()
         logger.info("vos-mediad stopping on \(signal)")
+        watcher.stop()
+        server.stop()
+        engine.shutdown()
+    }
+
+    /// The store's view of media settings, as the relay takes them.
+    private func relayConfiguration(_ parameters: ParameterSet) -> RelayConfiguration {
+        let start = parameters.int(.mediaProxyPortStart)
+        let end = max(start, parameters.int(.mediaProxyPortEnd))
+        return RelayConfiguration(portRange: start...end, dscp: parameters.int(.qosRTP), rtpTimeoutSeconds: parameters.int(.rtpTimeout),
+                                  defaultLocalIP: mediaIP, kernelOffload: parameters.bool(.mediaKernelOffload))
     }
 }

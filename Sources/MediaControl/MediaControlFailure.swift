@@ -1,0 +1,27 @@
+/// Why a request was refused. Travels in the `error` member of a reply; `code` is stable for
+/// programs, `message` says what failed and why for people.
+public struct MediaControlFailure: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Codable {
+        case malformedRequest
+        case unsupportedVersion
+        case unknownOperation
+        case missingField
+        case invalidAddress
+        case unknownSession
+        case portRangeExhausted
+        case socketFailure
+        case internalError
+        /// Client side only: the daemon could not be reached or hung up.
+        case connectionFailed
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

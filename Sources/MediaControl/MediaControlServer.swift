@@ -1,0 +1,133 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Listens on a Unix socket and serves the protocol: one thread per connection (the controller
+/// keeps one or two open, vosctl comes and goes), each line decoded, handed to the handler and
+/// answered. A bad line gets an error reply; only an over-long line closes the connection.
+public final class MediaControlServer: @unchecked Sendable {
+    // @unchecked: `connections` and `stopped` are guarded by `lock`; the rest is immutable.
+    public let path: String
+    private let handler: any MediaControlHandler
+    private let broadcaster: MediaEventBroadcaster
+    private let listenFD: Int32
+    private let lock = ControlLock()
+    private var connections: [ObjectIdentifier: ControlConnection] = [:]
+    private var stopped = false
+    private let onError: @Sendable (String) -> Void
+
+    /// Binds and listens (a stale socket file from a previous run is removed first); `start`
+    /// begins accepting.
+    public init(path: String, handler: any MediaControlHandler, broadcaster: MediaEventBroadcaster,
+                onError: @escaping @Sendable (String) -> Void = { _ in }) throws(MediaControlFailure) {
+        self.path = path
+        self.handler = handler
+        self.broadcaster = broadcaster
+        self.onError = onError
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw MediaControlFailure(.socketFailure, "socket(AF_UNIX): \(errnoText())") }
+        var address: sockaddr_un
+        do { address = try UnixStream.address(path) } catch {
+            close(fd)
+            throw error
+        }
+        unlink(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            let reason = errnoText()
+            close(fd)
+            throw MediaControlFailure(.socketFailure, "cannot listen on \(path): \(reason)")
+        }
+        chmod(path, 0o660)
+        listenFD = fd
+    }
+
+    public func start() {
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "mediad-control-accept"
+        thread.start()
+    }
+
+    /// Stops accepting, closes every connection and removes the socket file.
+    public func stop() {
+        let open = lock.withLock { () -> [ControlConnection] in
+            stopped = true
+            return Array(connections.values)
+        }
+        _ = shutdown(listenFD, Int32(SHUT_RDWR))
+        open.forEach { $0.stream.shutdownBoth() }
+        unlink(path)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let fd = accept(listenFD, nil, nil)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if lock.withLock({ stopped }) { break }
+                onError("accept on \(path): \(errnoText())")
+                usleep(100_000)
+                continue
+            }
+            let connection = ControlConnection(stream: UnixStream(fd: fd))
+            let accepted = lock.withLock { () -> Bool in
+                guard !stopped else { return false }
+                connections[ObjectIdentifier(connection)] = connection
+                return true
+            }
+            guard accepted else { break }
+            let thread = Thread { [self] in serve(connection) }
+            thread.name = "mediad-control"
+            thread.start()
+        }
+        close(listenFD)
+    }
+
+    private func serve(_ connection: ControlConnection) {
+        defer {
+            broadcaster.remove(connection)
+            _ = lock.withLock { connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        }
+        while true {
+            let line: [UInt8]
+            do {
+                guard let next = try connection.stream.readLine() else { return }
+                line = next
+            } catch {
+                _ = reply(.failure(id: 0, error), on: connection)
+                return
+            }
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
+            guard reply(respond(to: line, on: connection), on: connection) else { return }
+        }
+    }
+
+    private func respond(to line: [UInt8], on connection: ControlConnection) -> MediaResponse {
+        let request: MediaRequest
+        switch MediaControlCodec.decodeRequest(line) {
+        case let .success(decoded): request = decoded
+        case let .failure(problem): return .failure(id: problem.id, problem.failure)
+        }
+        switch request.op {
+        case .ping:
+            return .success(id: request.id)
+        case .subscribe:
+            broadcaster.add(connection)
+            return .success(id: request.id)
+        default:
+            do { return .success(id: request.id, sessions: try handler.handle(request)) } catch {
+                return .failure(id: request.id, error)
+            }
+        }
+    }
+
+    private func reply(_ response: MediaResponse, on connection: ControlConnection) -> Bool {
+        do { return connection.send(try MediaControlCodec.encode(response)) } catch {
+            onError("cannot encode a reply: \(error)")
+            return connection.send(Array("{\"version\":1,\"id\":\(response.id),\"ok\":false,\"error\":{\"code\":\"internalError\",\"message\":\"reply could not be encoded\"}}\n".utf8))
+        }
+    }
+}

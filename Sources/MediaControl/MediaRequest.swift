@@ -1,0 +1,54 @@
+/// What the controller can ask vos-mediad to do.
+public enum MediaOperation: String, Sendable, Codable, CaseIterable {
+    /// Allocate a session of two legs, each with a local RTP/RTCP port pair.
+    case create
+    /// Set or change one leg's remote (SDP) address.
+    case update
+    /// Release a session; the reply carries its final statistics.
+    case delete
+    /// Statistics of one session (`session` set) or of all sessions.
+    case stats
+    /// Push events (RTP timeout, leg latched) on this connection from now on.
+    case subscribe
+    /// Liveness check.
+    case ping
+}
+
+/// One leg of a `create` request: where the relay listens for it and, if already known, the
+/// address its SDP announced.
+public struct LegRequest: Sendable, Codable, Equatable {
+    /// Local IP to bind; the daemon's default media IP when absent.
+    public var local: String?
+    /// The SDP address of the far end; it may be set later with `update`.
+    public var remote: MediaEndpoint?
+
+    public init(local: String? = nil, remote: MediaEndpoint? = nil) {
+        self.local = local
+        self.remote = remote
+    }
+}
+
+/// One request line. Which members matter depends on `op` (see docs/media-control-protocol.md).
+public struct MediaRequest: Sendable, Codable, Equatable {
+    public var version: Int
+    public var id: UInt64
+    public var op: MediaOperation
+    /// The controller's own name for the session (its call id), echoed in listings and events.
+    public var tag: String?
+    public var legs: [LegRequest]?
+    public var session: String?
+    public var leg: Int?
+    public var remote: MediaEndpoint?
+
+    public init(id: UInt64, op: MediaOperation, tag: String? = nil, legs: [LegRequest]? = nil,
+                session: String? = nil, leg: Int? = nil, remote: MediaEndpoint? = nil) {
+        self.version = MediaControl.protocolVersion
+        self.id = id
+        self.op = op
+        self.tag = tag
+        self.legs = legs
+        self.session = session
+        self.leg = leg
+        self.remote = remote
+    }
+}

@@ -1,0 +1,96 @@
+/// The reply to one request, matched by `id`. On success `sessions` carries the sessions the
+/// operation created, changed, deleted or listed; on failure `error` says why.
+public struct MediaResponse: Sendable, Codable, Equatable {
+    public var version: Int
+    /// The request's id, or 0 when the request was too broken to carry one.
+    public var id: UInt64
+    public var ok: Bool
+    public var sessions: [SessionInfo]?
+    public var error: MediaControlFailure?
+
+    public static func success(id: UInt64, sessions: [SessionInfo]? = nil) -> MediaResponse {
+        MediaResponse(version: MediaControl.protocolVersion, id: id, ok: true, sessions: sessions, error: nil)
+    }
+
+    public static func failure(id: UInt64, _ failure: MediaControlFailure) -> MediaResponse {
+        MediaResponse(version: MediaControl.protocolVersion, id: id, ok: false, sessions: nil, error: failure)
+    }
+}
+
+/// Whether a leg's packets are forwarded by vos-mediad itself or by kernel rules.
+public enum ForwardingPath: String, Sendable, Codable {
+    case userspace
+    case kernel
+}
+
+/// Packet and byte counts in one direction.
+public struct TrafficCounters: Sendable, Codable, Equatable {
+    public var packets: UInt64
+    public var bytes: UInt64
+
+    public init(packets: UInt64 = 0, bytes: UInt64 = 0) {
+        self.packets = packets
+        self.bytes = bytes
+    }
+}
+
+/// One leg as the relay sees it. `received` counts what arrived from this leg's far end,
+/// `sent` what the relay sent to it.
+public struct LegInfo: Sendable, Codable, Equatable {
+    public var index: Int
+    /// Local RTP address; RTCP is on port + 1.
+    public var local: MediaEndpoint
+    /// The SDP address the controller gave, if any.
+    public var remote: MediaEndpoint?
+    /// The real source learned from the first packet (symmetric RTP), once seen.
+    public var latched: MediaEndpoint?
+    public var path: ForwardingPath
+    public var received: TrafficCounters
+    public var sent: TrafficCounters
+    /// Packets from a source other than the latched one, dropped.
+    public var dropped: UInt64
+    /// RTP packets lost by sequence number (RFC 3550 A.3): expected minus received; negative with duplicates.
+    public var lost: Int64
+    public var expected: UInt64
+    public var lossPercent: Double
+    /// RFC 3550 interarrival jitter, in milliseconds at an 8000 Hz clock.
+    public var jitterMs: Double
+    /// Seconds since this leg last sent RTP, nil before the first packet.
+    public var idleSeconds: Double?
+
+    public init(index: Int, local: MediaEndpoint, remote: MediaEndpoint?, latched: MediaEndpoint?, path: ForwardingPath,
+                received: TrafficCounters, sent: TrafficCounters, dropped: UInt64, lost: Int64, expected: UInt64,
+                lossPercent: Double, jitterMs: Double, idleSeconds: Double?) {
+        self.index = index
+        self.local = local
+        self.remote = remote
+        self.latched = latched
+        self.path = path
+        self.received = received
+        self.sent = sent
+        self.dropped = dropped
+        self.lost = lost
+        self.expected = expected
+        self.lossPercent = lossPercent
+        self.jitterMs = jitterMs
+        self.idleSeconds = idleSeconds
+    }
+}
+
+public struct SessionInfo: Sendable, Codable, Equatable {
+    public var session: String
+    public var tag: String?
+    /// Seconds since the session was created.
+    public var ageSeconds: Double
+    /// The RTP timeout this session was created with (0 = none).
+    public var rtpTimeoutSeconds: Int
+    public var legs: [LegInfo]
+
+    public init(session: String, tag: String?, ageSeconds: Double, rtpTimeoutSeconds: Int, legs: [LegInfo]) {
+        self.session = session
+        self.tag = tag
+        self.ageSeconds = ageSeconds
+        self.rtpTimeoutSeconds = rtpTimeoutSeconds
+        self.legs = legs
+    }
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connected Unix stream socket read line by line. Used by both the client and the server;
+/// one reader per instance (it owns the read buffer), writes may come from several threads
+/// when the caller serialises them.
+final class UnixStream: @unchecked Sendable {
+    // @unchecked: `buffer` is touched only by the single reading thread; `fd` is immutable.
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+
+    static func connect(path: String) throws(MediaControlFailure) -> UnixStream {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw MediaControlFailure(.connectionFailed, "socket(AF_UNIX): \(errnoText())") }
+        let stream = UnixStream(fd: fd)
+        var address = try UnixStream.address(path)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            throw MediaControlFailure(.connectionFailed, "cannot connect to \(path): \(errnoText()) (is vos-mediad running?)")
+        }
+        return stream
+    }
+
+    static func address(_ path: String) throws(MediaControlFailure) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard !bytes.isEmpty, bytes.count < capacity else {
+            throw MediaControlFailure(.connectionFailed, "control socket path \"\(path)\" must be 1-\(capacity - 1) bytes")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            raw[bytes.count] = 0
+        }
+        return address
+    }
+
+    /// Waits at most `timeoutMilliseconds` (-1 = forever) for data. False on timeout.
+    func waitReadable(timeoutMilliseconds: Int32) -> Bool {
+        if buffer.contains(UInt8(ascii: "\n")) { return true }
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let result = poll(&poller, 1, timeoutMilliseconds)
+            if result < 0 && errno == EINTR { continue }
+            return result > 0
+        }
+    }
+
+    /// The next line without its newline; nil when the peer closed the connection.
+    func readLine() throws(MediaControlFailure) -> [UInt8]? {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            guard buffer.count <= MediaControl.maximumLineLength else {
+                throw MediaControlFailure(.malformedRequest, "line longer than \(MediaControl.maximumLineLength) bytes")
+            }
+            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw MediaControlFailure(.connectionFailed, "read from control socket: \(errnoText())")
+            }
+            if count == 0 { return nil }
+            buffer.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws(MediaControlFailure) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes {
+                send(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw MediaControlFailure(.connectionFailed, "write to control socket: \(errnoText())")
+            }
+            offset += written
+        }
+    }
+
+    /// Wakes a thread blocked in `readLine` on this stream (used at shutdown).
+    func shutdownBoth() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+}
+
+func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) + " (errno \(code))" }

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything the packet path keeps about one leg. Plain value in a preallocated array, written
+/// only by the leg's I/O thread; the control path sees it through `LegCounters` snapshots.
+struct LegState {
+    var rtpLatched = false
+    var rtcpLatched = false
+    /// Length of the address packets *to* this leg go to (0 = none known yet: drop).
+    var rtpTargetLength: socklen_t = 0
+    var rtcpTargetLength: socklen_t = 0
+    /// From this leg's far end, RTP and RTCP.
+    var receivedPackets: UInt64 = 0
+    var receivedBytes: UInt64 = 0
+    /// Relayed to this leg's far end.
+    var sentPackets: UInt64 = 0
+    var sentBytes: UInt64 = 0
+    /// From a source other than the latched one.
+    var dropped: UInt64 = 0
+    /// Arrived while the other leg had no address to forward to, or the send failed.
+    var unroutable: UInt64 = 0
+    var lastRTPNanoseconds: UInt64 = 0
+    var reception = RTPReceptionStatistics()
+}
+
+/// Per-session bookkeeping of the I/O thread.
+struct SessionSlotState {
+    var active = false
+    var sessionID: UInt64 = 0
+    var timeoutNanoseconds: UInt64 = 0
+    var createdNanoseconds: UInt64 = 0
+    /// When the timeout event went out (0 = not timed out); media after it re-arms the timer.
+    var timedOutAt: UInt64 = 0
+}
+
+/// A copy of one leg's counters, taken on the I/O thread for the control path.
+struct LegCounters: Sendable {
+    var latched: SocketAddress?
+    var receivedPackets: UInt64
+    var receivedBytes: UInt64
+    var sentPackets: UInt64
+    var sentBytes: UInt64
+    var dropped: UInt64
+    var unroutable: UInt64
+    var expected: UInt64
+    var lost: Int64
+    /// In RTP timestamp units (8000 Hz).
+    var jitter: Double
+    var lastRTPNanoseconds: UInt64
+
+    static let empty = LegCounters(latched: nil, receivedPackets: 0, receivedBytes: 0, sentPackets: 0, sentBytes: 0, dropped: 0,
+                                   unroutable: 0, expected: 0, lost: 0, jitter: 0, lastRTPNanoseconds: 0)
+}

@@ -1,0 +1,239 @@
+import Dispatch
+import MediaControl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The relay as the control path sees it: creates, changes, lists and deletes sessions, and turns
+/// I/O-thread reports into protocol events. Thread-safe; every method is control-path work.
+public final class RelayEngine: @unchecked Sendable {
+    // @unchecked: `configuration`, `pool`, `directory`, `freeSlots`, `nextSlot` and `nextID` are
+    // guarded by `lock`; `workers` and `offload` are immutable after init.
+    private let lock = RelayLock()
+    private var configuration: RelayConfiguration
+    private var pool: PortPool
+    private var directory: [UInt64: SessionRecord] = [:]
+    private var freeSlots: [[Int]]
+    private var nextSlot: [Int]
+    private var nextID: UInt64 = 1
+    private var workers: [RelayWorker] = []
+    private let offload: any KernelOffload
+    private let eventQueue = DispatchQueue(label: "vos.mediad.events")
+    private let onEvent: @Sendable (MediaEvent) -> Void
+
+    /// Starts `workerCount` I/O threads. `onEvent` is called on a private serial queue.
+    public init(configuration: RelayConfiguration, workerCount: Int, offload: any KernelOffload = UnavailableKernelOffload(),
+                onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(RelayError) {
+        self.configuration = configuration
+        pool = PortPool(range: configuration.portRange)
+        self.offload = offload
+        self.onEvent = onEvent
+        let count = max(1, workerCount)
+        freeSlots = Array(repeating: [], count: count)
+        nextSlot = Array(repeating: 0, count: count)
+        for index in 0..<count {
+            let worker = try RelayWorker(index: index) { [weak self] report in
+                guard let self else { return }
+                eventQueue.async { self.deliver(report) }
+            }
+            workers.append(worker)
+        }
+        workers.forEach { $0.start() }
+    }
+
+    /// New sessions use the new port range, DSCP and timeout; running ones keep theirs.
+    public func reconfigure(_ newConfiguration: RelayConfiguration) {
+        lock.withLock {
+            configuration = newConfiguration
+            pool.changeRange(to: newConfiguration.portRange)
+        }
+    }
+
+    public var currentConfiguration: RelayConfiguration { lock.withLock { configuration } }
+
+    public func createSession(tag: String?, legs requested: [LegRequest]) throws(RelayError) -> SessionInfo {
+        guard requested.count == 2 else {
+            throw .invalidRequest("a session has exactly 2 legs, the request has \(requested.count)")
+        }
+        var remotes: [SocketAddress?] = []
+        for leg in requested {
+            if let remote = leg.remote { remotes.append(try SocketAddress(remote)) } else { remotes.append(nil) }
+        }
+        let record: SessionRecord
+        let setup: SessionSetup
+        do {
+            (record, setup) = try lock.withLock { () throws(RelayError) -> (SessionRecord, SessionSetup) in
+                let config = configuration
+                var pairs: [PortPool.Pair] = []
+                var legs: [SessionRecord.Leg] = []
+                do throws(RelayError) {
+                    for (index, leg) in requested.enumerated() {
+                        let ip = leg.local ?? config.defaultLocalIP
+                        let localFamily = try SocketAddress(ip: ip, port: 0).family
+                        if let remote = remotes[index], remote.family != localFamily {
+                            throw RelayError.invalidAddress(leg.remote?.description ?? "", reason: "leg \(index) binds \(ip), a different address family")
+                        }
+                        let pair = try pool.allocate(ip: ip, tos: config.tosByte)
+                        pairs.append(pair)
+                        legs.append(.init(local: MediaEndpoint(ip: ip, port: pair.port), remote: leg.remote))
+                    }
+                } catch {
+                    for pair in pairs {
+                        close(pair.rtp)
+                        close(pair.rtcp)
+                        pool.release(port: pair.port)
+                    }
+                    throw error
+                }
+                let id = nextID
+                nextID += 1
+                let worker = Int(id % UInt64(workers.count))
+                let slot = freeSlots[worker].popLast() ?? { defer { nextSlot[worker] += 1 }; return nextSlot[worker] }()
+                let record = SessionRecord(id: id, tag: tag, worker: worker, slot: slot, createdNanoseconds: monotonicNanoseconds(),
+                                           timeoutSeconds: config.rtpTimeoutSeconds, dscp: config.dscp, legs: legs)
+                directory[id] = record
+                let setup = SessionSetup(sessionID: id, sockets: [pairs[0].rtp, pairs[0].rtcp, pairs[1].rtp, pairs[1].rtcp],
+                                         remotes: remotes, timeoutNanoseconds: UInt64(config.rtpTimeoutSeconds) * 1_000_000_000)
+                return (record, setup)
+            }
+        }
+        workers[record.worker].post(.add(slot: record.slot, setup))
+        return info(record, counters: [.empty, .empty], kernel: nil, now: monotonicNanoseconds())
+    }
+
+    /// Sets a leg's SDP address. A changed address makes the leg latch again.
+    public func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws(RelayError) {
+        let id = try parseID(session)
+        guard (0...1).contains(leg) else { throw .invalidLeg(session: session, leg: leg) }
+        let address = try SocketAddress(remote)
+        let (record, changed) = try lock.withLock { () throws(RelayError) -> (SessionRecord, Bool) in
+            guard var record = directory[id] else { throw .unknownSession(session) }
+            let local = try SocketAddress(record.legs[leg].local)
+            guard local.family == address.family else {
+                throw .invalidAddress(remote.description, reason: "leg \(leg) is bound to \(record.legs[leg].local.ip), a different address family")
+            }
+            let changed = record.legs[leg].remote != remote
+            record.legs[leg].remote = remote
+            if changed { record.legs[leg].latched = nil }
+            directory[id] = record
+            return (record, changed)
+        }
+        guard changed else { return }
+        if record.inKernel { removeOffload(id) }
+        workers[record.worker].post(.setRemote(slot: record.slot, leg: leg, address))
+    }
+
+    /// Removes a session and returns its final statistics.
+    public func deleteSession(_ session: String) throws(RelayError) -> SessionInfo {
+        let id = try parseID(session)
+        guard let record = lock.withLock({ directory.removeValue(forKey: id) }) else { throw .unknownSession(session) }
+        let kernel = record.inKernel ? try? offload.readCounters(sessionID: id) : nil
+        if record.inKernel { removeOffload(id) }
+        let reply = WorkerReply<[LegCounters]>()
+        workers[record.worker].post(.remove(slot: record.slot, reply: reply))
+        // The sockets are closed once the worker answered; only then may the ports and slot be reused.
+        guard let counters = reply.wait() else { throw .stopped }
+        lock.withLock {
+            for leg in record.legs { pool.release(port: leg.local.port) }
+            freeSlots[record.worker].append(record.slot)
+        }
+        return info(record, counters: counters, kernel: kernel, now: monotonicNanoseconds())
+    }
+
+    /// One session's statistics, or every session's when `session` is nil.
+    public func statistics(session: String?) throws(RelayError) -> [SessionInfo] {
+        let records: [SessionRecord]
+        if let session {
+            let id = try parseID(session)
+            guard let record = lock.withLock({ directory[id] }) else { throw .unknownSession(session) }
+            records = [record]
+        } else {
+            records = lock.withLock { directory.values.sorted { $0.id < $1.id } }
+        }
+        var replies: [(Int, [SessionRecord], WorkerReply<[[LegCounters]]>)] = []
+        for worker in workers.indices {
+            let mine = records.filter { $0.worker == worker }
+            guard !mine.isEmpty else { continue }
+            let reply = WorkerReply<[[LegCounters]]>()
+            workers[worker].post(.snapshot(slots: mine.map(\.slot), reply: reply))
+            replies.append((worker, mine, reply))
+        }
+        let now = monotonicNanoseconds()
+        var result: [SessionInfo] = []
+        for (_, mine, reply) in replies {
+            guard let counters = reply.wait() else { throw .stopped }
+            for (record, legCounters) in zip(mine, counters) {
+                let kernel = record.inKernel ? try? offload.readCounters(sessionID: record.id) : nil
+                result.append(info(record, counters: legCounters, kernel: kernel, now: now))
+            }
+        }
+        return result.sorted { (UInt64($0.session) ?? 0) < (UInt64($1.session) ?? 0) }
+    }
+
+    public var sessionCount: Int { lock.withLock { directory.count } }
+
+    /// Stops the I/O threads; their sockets close with them.
+    public func shutdown() {
+        workers.forEach { $0.stop() }
+    }
+
+    // MARK: - Events
+
+    private func deliver(_ report: RelayEvent) {
+        guard let record = lock.withLock({ directory[report.sessionID] }) else { return }
+        switch report.kind {
+        case let .latched(leg, source):
+            let bothLatched = lock.withLock { () -> Bool in
+                guard var current = directory[report.sessionID] else { return false }
+                current.legs[leg].latched = source.endpoint
+                directory[report.sessionID] = current
+                return current.legs.allSatisfy { $0.latched != nil } && !current.inKernel
+            }
+            onEvent(MediaEvent(event: .legLatched, session: String(record.id), tag: record.tag, leg: leg, address: source.endpoint))
+            if bothLatched { offerOffload(report.sessionID) }
+        case let .rtpTimeout(idleSeconds):
+            onEvent(MediaEvent(event: .rtpTimeout, session: String(record.id), tag: record.tag, idleSeconds: idleSeconds))
+        }
+    }
+
+    private func offerOffload(_ id: UInt64) {
+        guard offload.isAvailable, let record = lock.withLock({ configuration.kernelOffload ? directory[id] : nil }) else { return }
+        let legs = record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } }
+        guard legs.count == 2, (try? offload.addFlow(OffloadFlow(sessionID: id, legs: legs, dscp: record.dscp))) != nil else { return }
+        lock.withLock { directory[id]?.inKernel = true }
+    }
+
+    private func removeOffload(_ id: UInt64) {
+        try? offload.removeFlow(sessionID: id)
+        lock.withLock { directory[id]?.inKernel = false }
+    }
+
+    // MARK: - Reporting
+
+    private func parseID(_ text: String) throws(RelayError) -> UInt64 {
+        guard let id = UInt64(text) else { throw .unknownSession(text) }
+        return id
+    }
+
+    private func info(_ record: SessionRecord, counters: [LegCounters], kernel: OffloadCounters?, now: UInt64) -> SessionInfo {
+        let legs = record.legs.enumerated().map { index, leg -> LegInfo in
+            let counter = index < counters.count ? counters[index] : .empty
+            var received = TrafficCounters(packets: counter.receivedPackets, bytes: counter.receivedBytes)
+            if let kernel, index < kernel.received.count {
+                received.packets &+= kernel.received[index].packets
+                received.bytes &+= kernel.received[index].bytes
+            }
+            let expected = counter.expected
+            let lossPercent = expected == 0 ? 0 : Double(max(0, counter.lost)) * 100 / Double(expected)
+            return LegInfo(
+                index: index, local: leg.local, remote: leg.remote, latched: counter.latched?.endpoint ?? leg.latched,
+                path: record.inKernel ? .kernel : .userspace, received: received,
+                sent: TrafficCounters(packets: counter.sentPackets, bytes: counter.sentBytes),
+                dropped: counter.dropped, lost: counter.lost, expected: expected, lossPercent: lossPercent,
+                jitterMs: counter.jitter / 8, // 8 timestamp units per millisecond at 8000 Hz
+                idleSeconds: counter.lastRTPNanoseconds == 0 ? nil : Double(now &- counter.lastRTPNanoseconds) / 1e9)
+        }
+        return SessionInfo(session: String(record.id), tag: record.tag, ageSeconds: Double(now &- record.createdNanoseconds) / 1e9,
+                           rtpTimeoutSeconds: record.timeoutSeconds, legs: legs)
+    }
+}

@@ -1,0 +1,10 @@
+/// What an I/O thread reports to the engine; the engine turns it into a protocol event.
+public struct RelayEvent: Sendable {
+    public enum Kind: Sendable {
+        case latched(leg: Int, source: SocketAddress)
+        case rtpTimeout(idleSeconds: Double)
+    }
+
+    public let sessionID: UInt64
+    public let kind: Kind
+}

@@ -1,0 +1,360 @@
+import CVOSSys
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One I/O thread: an epoll set over the sockets of the sessions assigned to it, drained with
+/// recvmmsg and forwarded with sendmmsg from preallocated buffers.
+///
+/// Both legs of a session live on the same thread, so forwarding, latching and statistics touch
+/// only thread-owned memory. Endpoint number `e` (the epoll token) encodes everything the packet
+/// path needs: slot `e >> 2`, leg `(e >> 1) & 1`, RTCP `e & 1`, and the socket to send from is
+/// endpoint `e ^ 2` (same kind, other leg).
+final class RelayWorker: @unchecked Sendable {
+    // @unchecked: `queued` is guarded by `queueLock`; everything else below it is touched only by
+    // the worker's own thread (after `start`), which is the point of the design.
+    let index: Int
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let queueLock = RelayLock()
+    private var queued: [WorkerCommand] = []
+    private let onEvent: @Sendable (RelayEvent) -> Void
+    private let finished = DispatchSemaphore(value: 0)
+
+    private var capacity = 0
+    private var highWater = 0
+    private var slots: UnsafeMutablePointer<SessionSlotState>
+    private var legs: UnsafeMutablePointer<LegState>
+    /// Two per leg (RTP, RTCP): where packets *to* that leg go; once latched, also the only
+    /// source accepted *from* it.
+    private var targets: UnsafeMutablePointer<sockaddr_storage>
+    private var sockets: UnsafeMutablePointer<Int32>
+    private let batch = PacketBatch(count: 64)
+
+    private static let wakeToken = UInt64.max
+    private static let maximumEvents: Int32 = 256
+    private static let timeoutScanInterval: UInt64 = 500_000_000
+    /// recvmmsg rounds per ready socket before moving on, so one flooded socket cannot starve the rest.
+    private static let roundsPerWakeup = 4
+
+    init(index: Int, onEvent: @escaping @Sendable (RelayEvent) -> Void) throws(RelayError) {
+        self.index = index
+        self.onEvent = onEvent
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw .socketFailure(operation: "epoll_create1", address: "I/O thread \(index)", reason: errnoText()) }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard wakeFD >= 0 else {
+            let reason = errnoText()
+            close(epollFD)
+            throw .socketFailure(operation: "eventfd", address: "I/O thread \(index)", reason: reason)
+        }
+        slots = .allocate(capacity: 0)
+        legs = .allocate(capacity: 0)
+        targets = .allocate(capacity: 0)
+        sockets = .allocate(capacity: 0)
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = Self.wakeToken
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) == 0 else {
+            let reason = errnoText()
+            close(epollFD)
+            close(wakeFD)
+            throw .socketFailure(operation: "epoll_ctl(eventfd)", address: "I/O thread \(index)", reason: reason)
+        }
+        ensureCapacity(256)
+    }
+
+    deinit {
+        slots.deallocate()
+        legs.deallocate()
+        targets.deallocate()
+        sockets.deallocate()
+        close(epollFD)
+        close(wakeFD)
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "mediad-io-\(index)"
+        thread.start()
+    }
+
+    /// Queues a command and wakes the thread. Called from control threads.
+    func post(_ command: WorkerCommand) {
+        queueLock.withLock { queued.append(command) }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    /// Stops the thread (closing its sockets) and waits for it.
+    func stop() {
+        post(.stop)
+        _ = finished.wait(timeout: .now() + .seconds(5))
+    }
+
+    // MARK: - The I/O thread
+
+    private func run() {
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(Self.maximumEvents))
+        defer { events.deallocate() }
+        var nextTimeoutScan = monotonicNanoseconds() &+ Self.timeoutScanInterval
+        while true {
+            let ready = epoll_wait(epollFD, events, Self.maximumEvents, 200)
+            var commandsWaiting = false
+            if ready > 0 {
+                for position in 0..<Int(ready) {
+                    let token = events[position].data.u64
+                    if token == Self.wakeToken {
+                        commandsWaiting = true
+                    } else {
+                        drain(endpoint: Int(truncatingIfNeeded: token))
+                    }
+                }
+            }
+            if commandsWaiting {
+                var counter: UInt64 = 0
+                _ = read(wakeFD, &counter, 8)
+                guard applyCommands() else { return }
+            }
+            let now = monotonicNanoseconds()
+            if now >= nextTimeoutScan {
+                scanForTimeouts(now: now)
+                nextTimeoutScan = now &+ Self.timeoutScanInterval
+            }
+        }
+    }
+
+    /// Reads what one socket has and forwards it out of the other leg's socket of the same kind.
+    @inline(__always)
+    private func drain(endpoint: Int) {
+        let slot = endpoint >> 2
+        guard slot < capacity, slots[slot].active else { return }
+        let isRTCP = endpoint & 1
+        let legIndex = endpoint >> 1
+        let leg = legs + legIndex
+        let peer = legs + (legIndex ^ 1)
+        let ownTarget = targets + (2 * legIndex + isRTCP)
+        let peerTarget = targets + (2 * (legIndex ^ 1) + isRTCP)
+        let fd = sockets[endpoint]
+        let peerFD = sockets[endpoint ^ 2]
+        var rounds = 0
+        while rounds < Self.roundsPerWakeup {
+            rounds += 1
+            let received = Int(vos_recvmmsg(fd, batch.receiveHeaders, UInt32(batch.count), Int32(MSG_DONTWAIT), nil))
+            if received <= 0 { return }
+            let now = monotonicNanoseconds()
+            // RTP clock units at 8000 Hz (125 us), the rate of G.711 and G.729.
+            let arrival = UInt32(truncatingIfNeeded: now / 125_000)
+            let peerLength = isRTCP == 1 ? peer.pointee.rtcpTargetLength : peer.pointee.rtpTargetLength
+            var latchedNow = false
+            var outgoing = 0
+            for position in 0..<received {
+                let header = batch.receiveHeaders + position
+                let length = Int(header.pointee.msg_len)
+                let sourceLength = header.pointee.msg_hdr.msg_namelen
+                header.pointee.msg_hdr.msg_namelen = PacketBatch.sourceCapacity
+                let source = batch.sources + position
+                if isRTCP == 1 ? leg.pointee.rtcpLatched : leg.pointee.rtpLatched {
+                    guard sameEndpoint(source, ownTarget) else {
+                        leg.pointee.dropped &+= 1
+                        continue
+                    }
+                } else {
+                    latch(leg: leg, legIndex: legIndex, isRTCP: isRTCP, source: source, length: sourceLength)
+                    latchedNow = latchedNow || isRTCP == 0
+                }
+                leg.pointee.receivedPackets &+= 1
+                leg.pointee.receivedBytes &+= UInt64(length)
+                let packet = batch.buffers + position * PacketBatch.maximumDatagram
+                if isRTCP == 0 {
+                    leg.pointee.lastRTPNanoseconds = now
+                    recordRTP(packet, length: length, arrival: arrival, leg: leg)
+                }
+                guard peerLength != 0 else {
+                    leg.pointee.unroutable &+= 1
+                    continue
+                }
+                let out = batch.sendHeaders + outgoing
+                out.pointee.msg_hdr.msg_name = UnsafeMutableRawPointer(peerTarget)
+                out.pointee.msg_hdr.msg_namelen = peerLength
+                batch.sendVectors[outgoing].iov_base = UnsafeMutableRawPointer(packet)
+                batch.sendVectors[outgoing].iov_len = length
+                outgoing += 1
+            }
+            if outgoing > 0 { send(outgoing, from: peerFD, countingOn: peer, unsentOn: leg) }
+            if latchedNow {
+                onEvent(RelayEvent(sessionID: slots[slot].sessionID,
+                                   kind: .latched(leg: legIndex & 1, source: SocketAddress(copying: ownTarget, length: leg.pointee.rtpTargetLength))))
+            }
+            if received < batch.count { return }
+        }
+    }
+
+    @inline(__always)
+    private func latch(leg: UnsafeMutablePointer<LegState>, legIndex: Int, isRTCP: Int,
+                       source: UnsafeMutablePointer<sockaddr_storage>, length: socklen_t) {
+        targets[2 * legIndex + isRTCP] = source.pointee
+        if isRTCP == 1 {
+            leg.pointee.rtcpLatched = true
+            leg.pointee.rtcpTargetLength = length
+            return
+        }
+        leg.pointee.rtpLatched = true
+        leg.pointee.rtpTargetLength = length
+        // Until RTCP shows its own source, send it beside the latched RTP address (port + 1),
+        // not to the SDP address, which behind NAT is unreachable.
+        if !leg.pointee.rtcpLatched {
+            let rtcpTarget = targets + (2 * legIndex + 1)
+            rtcpTarget.pointee = source.pointee
+            let port = UInt16(bigEndian: UnsafeRawPointer(source).loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+            UnsafeMutableRawPointer(rtcpTarget).storeBytes(of: (port &+ 1).bigEndian, toByteOffset: 2, as: UInt16.self)
+            leg.pointee.rtcpTargetLength = length
+        }
+    }
+
+    @inline(__always)
+    private func recordRTP(_ packet: UnsafeMutablePointer<UInt8>, length: Int, arrival: UInt32, leg: UnsafeMutablePointer<LegState>) {
+        guard length >= 12, packet[0] & 0xC0 == 0x80 else { return }
+        let payloadType = packet[1] & 0x7F
+        // RTCP multiplexed on the RTP port (RFC 5761, types 200-204) has no RTP sequence.
+        guard payloadType < 72 || payloadType > 76 else { return }
+        let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
+        let timestamp = UInt32(packet[4]) << 24 | UInt32(packet[5]) << 16 | UInt32(packet[6]) << 8 | UInt32(packet[7])
+        leg.pointee.reception.record(sequence: sequence, timestamp: timestamp, arrival: arrival)
+    }
+
+    @inline(__always)
+    private func send(_ count: Int, from fd: Int32, countingOn peer: UnsafeMutablePointer<LegState>, unsentOn leg: UnsafeMutablePointer<LegState>) {
+        let sent = max(0, Int(vos_sendmmsg(fd, batch.sendHeaders, UInt32(count), Int32(MSG_DONTWAIT))))
+        var bytes = 0
+        for position in 0..<sent { bytes += batch.sendVectors[position].iov_len }
+        peer.pointee.sentPackets &+= UInt64(sent)
+        peer.pointee.sentBytes &+= UInt64(bytes)
+        // A full socket buffer drops the rest of the batch: counted, not retried, as real-time media would be late anyway.
+        leg.pointee.unroutable &+= UInt64(count - sent)
+    }
+
+    // MARK: - Commands (control path, on the I/O thread)
+
+    /// False when told to stop.
+    private func applyCommands() -> Bool {
+        var commands: [WorkerCommand] = []
+        queueLock.withLock { swap(&commands, &queued) }
+        for command in commands {
+            switch command {
+            case let .add(slot, setup): add(slot: slot, setup)
+            case let .setRemote(slot, leg, address): setRemote(slot: slot, leg: leg, address)
+            case let .remove(slot, reply): reply.fulfil(remove(slot: slot))
+            case let .snapshot(wanted, reply): reply.fulfil(wanted.map { counters(slot: $0) })
+            case .stop:
+                for slot in 0..<highWater where slots[slot].active { _ = remove(slot: slot) }
+                return false
+            }
+        }
+        return true
+    }
+
+    private func add(slot: Int, _ setup: SessionSetup) {
+        ensureCapacity(slot + 1)
+        slots[slot] = SessionSlotState(active: true, sessionID: setup.sessionID, timeoutNanoseconds: setup.timeoutNanoseconds,
+                                       createdNanoseconds: monotonicNanoseconds(), timedOutAt: 0)
+        for leg in 0..<2 {
+            legs[2 * slot + leg] = LegState()
+            if let remote = setup.remotes[leg] { aim(legIndex: 2 * slot + leg, at: remote) }
+        }
+        for kind in 0..<4 {
+            let endpoint = 4 * slot + kind
+            sockets[endpoint] = setup.sockets[kind]
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue
+            event.data.u64 = UInt64(endpoint)
+            if epoll_ctl(epollFD, EPOLL_CTL_ADD, setup.sockets[kind], &event) != 0 {
+                // Only on resource exhaustion; the session then relays nothing and times out.
+                leg(forEndpoint: endpoint).pointee.unroutable &+= 1
+            }
+        }
+        highWater = max(highWater, slot + 1)
+    }
+
+    private func leg(forEndpoint endpoint: Int) -> UnsafeMutablePointer<LegState> { legs + (endpoint >> 1) }
+
+    /// A new SDP address: forget the latch so the leg learns its source again.
+    private func setRemote(slot: Int, leg: Int, _ address: SocketAddress) {
+        guard slot < capacity, slots[slot].active else { return }
+        let legIndex = 2 * slot + leg
+        legs[legIndex].rtpLatched = false
+        legs[legIndex].rtcpLatched = false
+        aim(legIndex: legIndex, at: address)
+    }
+
+    private func aim(legIndex: Int, at address: SocketAddress) {
+        targets[2 * legIndex] = address.storage
+        legs[legIndex].rtpTargetLength = address.length
+        var rtcp = address
+        rtcp.port = address.port == 65535 ? address.port : address.port + 1
+        targets[2 * legIndex + 1] = rtcp.storage
+        legs[legIndex].rtcpTargetLength = rtcp.length
+    }
+
+    private func remove(slot: Int) -> [LegCounters] {
+        guard slot < capacity, slots[slot].active else { return [.empty, .empty] }
+        let final = counters(slot: slot)
+        for kind in 0..<4 {
+            let fd = sockets[4 * slot + kind]
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+            close(fd)
+            sockets[4 * slot + kind] = -1
+        }
+        slots[slot].active = false
+        return final
+    }
+
+    private func counters(slot: Int) -> [LegCounters] {
+        guard slot < capacity, slots[slot].active else { return [.empty, .empty] }
+        return (0..<2).map { leg in
+            let legIndex = 2 * slot + leg
+            let state = legs[legIndex]
+            let latched = state.rtpLatched ? SocketAddress(copying: targets + 2 * legIndex, length: state.rtpTargetLength) : nil
+            return LegCounters(latched: latched, receivedPackets: state.receivedPackets, receivedBytes: state.receivedBytes,
+                               sentPackets: state.sentPackets, sentBytes: state.sentBytes, dropped: state.dropped,
+                               unroutable: state.unroutable, expected: state.reception.expected, lost: state.reception.lost,
+                               jitter: state.reception.jitter, lastRTPNanoseconds: state.lastRTPNanoseconds)
+        }
+    }
+
+    private func scanForTimeouts(now: UInt64) {
+        for slot in 0..<highWater where slots[slot].active && slots[slot].timeoutNanoseconds > 0 {
+            let state = slots[slot]
+            let lastMedia = max(legs[2 * slot].lastRTPNanoseconds, legs[2 * slot + 1].lastRTPNanoseconds, state.createdNanoseconds)
+            if state.timedOutAt != 0 {
+                if lastMedia > state.timedOutAt { slots[slot].timedOutAt = 0 }
+                continue
+            }
+            guard now &- lastMedia >= state.timeoutNanoseconds else { continue }
+            slots[slot].timedOutAt = now
+            onEvent(RelayEvent(sessionID: state.sessionID, kind: .rtpTimeout(idleSeconds: Double(now &- lastMedia) / 1e9)))
+        }
+    }
+
+    /// Grows the per-slot arrays; happens on the I/O thread between batches, never mid-packet.
+    private func ensureCapacity(_ needed: Int) {
+        guard needed > capacity else { return }
+        let newCapacity = max(needed, capacity * 2, 256)
+        func grow<Element>(_ old: UnsafeMutablePointer<Element>, perSlot: Int, filler: Element) -> UnsafeMutablePointer<Element> {
+            let fresh = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity * perSlot)
+            fresh.moveInitialize(from: old, count: capacity * perSlot)
+            (fresh + capacity * perSlot).initialize(repeating: filler, count: (newCapacity - capacity) * perSlot)
+            old.deallocate()
+            return fresh
+        }
+        slots = grow(slots, perSlot: 1, filler: SessionSlotState())
+        legs = grow(legs, perSlot: 2, filler: LegState())
+        targets = grow(targets, perSlot: 4, filler: sockaddr_storage())
+        sockets = grow(sockets, perSlot: 4, filler: -1)
+        capacity = newCapacity
+    }
+}

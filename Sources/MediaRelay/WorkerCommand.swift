@@ -1,0 +1,39 @@
+import Dispatch
+
+/// A change to an I/O thread's session table. Commands are queued by the control path and applied
+/// by the I/O thread between epoll waits, so the packet path never takes a lock.
+enum WorkerCommand: Sendable {
+    case add(slot: Int, SessionSetup)
+    case setRemote(slot: Int, leg: Int, SocketAddress)
+    /// Closes the session's sockets and answers with its final counters.
+    case remove(slot: Int, reply: WorkerReply<[LegCounters]>)
+    case snapshot(slots: [Int], reply: WorkerReply<[[LegCounters]]>)
+    case stop
+}
+
+/// What the I/O thread needs to start relaying a session.
+struct SessionSetup: Sendable {
+    let sessionID: UInt64
+    /// Leg 0 RTP, leg 0 RTCP, leg 1 RTP, leg 1 RTCP: the endpoint numbering the I/O thread uses.
+    let sockets: [Int32]
+    let remotes: [SocketAddress?]
+    let timeoutNanoseconds: UInt64
+}
+
+/// A one-shot answer from an I/O thread to a waiting control thread.
+final class WorkerReply<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `value` is written once before `signal` and read after `wait`.
+    private let semaphore = DispatchSemaphore(value: 0)
+    private var value: Value?
+
+    func fulfil(_ result: Value) {
+        value = result
+        semaphore.signal()
+    }
+
+    /// Nil when the I/O thread did not answer in time (it stopped).
+    func wait(seconds: Int = 5) -> Value? {
+        guard semaphore.wait(timeout: .now() + .seconds(seconds)) == .success else { return nil }
+        return value
+    }
+}
