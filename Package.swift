@@ -33,6 +33,10 @@ let package = Package(
         .target(name: "SIPCore"),
         .target(name: "Softswitch", dependencies: ["VOSModel"]),
         .target(name: "SIPStack", dependencies: ["SIPCore", "CVOSSys"]),
+        .target(name: "CallControl", dependencies: [
+            "SIPCore", "SIPStack", "Softswitch", "VOSModel", "VOSStore", "MediaControl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Storage, media, kernel
         .target(name: "VOSStore", dependencies: [
@@ -48,11 +52,11 @@ let package = Package(
 
         // MARK: Executables (thin: parsing, wiring, lifecycle)
         .executableTarget(name: "vosctl", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl",
+            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "CallControl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "SIPCore", "MediaControl", "Softswitch",
+            "VOSModel", "VOSStore", "VOSRuntime", "SIPCore", "SIPStack", "CallControl", "MediaControl", "Softswitch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")]),
         .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore"]),
+        .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel"]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"]),
     ],

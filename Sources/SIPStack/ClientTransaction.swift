@@ -42,7 +42,8 @@ public final class ClientTransaction {
         layer.transmit(bytes, to: peer)
         if !peer.isReliable { scheduleRetransmit() }
         timeoutTimer = layer.loop.schedule(after: layer.timers.transactionTimeout) { [weak self] in
-            guard let self, self.state == .calling || self.state == .proceeding else { return }
+            // An INVITE that got a provisional waits for its final as long as the TU lets it (§17.1.1.2).
+            guard let self, self.state == .calling || (self.state == .proceeding && !self.isInvite) else { return }
             self.terminate()
             self.handler(.timeout)
         }

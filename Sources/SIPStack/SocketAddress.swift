@@ -53,7 +53,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         try self.init(ip: String(text[..<colon]), port: port)
     }
 
-    init?(storage: UnsafePointer<sockaddr_storage>) {
+    public init?(storage: UnsafePointer<sockaddr_storage>) {
         switch Int32(storage.pointee.ss_family) {
         case AF_INET:
             let address = UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr_in.self).pointee

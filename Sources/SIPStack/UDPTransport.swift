@@ -5,7 +5,9 @@ import Glibc
 
 /// A bound UDP socket on the event loop: batched reads with recvmmsg into preallocated
 /// buffers, one sendto per message, DSCP on everything sent.
-public final class UDPTransport {
+///
+/// @unchecked Sendable: confined to its event loop thread; other threads use `loop.execute`.
+public final class UDPTransport: @unchecked Sendable {
     public static let maximumDatagram = 65_535
     private static let batch = 32
 

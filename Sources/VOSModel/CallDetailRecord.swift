@@ -19,6 +19,12 @@ public enum EndReason: String, Sendable, Codable, CaseIterable {
     case controllerRestart = "ControllerRestart"
     case unauthorizedSource = "UnauthorizedSource"
     case codecMismatch = "CodecMismatch"
+    /// The mapping gateway or account is at its concurrent-call limit.
+    case concurrentLimit = "ConcurrentLimit"
+    /// The relay was required (SS_MEDIAPROXYMODE 3) but vos-mediad could not give a session.
+    case mediaUnavailable = "MediaUnavailable"
+    /// The customer never acknowledged our 2xx (RFC 3261 §13.3.1.4): the call is torn down.
+    case ackTimeout = "AckTimeout"
     /// The vendor's final failure after failover was exhausted; the code is in `sipCode`.
     case vendorFailure = "VendorFailure"
 }

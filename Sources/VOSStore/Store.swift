@@ -21,12 +21,21 @@ public final class Store: @unchecked Sendable {
     let environment: OpaquePointer
     private(set) var databases: [Table: MDB_dbi] = [:]
 
+    /// How commits reach the disk.
+    public enum Durability: Sendable {
+        /// fsync on every commit: what vosctl uses, one change at a time.
+        case synchronous
+        /// Commits reach the OS at once (so they survive the process being killed) and the disk
+        /// when `flush()` runs: what the controller uses so a call's writes never wait for a disk.
+        case flushedPeriodically
+    }
+
     /// Opens an initialised store; refuses a missing or other-schema one.
-    public convenience init(directory: String) throws {
+    public convenience init(directory: String, durability: Durability = .synchronous) throws {
         guard FileManager.default.fileExists(atPath: Store.dataFilePath(in: directory)) else {
             throw StoreError.notInitialized(path: directory)
         }
-        try self.init(directory: directory, creating: false)
+        try self.init(directory: directory, creating: false, durability: durability)
     }
 
     /// Creates the store if needed (idempotent) and returns it with whether it was new.
@@ -45,7 +54,7 @@ public final class Store: @unchecked Sendable {
         (directory as NSString).appendingPathComponent(dataFileName)
     }
 
-    private init(directory: String, creating: Bool) throws {
+    private init(directory: String, creating: Bool, durability: Durability = .synchronous) throws {
         self.directory = directory
         var env: OpaquePointer?
         try Store.check(mdb_env_create(&env), "create environment")
@@ -54,7 +63,8 @@ public final class Store: @unchecked Sendable {
         do {
             try Store.check(mdb_env_set_maxdbs(env, MDB_dbi(Table.allCases.count + 8)), "set max databases")
             try Store.check(mdb_env_set_mapsize(env, Store.defaultMapSize), "set map size")
-            try Store.check(mdb_env_open(env, directory, UInt32(MDB_NOTLS), 0o640), "open \(directory)")
+            let flags = UInt32(MDB_NOTLS) | (durability == .flushedPeriodically ? UInt32(MDB_NOSYNC) : 0)
+            try Store.check(mdb_env_open(env, directory, flags, 0o640), "open \(directory)")
             // Reader slots of processes killed mid-read would otherwise pin old pages forever.
             var dead: Int32 = 0
             mdb_reader_check(env, &dead)
@@ -129,6 +139,11 @@ public final class Store: @unchecked Sendable {
         }
         try Store.check(mdb_txn_commit(txn), "commit")
         return result
+    }
+
+    /// Forces committed data to disk (for `.flushedPeriodically`); safe from any thread.
+    public func flush() throws {
+        try Store.check(mdb_env_sync(environment, 1), "flush to disk")
     }
 
     /// The configuration generation: daemons poll this (one cheap read) and reload when it moves.

@@ -1,11 +1,16 @@
 import ArgumentParser
+import CallControl
+import Dispatch
+import Foundation
 import Logging
+import MediaControl
+import SIPStack
 import VOSModel
 import VOSRuntime
 import VOSStore
 
-/// vos-controller: the SIP B2BUA. For now it opens the store, follows configuration changes and
-/// stops cleanly on SIGTERM/SIGINT; signalling arrives with the controller issue.
+/// vos-controller: the SIP B2BUA. Wiring only: the event loop thread owns SIP and calls; helper
+/// threads feed it configuration changes and media events through its mailbox.
 @main
 struct VosController: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "vos-controller", abstract: "vos SIP B2BUA.")
@@ -13,8 +18,11 @@ struct VosController: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Data directory (default: $VOS_DATA_DIR, else ./var).")
     var dataDirectory: String?
 
-    @Option(name: .customLong("sip-listen"), help: "SIP listen address IP:PORT.")
+    @Option(name: .customLong("sip-listen"), help: "SIP listen address IP:PORT (UDP).")
     var sipListen: String = "127.0.0.1:5060"
+
+    @Option(name: .customLong("sip-advertise"), help: "Host put in Via and Contact (default: the listen IP).")
+    var sipAdvertise: String?
 
     @Option(name: .customLong("media-control"), help: "vos-mediad control socket (default: DATA_DIR/mediad.sock).")
     var mediaControl: String?
@@ -23,22 +31,28 @@ struct VosController: ParsableCommand {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-controller")
         let directory = DataDirectory.resolve(dataDirectory)
-        let listen: SIPAddress
-        do { listen = try SIPAddress(parsing: sipListen, field: "--sip-listen") } catch {
-            throw ValidationError(error.description)
+        let listen: SocketAddress
+        do { listen = try SocketAddress(parsing: sipListen) } catch {
+            throw ValidationError("--sip-listen: \(error) (expected IP:PORT, e.g. 127.0.0.1:5060)")
         }
         let store: Store
-        do { store = try Store(directory: directory) } catch {
+        do { store = try Store(directory: directory, durability: .flushedPeriodically) } catch {
             logger.critical("cannot open the store: \(error)")
             throw ExitCode(1)
         }
-        let watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
-            logger.info("configuration changed (generation \(generation)); new calls use it")
+        let controller: Controller
+        do {
+            controller = try Controller(store: store, directory: directory, listen: listen, advertise: sipAdvertise,
+                                        mediaControl: mediaControl ?? (directory as NSString).appendingPathComponent("mediad.sock"),
+                                        logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
         }
-        watcher.start()
-        logger.info("vos-controller started: store \(directory), SIP \(listen)")
+        controller.start()
+        logger.info("vos-controller started: store \(directory), SIP udp:\(controller.listenAddress)")
         let signal = ShutdownSignal.wait()
-        watcher.stop()
         logger.info("vos-controller stopping on \(signal)")
+        controller.stop()
     }
 }

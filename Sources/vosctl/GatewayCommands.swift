@@ -5,7 +5,7 @@ import VOSStore
 struct GatewayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway", abstract: "Mapping (customer) and routing (vendor) gateways.",
-        subcommands: [GatewayAdd.self, GatewaySet.self, GatewayShow.self, GatewayList.self, GatewayRemove.self])
+        subcommands: [GatewayAdd.self, GatewaySet.self, GatewayShow.self, GatewayList.self, GatewayRemove.self, GatewayStatus.self])
 }
 
 /// Options shared by `gateway add` and `gateway set`. Each applies to one kind of gateway (or

@@ -9,7 +9,7 @@ struct VosCtl: ParsableCommand {
         abstract: "Operate a vos softswitch: gateways, accounts, rates, parameters, CDRs, backups.",
         subcommands: [
             InitCommand.self, GatewayCommand.self, ParamCommand.self, AccountCommand.self,
-            RateCommand.self, CDRCommand.self, BackupCommand.self, RestoreCommand.self, MediaCommand.self,
+            RateCommand.self, CDRCommand.self, CallsCommand.self, BackupCommand.self, RestoreCommand.self, MediaCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -1,0 +1,143 @@
+import SIPCore
+import SIPStack
+import VOSModel
+
+/// Requests inside a call: CANCEL, BYE from either side, and everything relayed across
+/// (re-INVITE, UPDATE, INFO) with SDP pointed at the relay.
+extension B2BUA {
+    func handleCancel(_ cancel: SIPMessage, transaction: ServerTransaction) {
+        guard let invite = layer.inviteTransaction(cancelledBy: cancel, from: transaction.peer),
+              let session = sessionsByInvite[ObjectIdentifier(invite)] else {
+            transaction.respond(status: 481, reason: "Call/Transaction Does Not Exist")
+            return
+        }
+        transaction.respond(status: 200, reason: "OK")
+        guard session.state == .routing else { return }
+        customerGaveUp(session)
+    }
+
+    /// CANCEL (or an early BYE) from the customer before any vendor answered.
+    private func customerGaveUp(_ session: CallSession) {
+        session.cancelRequested = true
+        session.customerInvite.respond(status: 487, reason: "Request Terminated", toTag: session.customer.localTag)
+        if session.vendorProvisionalSeen { sendCancel(session) }
+        finishCall(session, reason: .callerCancel, sipCode: 487, hangup: .caller)
+    }
+
+    func handleInDialog(_ request: SIPMessage, transaction: ServerTransaction, session: CallSession, from side: Side) {
+        guard let method = request.method else { return }
+        switch method {
+        case "BYE":
+            transaction.respond(status: 200, reason: "OK")
+            if side == .customer {
+                if session.state == .routing { return customerGaveUp(session) }
+                guard session.state == .confirmed else { return }
+                sendBye(to: .vendor, session)
+                finishCall(session, reason: .callerHangup, sipCode: 200, hangup: .caller)
+            } else {
+                guard session.state == .confirmed else { return }
+                sendBye(to: .customer, session)
+                finishCall(session, reason: .calleeHangup, sipCode: 200, hangup: .callee)
+            }
+        case "INVITE", "UPDATE", "INFO", "NOTIFY", "MESSAGE", "PRACK", "OPTIONS":
+            relay(request, transaction: transaction, session: session, from: side)
+        default:
+            transaction.respond(status: 501, reason: "Not Implemented", headers: [("Allow", B2BUA.allowed)])
+        }
+    }
+
+    /// Sends a request received on one side to the other, and its answer back.
+    private func relay(_ request: SIPMessage, transaction: ServerTransaction, session: CallSession, from side: Side) {
+        guard session.state == .confirmed, var target = side == .customer ? session.vendor : Optional(session.customer),
+              target.remoteTag != nil || side == .vendor, let method = request.method else {
+            transaction.respond(status: 491, reason: "Request Pending")
+            return
+        }
+        var outbound = target.request(method, via: newVia(), contact: contactHeader)
+        if side == .customer { session.vendor = target } else { session.customer = target }
+        for name in ["Session-Expires", "Min-SE", "Supported", "Event", "Subscription-State"] {
+            for value in request.headerValues(name) { outbound.appendHeader(name, value) }
+        }
+        attachSDP(from: request, to: &outbound, session: session, fromVendor: side == .vendor)
+        if outbound.body.isEmpty { outbound.appendHeader("Content-Length", "0") }
+        let targetPeer = target.peer
+        layer.send(outbound, to: targetPeer) { [unowned self] event in
+            switch event {
+            case let .provisional(response):
+                guard let status = response.statusCode, status > 100 else { return }
+                transaction.respond(self.relayedResponse(response, to: request, session: session, fromVendor: side == .customer))
+            case let .final(response):
+                guard let status = response.statusCode else { return }
+                if method == "INVITE" && (200..<300).contains(status) {
+                    let sequence = (try? response.cseq().sequence) ?? 0
+                    let ack = target.request("ACK", sequence: sequence, via: self.newVia(), contact: nil)
+                    self.layer.sendStateless(self.withContentLength(ack), to: targetPeer)
+                }
+                transaction.respond(self.relayedResponse(response, to: request, session: session, fromVendor: side == .customer))
+            case .timeout:
+                transaction.respond(status: 408, reason: "Request Timeout")
+            }
+        }
+    }
+
+    private func relayedResponse(_ response: SIPMessage, to request: SIPMessage, session: CallSession, fromVendor: Bool) -> SIPMessage {
+        let status = response.statusCode ?? 500
+        var relayed = SIPMessage.response(to: request, status: status, reason: response.reasonPhrase)
+        if (200..<300).contains(status) { relayed.appendHeader("Contact", contactHeader) }
+        for name in ["Session-Expires", "Require", "Retry-After"] {
+            for value in response.headerValues(name) { relayed.appendHeader(name, value) }
+        }
+        attachSDP(from: response, to: &relayed, session: session, fromVendor: fromVendor)
+        return relayed
+    }
+
+    func sendBye(to side: Side, _ session: CallSession) {
+        if side == .vendor {
+            guard var vendor = session.vendor, vendor.remoteTag != nil else { return }
+            let bye = withContentLength(vendor.request("BYE", via: newVia(), contact: nil))
+            session.vendor = vendor
+            layer.send(bye, to: vendor.peer) { _ in }
+        } else {
+            var customer = session.customer
+            let bye = withContentLength(customer.request("BYE", via: newVia(), contact: nil))
+            session.customer = customer
+            layer.send(bye, to: customer.peer) { _ in }
+        }
+    }
+
+    /// Ends a connected call from the switch's side (RTP timeout, limits): BYE to both.
+    func hangUpBoth(_ session: CallSession, reason: EndReason) {
+        guard session.state == .confirmed else { return }
+        sendBye(to: .customer, session)
+        sendBye(to: .vendor, session)
+        finishCall(session, reason: reason, sipCode: 200, hangup: .system)
+    }
+
+    // MARK: The customer's 2xx until its ACK
+
+    func startCustomer2xxRetransmission(_ session: CallSession, answer: SIPMessage) {
+        guard !session.customer.peer.isReliable else { return }
+        session.pendingCustomer2xx = answer
+        session.customer2xxInterval = layer.timers.t1
+        session.customer2xxDeadline = loop.now + layer.timers.transactionTimeout
+        scheduleCustomer2xx(session)
+    }
+
+    private func scheduleCustomer2xx(_ session: CallSession) {
+        session.customer2xxTimer = loop.schedule(after: session.customer2xxInterval) { [unowned self] in
+            guard let answer = session.pendingCustomer2xx, session.state == .confirmed else { return }
+            if self.loop.now >= session.customer2xxDeadline {
+                session.pendingCustomer2xx = nil
+                return self.hangUpBoth(session, reason: .ackTimeout)
+            }
+            self.layer.sendStateless(answer, to: session.customer.peer)
+            session.customer2xxInterval = min(session.customer2xxInterval * 2, self.layer.timers.t2)
+            self.scheduleCustomer2xx(session)
+        }
+    }
+
+    func customerAcknowledged(_ session: CallSession) {
+        session.pendingCustomer2xx = nil
+        loop.cancel(session.customer2xxTimer)
+    }
+}

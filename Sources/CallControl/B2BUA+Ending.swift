@@ -1,0 +1,85 @@
+import MediaControl
+import SIPStack
+import VOSModel
+
+/// The end of a call: counters released exactly once, the relay session deleted, one CDR.
+extension B2BUA {
+    func finishCall(_ session: CallSession, reason: EndReason, sipCode: Int, hangup: HangupSide) {
+        guard session.state != .ended else { return }
+        let wasRouting = session.state == .routing
+        session.state = .ended
+        loop.cancel(session.sessionTimer)
+        loop.cancel(session.customer2xxTimer)
+        session.pendingCustomer2xx = nil
+        if wasRouting && !session.vendorProvisionalSeen {
+            // No provisional yet, so no CANCEL is allowed (§9.1): stop the attempt outright.
+            loop.cancel(session.attemptTimer)
+            session.vendorInvite?.abandon()
+            if let vendor = session.vendor, dialogs[vendor.key]?.session === session { dialogs[vendor.key] = nil }
+            releaseVendorLine(session)
+        } else if !wasRouting {
+            loop.cancel(session.attemptTimer)
+            releaseVendorLine(session)
+            if let vendor = session.vendor { dialogs[vendor.key] = nil }
+        }
+        sessionsByInvite[ObjectIdentifier(session.customerInvite)] = nil
+        dialogs[session.customer.key] = nil
+        activeByMapping[session.mappingGateway.name, default: 1] -= 1
+        if let account = session.account { activeByAccount[account, default: 1] -= 1 }
+        var statistics: SessionInfo?
+        if let mediaSession = session.mediaSession {
+            statistics = media?.deleteSession(mediaSession)
+            callsByMediaSession[mediaSession] = nil
+        }
+        recordCDR(session, reason: reason, sipCode: sipCode, hangup: hangup, media: statistics)
+    }
+
+    func recordCDR(_ session: CallSession, reason: EndReason, sipCode: Int, hangup: HangupSide, media: SessionInfo?) {
+        let end = MonotonicTime.wallMilliseconds()
+        var record = CallDetailRecord(
+            id: 0, callID: session.callID, setupTime: session.setupTime, endTime: end,
+            callerReceived: session.callerReceived, calleeReceived: session.calleeReceived,
+            mappingGateway: session.mappingGateway.name, endReason: reason, sipCode: sipCode, hangupSide: hangup)
+        record.account = session.account
+        record.ringingTime = session.ringingTime
+        record.answerTime = session.answerTime
+        if let answered = session.answerMonotonic {
+            let nanoseconds = loop.now > answered ? loop.now - answered : 0
+            record.durationSeconds = Int((nanoseconds + 999_999_999) / 1_000_000_000)
+        }
+        record.billedSeconds = record.durationSeconds
+        record.callerSent = session.currentCandidate?.gateway.callerRewrite.apply(to: session.callerOut) ?? session.callerOut
+        record.calleeSent = session.currentCandidate?.outboundCallee(session.calleeNumber) ?? session.calleeNumber
+        record.attempts = session.plan.attempts
+        if session.answerTime != nil, let connected = session.currentCandidate {
+            record.routingGateway = connected.gateway.name
+            record.attempts.append(GatewayAttempt(gateway: connected.gateway.name, sipCode: 200, reason: "connected"))
+        } else {
+            record.routingGateway = session.plan.attempts.last?.gateway
+        }
+        record.callerCodec = session.callerCodec
+        record.calleeCodec = session.calleeCodec
+        if let legs = media?.legs, legs.count == 2 {
+            record.callerMedia = LegMediaStatistics(legs[0])
+            record.calleeMedia = LegMediaStatistics(legs[1])
+        }
+        recorder.record(record)
+    }
+
+    /// vos-mediad saw no RTP for SS_RTP_TIMEOUT: release the call (requirements §5).
+    public func mediaTimedOut(session mediaSession: String) {
+        guard let session = callsByMediaSession[mediaSession] else { return }
+        logger.info("call \(session.callID): no RTP for \(parameters.int(.rtpTimeout)) s, releasing")
+        hangUpBoth(session, reason: .rtpTimeout)
+    }
+}
+
+extension LegMediaStatistics {
+    init(_ leg: LegInfo) {
+        self.init()
+        packetsReceived = leg.received.packets
+        packetsSent = leg.sent.packets
+        packetsLost = UInt64(max(0, leg.lost))
+        jitterMilliseconds = leg.jitterMs
+    }
+}

@@ -1,0 +1,385 @@
+import MediaControl
+import SIPCore
+import SIPStack
+import Softswitch
+import VOSModel
+
+/// A new call: who is calling, may they, which vendors, and each vendor attempt.
+extension B2BUA {
+    func handleInitialInvite(_ request: SIPMessage, transaction: ServerTransaction) {
+        let source = transaction.peer.address
+        guard let sourceIP = try? IPAddress(parsing: source.ip),
+              let gateway = snapshot.callers.gateway(source: sourceIP, port: source.port) else {
+            countForbidden(source)
+            transaction.respond(status: 403, reason: "Forbidden")
+            return
+        }
+        if let hops = request.maxForwards, hops == 0 {
+            transaction.respond(status: 483, reason: "Too Many Hops")
+            return
+        }
+        transaction.respond(status: 100, reason: "Trying")
+
+        let callee = request.requestURI?.decodedUser ?? ""
+        let fromParty = try? request.from()
+        let callerReceived = callerNumber(request, from: fromParty, gateway: gateway)
+        let calleeNumber = gateway.calleeRewrite.apply(to: callee)
+        let callerOut = gateway.callerRewrite.apply(to: callerReceived)
+        let customerLeg = DialogLeg(
+            callID: request.callID ?? ids.token(), localTag: ids.token(), remoteTag: fromParty?.tag,
+            localParty: "", remoteParty: request.firstHeaderValue("From") ?? "",
+            remoteTarget: (try? request.contacts().first?.uri) ?? request.requestURI ?? SIPURI(host: source.ip),
+            peer: transaction.peer, localSequence: 0)
+        var leg = customerLeg
+        leg.localParty = (request.firstHeaderValue("To") ?? "") + ";tag=" + customerLeg.localTag
+
+        let candidates = RoutePlanner.candidates(for: calleeNumber, among: snapshot.routingGateways, status: gatewayStatus)
+        let session = CallSession(
+            id: nextSessionID, customerInvite: transaction, mappingGateway: gateway, account: gateway.account,
+            callerReceived: callerReceived, calleeReceived: callee, callerOut: callerOut, calleeNumber: calleeNumber,
+            setupTime: MonotonicTime.wallMilliseconds(), setupMonotonic: loop.now, customer: leg,
+            plan: FailoverPlan(candidates: candidates, switchLimit: parameters.int(.gatewaySwitchLimit)))
+        nextSessionID += 1
+
+        if let refusal = admissionRefusal(session, gateway: gateway, caller: callerReceived, callee: callee) {
+            rejectBeforeRouting(session, refusal)
+            return
+        }
+        sessionsByInvite[ObjectIdentifier(transaction)] = session
+        dialogs[leg.key] = (session, .customer)
+        activeByMapping[gateway.name, default: 0] += 1
+        if let account = gateway.account { activeByAccount[account, default: 0] += 1 }
+        if !request.body.isEmpty, request.contentType?.lowercased().hasPrefix("application/sdp") ?? true {
+            session.customerOffer = try? SDPSession(parsing: request.body)
+            session.callerCodec = session.customerOffer.flatMap { SDPRelay.audioCodecs(of: $0).first }
+        }
+        tryNextVendor(session)
+    }
+
+    /// Caller number per the mapping gateway's caller source (From user, Remote-Party-ID user,
+    /// or the From display name).
+    private func callerNumber(_ request: SIPMessage, from: SIPNameAddress?, gateway: MappingGateway) -> String {
+        switch gateway.callerSource {
+        case .from:
+            return from?.uri.decodedUser ?? ""
+        case .remotePartyID:
+            if let value = request.firstHeaderValue("Remote-Party-ID"), let party = try? SIPNameAddress(parsing: value) {
+                return party.uri.decodedUser ?? ""
+            }
+            return from?.uri.decodedUser ?? ""
+        case .display:
+            return from?.displayName ?? from?.uri.decodedUser ?? ""
+        }
+    }
+
+    struct Refusal {
+        let reason: EndReason
+        let code: Int
+        var retryAfter: Int?
+    }
+
+    /// Limits and lists, in the order an operator reads them in the CDR: CPS first (cheapest to
+    /// refuse), then concurrency, account state, then number lists.
+    private func admissionRefusal(_ session: CallSession, gateway: MappingGateway, caller: String, callee: String) -> Refusal? {
+        let now = loop.now
+        guard gateway.enabled else { return Refusal(reason: .unauthorizedSource, code: 403) }
+        guard limiter.admit("global", rate: parameters.int(.maxCPS), now: now) else {
+            return Refusal(reason: .rateLimited, code: 503, retryAfter: limiter.retryAfter("global"))
+        }
+        guard limiter.admit("m:" + gateway.name, rate: gateway.cpsLimit, now: now) else {
+            return Refusal(reason: .rateLimited, code: 503, retryAfter: limiter.retryAfter("m:" + gateway.name))
+        }
+        if gateway.concurrentLimit > 0 && activeByMapping[gateway.name, default: 0] >= gateway.concurrentLimit {
+            return Refusal(reason: .concurrentLimit, code: 503, retryAfter: 5)
+        }
+        if let name = gateway.account {
+            guard let account = snapshot.accounts[name] else { return Refusal(reason: .accountLocked, code: 403) }
+            if account.status == .locked { return Refusal(reason: .accountLocked, code: 403) }
+            if account.concurrentLimit > 0 && activeByAccount[name, default: 0] >= account.concurrentLimit {
+                return Refusal(reason: .concurrentLimit, code: 503, retryAfter: 5)
+            }
+        }
+        if !gateway.callerFilter.permits(caller) || !gateway.calleeFilter.permits(session.calleeNumber) {
+            return Refusal(reason: .blacklisted, code: 403)
+        }
+        for name in gateway.blacklistGroups {
+            guard let list = snapshot.numberLists[name] else { continue }
+            let checkCaller = list.target != .callee && list.numbers.contains(caller)
+            let checkCallee = list.target != .caller && list.numbers.contains(callee)
+            if list.kind == .black && (checkCaller || checkCallee) { return Refusal(reason: .blacklisted, code: 403) }
+        }
+        return nil
+    }
+
+    func gatewayStatus(_ name: String) -> GatewayStatus {
+        let gateway = snapshot.routingGateways.first { $0.name == name }
+        return GatewayStatus(
+            activeCalls: activeByVendor[name, default: 0],
+            online: health.isOnline(name) && snapshot.vendorAddresses[name] != nil,
+            withinCPS: limiter.wouldAdmit("r:" + name, rate: gateway?.cpsLimit ?? 0, now: loop.now),
+            vendorCreditOK: true)
+    }
+
+    private func rejectBeforeRouting(_ session: CallSession, _ refusal: Refusal) {
+        var headers: [(String, String)] = []
+        if let retry = refusal.retryAfter { headers.append(("Retry-After", String(retry))) }
+        session.customerInvite.respond(status: refusal.code, toTag: session.customer.localTag, headers: headers)
+        session.state = .ended
+        recordCDR(session, reason: refusal.reason, sipCode: refusal.code, hangup: .system, media: nil)
+    }
+
+    /// Asks the plan for the next vendor and starts it, or ends the call with the plan's verdict.
+    func tryNextVendor(_ session: CallSession) {
+        guard session.state == .routing, !session.cancelRequested else { return }
+        switch session.plan.next(status: gatewayStatus) {
+        case let .fail(reason, code):
+            failRouting(session, reason: reason, code: code)
+        case let .tryGateway(candidate):
+            startAttempt(session, candidate)
+        }
+    }
+
+    private func failRouting(_ session: CallSession, reason: EndReason, code: Int) {
+        var headers: [(String, String)] = []
+        if code == 503 && [.allGatewayBusy, .rateLimited].contains(reason) { headers.append(("Retry-After", "5")) }
+        session.customerInvite.respond(status: code, toTag: session.customer.localTag, headers: headers)
+        finishCall(session, reason: reason, sipCode: code, hangup: .system)
+    }
+
+    private func mediaMode(for candidate: RouteCandidate, session: CallSession) -> MediaProxyMode {
+        candidate.gateway.mediaProxy ?? session.mappingGateway.mediaProxy
+            ?? MediaProxyMode(rawValue: parameters.int(.mediaProxyMode)) ?? .mustOn
+    }
+
+    /// Creates the relay session once per call; later attempts reuse it.
+    private func ensureMedia(_ session: CallSession) -> Bool {
+        if session.mediaSession != nil { return true }
+        guard let media else { return false }
+        do {
+            let created = try media.createSession(tag: session.callID)
+            session.mediaSession = created.session
+            session.customerRelayEndpoint = created.customerSide
+            session.vendorRelayEndpoint = created.vendorSide
+            callsByMediaSession[created.session] = session
+            if let offer = session.customerOffer, let remote = SDPRelay.audioEndpoint(of: offer) {
+                try media.setRemote(session: created.session, leg: 0, remote: remote)
+            }
+            return true
+        } catch {
+            logger.error("call \(session.callID): vos-mediad refused a media session: \(error)")
+            return false
+        }
+    }
+
+    private func startAttempt(_ session: CallSession, _ candidate: RouteCandidate) {
+        guard let vendorAddress = snapshot.vendorAddresses[candidate.gateway.name] else {
+            session.plan.record(.response(503), for: candidate)
+            return tryNextVendor(session)
+        }
+        _ = limiter.admit("r:" + candidate.gateway.name, rate: candidate.gateway.cpsLimit, now: loop.now)
+        health.countCall(candidate.gateway.name, now: loop.now)
+
+        var body = session.customerOffer.map { $0.serialized() } ?? []
+        let mode = mediaMode(for: candidate, session: session)
+        let wantsRelay = mode == .on || mode == .mustOn
+            || (mode == .auto && SDPRelay.looksNATed(session.customerOffer.flatMap(SDPRelay.audioEndpoint), signallingSource: session.customer.peer.address.ip))
+        if wantsRelay && session.customerOffer != nil {
+            if ensureMedia(session), let offer = session.customerOffer, let relay = session.vendorRelayEndpoint {
+                body = SDPRelay.pointing(offer, at: relay).serialized()
+            } else if mode == .mustOn {
+                session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
+                return finishCall(session, reason: .mediaUnavailable, sipCode: 503, hangup: .system)
+            }
+        }
+
+        let calleeOut = candidate.outboundCallee(session.calleeNumber)
+        let callerOut = candidate.gateway.callerRewrite.apply(to: session.callerOut)
+        let vendorHost = vendorAddress.sipHost
+        let localTag = ids.token()
+        var vendor = DialogLeg(
+            callID: ids.token() + "@" + advertisedHost, localTag: localTag, remoteTag: nil,
+            localParty: "<sip:\(callerOut)@\(advertisedHost)>;tag=\(localTag)",
+            remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)>",
+            remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: vendorAddress.port),
+            peer: Peer(address: vendorAddress, transport: .udp), localSequence: 0)
+        var invite = vendor.request("INVITE", via: newVia(), contact: contactHeader)
+        let customerHops = session.customerInvite.request.maxForwards ?? 70
+        invite.setHeader("Max-Forwards", String(max(1, min(70, customerHops - 1))))
+        invite.appendHeader("Allow", B2BUA.allowed)
+        copyIdentityHeaders(from: session.customerInvite.request, to: &invite, gateway: candidate.gateway, callerOut: callerOut)
+        if body.isEmpty { invite.appendHeader("Content-Length", "0") } else { invite.setBody(body, contentType: "application/sdp") }
+
+        session.vendor = vendor
+        session.currentCandidate = candidate
+        session.vendorInviteRequest = invite
+        session.vendorProvisionalSeen = false
+        dialogs[vendor.key] = (session, .vendor)
+        activeByVendor[candidate.gateway.name, default: 0] += 1
+        session.occupiedVendor = candidate.gateway.name
+        let vendorKey = vendor.key
+        session.vendorInvite = layer.send(invite, to: vendor.peer) { [unowned self] event in
+            self.vendorInviteEvent(session, candidate: candidate, vendorKey: vendorKey, event)
+        }
+        loop.cancel(session.attemptTimer)
+        session.attemptTimer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutInvite))) { [unowned self] in
+            guard !session.vendorProvisionalSeen, session.currentCandidate == candidate else { return }
+            session.vendorInvite?.abandon()
+            self.attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .inviteTimeout)
+        }
+    }
+
+    /// RFC 3325 identity per the routing gateway's settings.
+    private func copyIdentityHeaders(from request: SIPMessage, to invite: inout SIPMessage, gateway: RoutingGateway, callerOut: String) {
+        switch gateway.pAssertedIdentity {
+        case .none: break
+        case .passthrough:
+            for value in request.headerValues("P-Asserted-Identity") { invite.appendHeader("P-Asserted-Identity", value) }
+        case .caller:
+            invite.appendHeader("P-Asserted-Identity", "<sip:\(callerOut)@\(advertisedHost)>")
+        }
+        switch gateway.privacy {
+        case .none: break
+        case .passthrough:
+            if let privacy = request.firstHeaderValue("Privacy") { invite.appendHeader("Privacy", privacy) }
+        case .id:
+            invite.appendHeader("Privacy", "id")
+        }
+        switch gateway.pPreferredIdentity {
+        case .none: break
+        case .passthrough:
+            for value in request.headerValues("P-Preferred-Identity") { invite.appendHeader("P-Preferred-Identity", value) }
+        case .caller:
+            invite.appendHeader("P-Preferred-Identity", "<sip:\(callerOut)@\(advertisedHost)>")
+        }
+    }
+
+    private func vendorInviteEvent(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, _ event: ClientTransaction.Event) {
+        switch event {
+        case let .provisional(response):
+            vendorProvisional(session, candidate: candidate, response)
+        case let .final(response):
+            guard let status = response.statusCode else { return }
+            if (200..<300).contains(status) {
+                vendorAnswered(session, candidate: candidate, response)
+            } else {
+                attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .response(status))
+            }
+        case .timeout:
+            attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .inviteTimeout)
+        }
+    }
+
+    private func vendorProvisional(_ session: CallSession, candidate: RouteCandidate, _ response: SIPMessage) {
+        guard session.currentCandidate == candidate, let status = response.statusCode else { return }
+        if !session.vendorProvisionalSeen {
+            session.vendorProvisionalSeen = true
+            loop.cancel(session.attemptTimer)
+            session.attemptTimer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutRinging))) { [unowned self] in
+                guard session.currentCandidate == candidate, session.state == .routing else { return }
+                self.sendCancel(session)
+                session.plan.record(.ringingTimeout, for: candidate)
+                self.releaseVendorLine(session)
+                self.tryNextVendor(session)
+            }
+            if session.cancelRequested { sendCancel(session) }
+        }
+        guard status > 100, session.state == .routing, !session.cancelRequested else { return }
+        if session.ringingTime == nil { session.ringingTime = MonotonicTime.wallMilliseconds() }
+        var relayed = SIPMessage.response(to: session.customerInvite.request, status: status,
+                                          reason: response.reasonPhrase, toTag: session.customer.localTag)
+        relayed.appendHeader("Contact", contactHeader)
+        attachSDP(from: response, to: &relayed, session: session, fromVendor: true)
+        session.customerInvite.respond(relayed)
+    }
+
+    /// Copies an SDP body across, pointed at the relay when the call is relayed.
+    func attachSDP(from source: SIPMessage, to target: inout SIPMessage, session: CallSession, fromVendor: Bool) {
+        guard !source.body.isEmpty else { return }
+        guard source.contentType?.lowercased().hasPrefix("application/sdp") ?? false else {
+            target.setBody(source.body, contentType: source.contentType)
+            return
+        }
+        guard let sdp = try? SDPSession(parsing: source.body) else {
+            target.setBody(source.body, contentType: source.contentType)
+            return
+        }
+        if fromVendor { session.calleeCodec = SDPRelay.audioCodecs(of: sdp).first ?? session.calleeCodec } else {
+            session.callerCodec = SDPRelay.audioCodecs(of: sdp).first ?? session.callerCodec
+        }
+        guard let mediaSession = session.mediaSession, let media,
+              let relay = fromVendor ? session.customerRelayEndpoint : session.vendorRelayEndpoint else {
+            target.setBody(source.body, contentType: "application/sdp")
+            return
+        }
+        if let remote = SDPRelay.audioEndpoint(of: sdp) {
+            do { try media.setRemote(session: mediaSession, leg: fromVendor ? 1 : 0, remote: remote) } catch {
+                logger.warning("call \(session.callID): cannot update media leg: \(error)")
+            }
+        }
+        target.setBody(SDPRelay.pointing(sdp, at: relay).serialized(), contentType: "application/sdp")
+    }
+
+    private func vendorAnswered(_ session: CallSession, candidate: RouteCandidate, _ response: SIPMessage) {
+        guard var vendor = session.vendor, session.currentCandidate == candidate else { return }
+        loop.cancel(session.attemptTimer)
+        vendor.remoteTag = try? response.to().tag
+        vendor.remoteParty = response.firstHeaderValue("To") ?? vendor.remoteParty
+        if let target = try? response.contacts().first?.uri { vendor.remoteTarget = target }
+        session.vendor = vendor
+        let sequence = (try? response.cseq().sequence) ?? 1
+        layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(), contact: nil)), to: vendor.peer)
+        guard session.state == .routing, !session.cancelRequested else {
+            // The customer gave up while the vendor was answering: hang up the vendor side.
+            sendBye(to: .vendor, session)
+            releaseVendorLine(session)
+            return
+        }
+        session.state = .confirmed
+        session.answerTime = MonotonicTime.wallMilliseconds()
+        session.answerMonotonic = loop.now
+        if session.ringingTime == nil { session.ringingTime = session.answerTime }
+        var answer = SIPMessage.response(to: session.customerInvite.request, status: 200, reason: "OK", toTag: session.customer.localTag)
+        answer.appendHeader("Contact", contactHeader)
+        answer.appendHeader("Allow", B2BUA.allowed)
+        attachSDP(from: response, to: &answer, session: session, fromVendor: true)
+        session.customerInvite.respond(answer)
+        startCustomer2xxRetransmission(session, answer: answer)
+        if candidate.gateway.conversationLimit > 0 {
+            session.sessionTimer = loop.schedule(after: Duration.seconds(candidate.gateway.conversationLimit)) { [unowned self] in
+                self.hangUpBoth(session, reason: .conversationLimit)
+            }
+        }
+    }
+
+    private func attemptFailed(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, outcome: FailoverPlan.AttemptOutcome) {
+        if dialogs[vendorKey]?.session === session { dialogs[vendorKey] = nil }
+        guard session.currentCandidate == candidate else { return }
+        loop.cancel(session.attemptTimer)
+        releaseVendorLine(session)
+        session.currentCandidate = nil
+        if case .inviteTimeout = outcome { health.countTimeout(candidate.gateway.name) }
+        guard session.state == .routing else { return }
+        session.plan.record(outcome, for: candidate)
+        if session.cancelRequested { return }
+        tryNextVendor(session)
+    }
+
+    func releaseVendorLine(_ session: CallSession) {
+        guard let name = session.occupiedVendor else { return }
+        activeByVendor[name, default: 1] -= 1
+        session.occupiedVendor = nil
+    }
+
+    /// §9.1: CANCEL copies the INVITE's Request-URI, top Via, From, To, Call-ID and CSeq number.
+    func sendCancel(_ session: CallSession) {
+        guard let invite = session.vendorInviteRequest, let uri = invite.requestURI, let cseq = try? invite.cseq(),
+              let vendor = session.vendor else { return }
+        var cancel = SIPMessage(startLine: .request(method: "CANCEL", uri: uri, version: "SIP/2.0"))
+        for name in ["Via", "Max-Forwards", "From", "To", "Call-ID"] {
+            if let header = invite.headers.first(where: { $0.hasName(name) }) { cancel.headers.append(header) }
+        }
+        cancel.appendHeader("CSeq", "\(cseq.sequence) CANCEL")
+        cancel.appendHeader("Content-Length", "0")
+        layer.send(cancel, to: vendor.peer) { _ in }
+    }
+}

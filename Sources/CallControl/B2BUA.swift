@@ -1,0 +1,131 @@
+import Logging
+import MediaControl
+import SIPCore
+import SIPStack
+import Softswitch
+import VOSModel
+
+/// The controller's transaction user: every request and response of every call passes here, on
+/// the event loop thread. Split by concern: setup and vendor attempts (B2BUA+Setup), dialogs and
+/// in-dialog requests (B2BUA+Dialog), ending calls and CDRs (B2BUA+Ending).
+///
+/// @unchecked Sendable: confined to the event loop thread. Other threads (status socket, media
+/// events, configuration watcher) reach it only through `loop.execute`.
+public final class B2BUA: TransactionUser, @unchecked Sendable {
+    let loop: EventLoop
+    let layer: TransactionLayer
+    let media: (any MediaBridge)?
+    let recorder: any CallRecorder
+    let logger: Logger
+    /// Host and port we put in Via and Contact.
+    let advertisedHost: String
+    let advertisedPort: Int
+    let transportName = "UDP"
+    var ids = IdentifierGenerator()
+    private(set) var snapshot: ControllerSnapshot
+
+    var sessionsByInvite: [ObjectIdentifier: CallSession] = [:]
+    var dialogs: [String: (session: CallSession, side: Side)] = [:]
+    var nextSessionID: UInt64 = 1
+    var limiter = RateLimiterTable<String>()
+    var activeByMapping: [String: Int] = [:]
+    var activeByVendor: [String: Int] = [:]
+    var activeByAccount: [String: Int] = [:]
+    let health: GatewayHealth
+    var nextProbe: [String: UInt64] = [:]
+    /// 403s by source address: what the firewall's ban feed reads.
+    public internal(set) var forbiddenBySource: [String: UInt64] = [:]
+    var callsByMediaSession: [String: CallSession] = [:]
+
+    enum Side { case customer, vendor }
+
+    public init(loop: EventLoop, layer: TransactionLayer, snapshot: ControllerSnapshot, media: (any MediaBridge)?,
+                recorder: any CallRecorder, advertisedHost: String, advertisedPort: Int, logger: Logger) {
+        self.loop = loop
+        self.layer = layer
+        self.snapshot = snapshot
+        self.media = media
+        self.recorder = recorder
+        self.advertisedHost = advertisedHost
+        self.advertisedPort = advertisedPort
+        self.logger = logger
+        self.health = GatewayHealth()
+        layer.user = self
+    }
+
+    /// A new configuration from the store: new calls use it, calls in progress keep theirs.
+    public func reload(_ fresh: ControllerSnapshot) {
+        snapshot = fresh
+        for name in fresh.unresolvedVendors {
+            logger.warning("routing gateway \(name): address cannot be resolved; it is skipped until it can")
+        }
+    }
+
+    var parameters: ParameterSet { snapshot.parameters }
+
+    var contactHeader: String { "<sip:vos@\(hostPort)>" }
+    var hostPort: String { "\(advertisedHost):\(advertisedPort)" }
+
+    func newVia() -> SIPVia {
+        SIPVia(transport: transportName, host: advertisedHost, port: advertisedPort, branch: ids.branch(), parameters: [SIPParameter(name: "rport")])
+    }
+
+    // MARK: TransactionUser
+
+    public func handleRequest(_ request: SIPMessage, transaction: ServerTransaction) {
+        guard let method = request.method else { return }
+        if let toTag = try? request.to().tag, let callID = request.callID {
+            if let dialog = dialogs[DialogLeg.key(callID: callID, localTag: toTag)] {
+                handleInDialog(request, transaction: transaction, session: dialog.session, from: dialog.side)
+            } else if method == "OPTIONS" {
+                answerOptions(transaction)
+            } else {
+                transaction.respond(status: 481, reason: "Call/Transaction Does Not Exist")
+            }
+            return
+        }
+        switch method {
+        case "INVITE": handleInitialInvite(request, transaction: transaction)
+        case "CANCEL": handleCancel(request, transaction: transaction)
+        case "OPTIONS": answerOptions(transaction)
+        case "BYE", "UPDATE", "INFO", "PRACK", "NOTIFY": transaction.respond(status: 481, reason: "Call/Transaction Does Not Exist")
+        case "REGISTER", "SUBSCRIBE", "MESSAGE", "PUBLISH", "REFER":
+            transaction.respond(status: 405, reason: "Method Not Allowed", headers: [("Allow", B2BUA.allowed)])
+        default:
+            transaction.respond(status: 501, reason: "Not Implemented", headers: [("Allow", B2BUA.allowed)])
+        }
+    }
+
+    static let allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
+
+    private func answerOptions(_ transaction: ServerTransaction) {
+        transaction.respond(status: 200, reason: "OK", toTag: ids.token(),
+                            headers: [("Allow", B2BUA.allowed), ("Accept", "application/sdp"), ("Contact", contactHeader)])
+    }
+
+    public func handleACK(_ ack: SIPMessage, from peer: Peer) {
+        guard let callID = ack.callID, let toTag = try? ack.to().tag,
+              let dialog = dialogs[DialogLeg.key(callID: callID, localTag: toTag)], dialog.side == .customer else { return }
+        customerAcknowledged(dialog.session)
+    }
+
+    public func handleStrayResponse(_ response: SIPMessage, from peer: Peer) {
+        // A 2xx retransmission for an INVITE we already answered: our ACK was lost, send it again.
+        guard let status = response.statusCode, (200..<300).contains(status), let callID = response.callID,
+              let cseq = try? response.cseq(), cseq.method == "INVITE", let fromTag = try? response.from().tag,
+              let dialog = dialogs[DialogLeg.key(callID: callID, localTag: fromTag)], dialog.side == .vendor,
+              let vendor = dialog.session.vendor else { return }
+        let ack = vendor.request("ACK", sequence: cseq.sequence, via: newVia(), contact: nil)
+        layer.sendStateless(withContentLength(ack), to: vendor.peer)
+    }
+
+    func withContentLength(_ message: SIPMessage) -> SIPMessage {
+        var message = message
+        if !message.hasHeader("Content-Length") { message.appendHeader("Content-Length", String(message.body.count)) }
+        return message
+    }
+
+    func countForbidden(_ source: SocketAddress) {
+        forbiddenBySource[source.ip, default: 0] += 1
+    }
+}

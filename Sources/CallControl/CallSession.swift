@@ -1,0 +1,81 @@
+import MediaControl
+import SIPCore
+import SIPStack
+import Softswitch
+import VOSModel
+
+/// One call through the B2BUA: the customer's INVITE, the vendor attempts, the two dialogs once
+/// connected, the media session and everything its CDR will say. Lives on the event loop thread.
+final class CallSession {
+    enum State: Equatable {
+        /// Trying vendors; the customer has had at most provisional responses.
+        case routing
+        /// Connected: a 2xx went to the customer.
+        case confirmed
+        /// Finished; waiting only for BYE responses.
+        case ended
+    }
+
+    let id: UInt64
+    let customerInvite: ServerTransaction
+    let mappingGateway: MappingGateway
+    let account: String?
+    let callerReceived: String
+    let calleeReceived: String
+    let callerOut: String
+    let calleeNumber: String
+    let setupTime: Int64
+    let setupMonotonic: UInt64
+    var state: State = .routing
+
+    /// Customer side: the tag we put in To, the customer's identity, where to reach it.
+    var customer: DialogLeg
+    /// Vendor side; set when an attempt starts, complete (remote tag, target) once it answers.
+    var vendor: DialogLeg?
+    var plan: FailoverPlan
+    var currentCandidate: RouteCandidate?
+    var vendorInvite: ClientTransaction?
+    var vendorInviteRequest: SIPMessage?
+    var vendorProvisionalSeen = false
+    var cancelRequested = false
+    var attemptTimer: TimerID?
+    var sessionTimer: TimerID?
+
+    /// The customer's SDP offer as received.
+    var customerOffer: SDPSession?
+    var mediaSession: String?
+    var customerRelayEndpoint: MediaEndpoint?
+    var vendorRelayEndpoint: MediaEndpoint?
+    var callerCodec: String?
+    var calleeCodec: String?
+
+    var ringingTime: Int64?
+    var answerTime: Int64?
+    var answerMonotonic: UInt64?
+    /// 2xx sent to the customer, retransmitted until its ACK (RFC 3261 §13.3.1.4).
+    var pendingCustomer2xx: SIPMessage?
+    var customer2xxTimer: TimerID?
+    var customer2xxInterval: UInt64 = 0
+    var customer2xxDeadline: UInt64 = 0
+    /// Counts against the routing gateway's line limit while set.
+    var occupiedVendor: String?
+
+    init(id: UInt64, customerInvite: ServerTransaction, mappingGateway: MappingGateway, account: String?,
+         callerReceived: String, calleeReceived: String, callerOut: String, calleeNumber: String,
+         setupTime: Int64, setupMonotonic: UInt64, customer: DialogLeg, plan: FailoverPlan) {
+        self.id = id
+        self.customerInvite = customerInvite
+        self.mappingGateway = mappingGateway
+        self.account = account
+        self.callerReceived = callerReceived
+        self.calleeReceived = calleeReceived
+        self.callerOut = callerOut
+        self.calleeNumber = calleeNumber
+        self.setupTime = setupTime
+        self.setupMonotonic = setupMonotonic
+        self.customer = customer
+        self.plan = plan
+    }
+
+    var callID: String { customer.callID }
+}

@@ -1,0 +1,58 @@
+import SIPStack
+import Softswitch
+import VOSModel
+import VOSStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The configuration a call is handled with: read from the store once per generation, so the
+/// per-INVITE path reads no store and takes no lock.
+public struct ControllerSnapshot: Sendable {
+    public let generation: UInt64
+    public let parameters: ParameterSet
+    public let callers: CallerIdentification
+    public let routingGateways: [RoutingGateway]
+    /// Vendor addresses resolved to sockets (DNS names resolved at load, not per call).
+    public let vendorAddresses: [String: SocketAddress]
+    public let mappingGateways: [String: MappingGateway]
+    public let accounts: [String: Account]
+    public let numberLists: [String: NumberList]
+    /// Names that could not be resolved, reported once per load.
+    public let unresolvedVendors: [String]
+
+    public static func load(from store: Store) throws -> ControllerSnapshot {
+        try store.read { transaction in
+            let mapping = try transaction.mappingGateways()
+            let routing = try transaction.routingGateways()
+            var addresses: [String: SocketAddress] = [:]
+            var unresolved: [String] = []
+            for gateway in routing {
+                if let address = resolve(gateway.address) { addresses[gateway.name] = address } else { unresolved.append(gateway.name) }
+            }
+            return ControllerSnapshot(
+                generation: try transaction.generation(),
+                parameters: try transaction.parameters(),
+                callers: CallerIdentification(gateways: mapping),
+                routingGateways: routing,
+                vendorAddresses: addresses,
+                mappingGateways: Dictionary(mapping.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+                accounts: Dictionary(try transaction.accounts().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+                numberLists: Dictionary(try transaction.numberLists().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+                unresolvedVendors: unresolved)
+        }
+    }
+
+    static func resolve(_ address: SIPAddress) -> SocketAddress? {
+        if let direct = try? SocketAddress(ip: address.host, port: address.port) { return direct }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(address.host, nil, &hints, &result) == 0, let first = result else { return nil }
+        defer { freeaddrinfo(result) }
+        var storage = sockaddr_storage()
+        memcpy(&storage, first.pointee.ai_addr, Int(first.pointee.ai_addrlen))
+        guard let resolved = withUnsafePointer(to: &storage, { SocketAddress(storage: $0) }) else { return nil }
+        return SocketAddress(addressBytes: resolved.addressBytes, port: address.port)
+    }
+}

@@ -1,0 +1,54 @@
+import MediaControl
+
+/// What the B2BUA needs from vos-mediad: a two-leg session, remote updates, release.
+/// Leg 0 faces the customer, leg 1 the vendor.
+public protocol MediaBridge: AnyObject {
+    func createSession(tag: String) throws -> (session: String, customerSide: MediaEndpoint, vendorSide: MediaEndpoint)
+    func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws
+    /// Releases the session and returns its final statistics when known.
+    func deleteSession(_ session: String) -> SessionInfo?
+}
+
+/// The real bridge: a MediaControlClient used from the event loop thread only. A broken
+/// connection is reopened on the next request, so a restarted vos-mediad costs calls in
+/// flight, not the controller.
+public final class MediaControlBridge: MediaBridge {
+    private let path: String
+    private var client: MediaControlClient?
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    private func connected() throws -> MediaControlClient {
+        if let client { return client }
+        let fresh = try MediaControlClient(path: path, replyTimeoutMilliseconds: 2000)
+        client = fresh
+        return fresh
+    }
+
+    private func withClient<T>(_ body: (MediaControlClient) throws -> T) throws -> T {
+        do {
+            return try body(try connected())
+        } catch let failure as MediaControlFailure where failure.code == .connectionFailed {
+            client = nil
+            throw failure
+        }
+    }
+
+    public func createSession(tag: String) throws -> (session: String, customerSide: MediaEndpoint, vendorSide: MediaEndpoint) {
+        let info = try withClient { try $0.create(tag: tag, legs: [LegRequest(), LegRequest()]) }
+        guard info.legs.count == 2 else {
+            throw MediaControlFailure(.internalError, "vos-mediad returned \(info.legs.count) legs for a two-leg session")
+        }
+        return (info.session, info.legs[0].local, info.legs[1].local)
+    }
+
+    public func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws {
+        try withClient { try $0.update(session: session, leg: leg, remote: remote) }
+    }
+
+    public func deleteSession(_ session: String) -> SessionInfo? {
+        (try? withClient { try $0.delete(session: session) }) ?? nil
+    }
+}

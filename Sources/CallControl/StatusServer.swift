@@ -1,0 +1,138 @@
+import Dispatch
+import Foundation
+import Logging
+import MediaControl
+import SIPStack
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The controller's operator socket (`DATA_DIR/controller.sock`): one JSON request line in, one
+/// JSON reply line out, then close. `{"op":"calls"}` or `{"op":"gateways"}`. Served on its own
+/// thread; the views are taken on the event loop, so no call state is shared across threads.
+public final class StatusServer: @unchecked Sendable {
+    // @unchecked: `b2bua` is only touched inside `loop.execute` blocks; the rest is immutable.
+    public struct Request: Codable { public var op: String }
+    public struct Reply: Codable {
+        public var ok: Bool
+        public var error: String?
+        public var calls: [CallView]?
+        public var gateways: [GatewayView]?
+    }
+
+    private let path: String
+    private let descriptor: Int32
+    private let loop: EventLoop
+    private let b2bua: B2BUA
+    private let mediaControlPath: String?
+    private let logger: Logger
+
+    public init(path: String, loop: EventLoop, b2bua: B2BUA, mediaControlPath: String?, logger: Logger) throws {
+        self.path = path
+        self.loop = loop
+        self.b2bua = b2bua
+        self.mediaControlPath = mediaControlPath
+        self.logger = logger
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TransportError.system("socket(AF_UNIX)", errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw TransportError.invalidAddress(path)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let code = errno
+            close(fd)
+            throw TransportError.system("bind/listen \(path)", code)
+        }
+        chmod(path, 0o660)
+        descriptor = fd
+    }
+
+    public func start() {
+        let thread = Thread { [self] in self.serve() }
+        thread.name = "vos-status"
+        thread.start()
+    }
+
+    public func stop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
+        unlink(path)
+    }
+
+    private func serve() {
+        while true {
+            let client = accept(descriptor, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            handle(client)
+            close(client)
+        }
+    }
+
+    private func handle(_ client: Int32) {
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.count < 4096, read(client, &byte, 1) == 1, byte != 10 { line.append(byte) }
+        let reply: Reply
+        if let request = try? JSONDecoder().decode(Request.self, from: Data(line)) {
+            reply = answer(request)
+        } else {
+            reply = Reply(ok: false, error: "expected one JSON line such as {\"op\":\"calls\"}")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes = [UInt8]((try? encoder.encode(reply)) ?? Data("{\"ok\":false}".utf8))
+        bytes.append(10)
+        _ = bytes.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+    }
+
+    private func answer(_ request: Request) -> Reply {
+        switch request.op {
+        case "calls":
+            var statistics: [String: SessionInfo] = [:]
+            if let mediaControlPath, let client = try? MediaControlClient(path: mediaControlPath, replyTimeoutMilliseconds: 1000),
+               let sessions = try? client.statistics() {
+                for session in sessions { statistics[session.session] = session }
+            }
+            let box = ResultBox<[CallView]>()
+            let known = statistics
+            runOnLoop { [b2bua] in box.value = b2bua.callViews(mediaStatistics: known) }
+            return Reply(ok: true, calls: box.value ?? [])
+        case "gateways":
+            let box = ResultBox<[GatewayView]>()
+            runOnLoop { [b2bua] in box.value = b2bua.gatewayViews() }
+            return Reply(ok: true, gateways: box.value ?? [])
+        default:
+            return Reply(ok: false, error: "unknown op '\(request.op)'; known: calls, gateways")
+        }
+    }
+
+    private func runOnLoop(_ body: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            body()
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 5)
+    }
+}
+
+/// Carries a value from the loop thread back to the waiting status thread (the semaphore orders them).
+final class ResultBox<Value>: @unchecked Sendable {
+    var value: Value?
+}

@@ -1,0 +1,123 @@
+import CallControl
+import Dispatch
+import Foundation
+import Logging
+import MediaControl
+import SIPStack
+import VOSModel
+import VOSRuntime
+import VOSStore
+
+/// The running controller: event loop thread, transports, B2BUA, and the helper threads around it.
+final class Controller: @unchecked Sendable {
+    // @unchecked: the loop-confined objects are touched on the loop thread only (via execute);
+    // `stopping` is read by the media-event thread as a plain flag set once.
+    private let store: Store
+    private let loop: EventLoop
+    private let transport: UDPTransport
+    private let layer: TransactionLayer
+    private let b2bua: B2BUA
+    private let watcher: ConfigurationWatcher
+    private let status: StatusServer
+    private let mediaControlPath: String
+    private let logger: Logger
+    private let loopDone = DispatchSemaphore(value: 0)
+    private var flushTimer: DispatchSourceTimer?
+    private var stopping = false
+
+    var listenAddress: SocketAddress { transport.localAddress }
+
+    init(store: Store, directory: String, listen: SocketAddress, advertise: String?, mediaControl: String, logger: Logger) throws {
+        self.store = store
+        self.logger = logger
+        self.mediaControlPath = mediaControl
+        let parameters = try store.read { try $0.parameters() }
+        loop = try EventLoop()
+        transport = try UDPTransport(loop: loop, bind: listen, dscp: parameters.int(.qosSignal))
+        layer = TransactionLayer(loop: loop)
+        let transport = self.transport
+        let layer = self.layer
+        layer.attach(.udp) { bytes, address in transport.send(bytes, to: address) }
+        transport.onDatagram = { buffer, source in layer.receive(buffer, from: Peer(address: source)) }
+        let snapshot = try ControllerSnapshot.load(from: store)
+        let host = advertise ?? (listen.ip == "0.0.0.0" || listen.ip == "::" ? "127.0.0.1" : listen.sipHost)
+        b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: MediaControlBridge(path: mediaControl),
+                      recorder: StoreCallRecorder(store: store, logger: logger), advertisedHost: host,
+                      advertisedPort: transport.localAddress.port, logger: logger)
+        b2bua.reload(snapshot)
+        let loop = self.loop
+        let b2bua = self.b2bua
+        watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
+            do {
+                let fresh = try ControllerSnapshot.load(from: store)
+                loop.execute {
+                    b2bua.reload(fresh)
+                    transport.setDSCP(fresh.parameters.int(.qosSignal))
+                }
+                logger.info("configuration changed (generation \(generation)); new calls use it")
+            } catch {
+                logger.error("cannot load configuration generation \(generation): \(error)")
+            }
+        }
+        status = try StatusServer(path: (directory as NSString).appendingPathComponent("controller.sock"),
+                                  loop: loop, b2bua: b2bua, mediaControlPath: mediaControl, logger: logger)
+    }
+
+    func start() {
+        let loop = self.loop
+        let done = loopDone
+        loop.execute { [b2bua] in b2bua.startHealthChecks() }
+        let thread = Thread {
+            loop.run()
+            done.signal()
+        }
+        thread.name = "vos-sip"
+        thread.start()
+        watcher.start()
+        status.start()
+        startMediaEvents()
+        // Commits reach the OS at once; this puts them on disk a few times a second.
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + .milliseconds(200), repeating: .milliseconds(200))
+        timer.setEventHandler { [store] in try? store.flush() }
+        timer.resume()
+        flushTimer = timer
+    }
+
+    func stop() {
+        stopping = true
+        watcher.stop()
+        status.stop()
+        loop.stop()
+        _ = loopDone.wait(timeout: .now() + 5)
+        flushTimer?.cancel()
+        try? store.flush()
+    }
+
+    /// RTP timeouts from vos-mediad, on a thread of their own; reconnects while the daemon restarts.
+    private func startMediaEvents() {
+        let thread = Thread { [self] in
+            var warned = false
+            while !self.stopping {
+                do {
+                    let client = try MediaControlClient(path: self.mediaControlPath)
+                    try client.subscribe()
+                    warned = false
+                    while !self.stopping {
+                        guard let event = try client.nextEvent(timeoutMilliseconds: 500) else { continue }
+                        if event.event == .rtpTimeout {
+                            let session = event.session
+                            self.loop.execute { [b2bua] in b2bua.mediaTimedOut(session: session) }
+                        }
+                    }
+                } catch {
+                    if !warned { self.logger.warning("media events unavailable (\(error)); retrying") }
+                    warned = true
+                    usleep(1_000_000)
+                }
+            }
+        }
+        thread.name = "vos-media-events"
+        thread.start()
+    }
+}

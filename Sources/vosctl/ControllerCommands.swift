@@ -1,0 +1,102 @@
+import ArgumentParser
+import CallControl
+import Foundation
+import VOSStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Asks the running vos-controller over its operator socket.
+struct ControllerClient {
+    let path: String
+
+    func ask(_ op: String) throws -> StatusServer.Reply {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StoreError.io(path: path, reason: "cannot create a socket") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw StoreError.io(path: path, reason: "socket path too long") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (index, byte) in bytes.enumerated() { raw[index] = byte } }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            throw StoreError.io(path: path, reason: "cannot reach vos-controller (\(String(cString: strerror(errno)))); is it running?")
+        }
+        let request = Array("{\"op\":\"\(op)\"}\n".utf8)
+        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            reply.append(contentsOf: buffer[0..<count])
+            if reply.last == 10 { break }
+        }
+        do {
+            let decoded = try JSONDecoder().decode(StatusServer.Reply.self, from: Data(reply))
+            if !decoded.ok { throw StoreError.io(path: path, reason: decoded.error ?? "vos-controller refused the request") }
+            return decoded
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.io(path: path, reason: "unreadable reply from vos-controller: \(error)")
+        }
+    }
+}
+
+struct ControllerSocketOption: ParsableArguments {
+    @Option(name: .customLong("controller"), help: "vos-controller socket (default: DATA_DIR/controller.sock).")
+    var path: String?
+
+    func resolved(_ global: GlobalOptions) -> String {
+        path ?? (global.resolvedDataDirectory as NSString).appendingPathComponent("controller.sock")
+    }
+}
+
+struct CallsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "calls", abstract: "Calls in progress with both legs and media statistics.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var controller: ControllerSocketOption
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let calls = try ControllerClient(path: controller.resolved(global)).ask("calls").calls ?? []
+            if json { return try printJSON(calls) }
+            printTable(["CALL-ID", "STATE", "CALLER", "CALLEE", "MAPPING", "ROUTING", "CODECS", "DURATION", "RTP A<->B", "LOSS", "JITTER"],
+                       calls.map { call in
+                           let legs = call.media?.legs ?? []
+                           let packets = legs.count == 2 ? "\(legs[0].received.packets)/\(legs[1].received.packets)" : "-"
+                           let loss = legs.map { String(format: "%.1f%%", $0.lossPercent) }.joined(separator: "/")
+                           let jitter = legs.map { String(format: "%.1fms", $0.jitterMs) }.joined(separator: "/")
+                           return [call.callID, call.state, call.caller, call.callee, call.mappingGateway, call.routingGateway ?? "-",
+                                   "\(call.callerCodec ?? "-")/\(call.calleeCodec ?? "-")", "\(call.durationSeconds)s", packets,
+                                   loss.isEmpty ? "-" : loss, jitter.isEmpty ? "-" : jitter]
+                       })
+        }
+    }
+}
+
+struct GatewayStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Online state, current calls and CPS of every gateway (from the running controller).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var controller: ControllerSocketOption
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let gateways = try ControllerClient(path: controller.resolved(global)).ask("gateways").gateways ?? []
+            if json { return try printJSON(gateways) }
+            printTable(["GATEWAY", "KIND", "ONLINE", "CALLS", "CPS-NOW", "CPS-LIMIT", "LINE-LIMIT"], gateways.map { gateway in
+                [gateway.name, gateway.kind, gateway.online ? "online" : "OFFLINE", String(gateway.currentCalls),
+                 String(gateway.callsPerSecond), gateway.cpsLimit == 0 ? "unlimited" : String(gateway.cpsLimit),
+                 gateway.lineLimit == 0 ? "unlimited" : String(gateway.lineLimit)]
+            })
+        }
+    }
+}
