@@ -67,13 +67,14 @@ let package = Package(
         ]),
 
         // MARK: Tests
+        .target(name: "VOSTestSupport", path: "Tests/VOSTestSupport"),
         .testTarget(name: "VOSModelTests", dependencies: ["VOSModel"]),
         .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel"]),
         .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel"]),
-        .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel"]),
+        .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")]),
         .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore"]),
-        .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel"]),
+        .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"], resources: [.copy("Scenarios")]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"]),
     ],

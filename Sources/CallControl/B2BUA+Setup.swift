@@ -158,8 +158,9 @@ extension B2BUA {
         do {
             let created = try media.createSession(tag: session.callID)
             session.mediaSession = created.session
-            session.customerRelayEndpoint = created.customerSide
-            session.vendorRelayEndpoint = created.vendorSide
+            // A relay bound to the wildcard address is reached at our signalling address.
+            session.customerRelayEndpoint = reachable(created.customerSide)
+            session.vendorRelayEndpoint = reachable(created.vendorSide)
             callsByMediaSession[created.session] = session
             if let offer = session.customerOffer, let remote = SDPRelay.audioEndpoint(of: offer) {
                 try media.setRemote(session: created.session, leg: 0, remote: remote)
@@ -169,6 +170,12 @@ extension B2BUA {
             logger.error("call \(session.callID): vos-mediad refused a media session: \(error)")
             return false
         }
+    }
+
+    private func reachable(_ endpoint: MediaEndpoint) -> MediaEndpoint {
+        guard endpoint.ip == "0.0.0.0" || endpoint.ip == "::" else { return endpoint }
+        let host = advertisedHost.hasPrefix("[") ? String(advertisedHost.dropFirst().dropLast()) : advertisedHost
+        return MediaEndpoint(ip: host, port: endpoint.port)
     }
 
     private func startAttempt(_ session: CallSession, _ candidate: RouteCandidate) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VOSModel
 import VOSStore
+import VOSTestSupport
 
 @Suite struct BackupCommandTests {
     @Test func backupAndRestoreCompareCounts() throws {
@@ -96,23 +97,5 @@ import VOSStore
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("id,call_id,setup"))
         #expect(lines[1].hasSuffix("0.1234,0.1000,0.0234"))
-    }
-}
-
-/// A shell command running in the background, for tests of concurrent processes.
-struct ShellLoop {
-    let process: Process
-
-    static func start(_ script: String) throws -> ShellLoop {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        try process.run()
-        return ShellLoop(process: process)
-    }
-
-    func wait() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VOSTestSupport
 
 @Suite struct ConcurrentWriterTests {
     /// Two processes writing at once: LMDB serialises them, nothing is lost or half-written.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VOSTestSupport
 
 @Suite struct DaemonLifecycleTests {
     /// Each daemon starts on an initialised store, notices a vosctl change without a restart,

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VOSTestSupport
 
 @Suite struct GatewayCommandTests {
     func initialised() throws -> (Scratch, Vosctl) {

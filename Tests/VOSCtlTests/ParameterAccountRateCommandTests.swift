@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VOSTestSupport
 
 @Suite struct ParameterCommandTests {
     @Test func listGetSetReset() throws {
