@@ -58,13 +58,13 @@ final class BackgroundCommand: @unchecked Sendable {
 }
 
 enum Command {
-    private static let scratch = NSTemporaryDirectory() + "vos-media-tests-\(getpid())"
+    /// Output files of short commands go straight into the temp directory and are removed after each run.
+    private static let scratch = NSTemporaryDirectory()
 
     /// Runs to completion (at most `timeout` seconds); throws when the exit status is not 0.
     @discardableResult
     static func run(_ arguments: [String], timeout: Double = 20) throws -> CommandResult {
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let child = try BackgroundCommand(arguments, logDirectory: scratch, name: "cmd-\(UInt32.random(in: 0...UInt32.max))")
+        let child = try BackgroundCommand(arguments, logDirectory: scratch, name: "vos-media-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let result = child.finish(within: timeout)
         try? FileManager.default.removeItem(atPath: child.outputPath)
         try? FileManager.default.removeItem(atPath: child.errorPath)

@@ -42,18 +42,21 @@ import Testing
             """)
 
         let script = try RTPPeerScript.install(in: mediad.dataDirectory)
+        // Start-up order by delays, not by luck: every receiving socket is bound before the first
+        // packet (python needs ~0.1 s to start), the caller latches before the callee speaks,
+        // and the intruder comes after the latch.
         let caller = try BackgroundCommand(lab.inside("caller", [
             "python3", script, "--bind", "198.51.100.2:4000", "--to", callerFacing.description, "--count", "100",
-            "--skip-every", "9", "--uneven-timestamps", "--listen", "3.5", "--ssrc", "1",
+            "--skip-every", "9", "--uneven-timestamps", "--delay", "0.4", "--listen", "3.5", "--ssrc", "1",
         ]), logDirectory: mediad.dataDirectory, name: "caller")
         let callee = try BackgroundCommand(lab.inside("callee", [
             "python3", script, "--bind", "192.0.2.2:5000", "--to", calleeFacing.description, "--count", "50",
-            "--delay", "0.5", "--listen", "3.5", "--ssrc", "2",
+            "--delay", "1.0", "--listen", "3.5", "--ssrc", "2",
         ]), logDirectory: mediad.dataDirectory, name: "callee")
         // A third host aims at the caller-facing port once the caller has latched it.
         let intruder = try BackgroundCommand(lab.inside("intruder", [
             "python3", script, "--bind", "192.0.2.130:6000", "--to", callerFacing.description, "--count", "20",
-            "--delay", "1.0", "--listen", "2", "--ssrc", "666",
+            "--delay", "1.2", "--listen", "2", "--ssrc", "666",
         ]), logDirectory: mediad.dataDirectory, name: "intruder")
         let callerReport = try RTPPeerScript.report(caller.finish(within: 10))
         let calleeReport = try RTPPeerScript.report(callee.finish(within: 10))
