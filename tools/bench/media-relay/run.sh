@@ -74,6 +74,8 @@ start_vos() {
 }
 
 start_rtpengine() {
+    # Another rtpengine on the ng port would take some of the calls and skew the CPU figures.
+    if ss -Hlun 'sport = :22222' | grep -q .; then echo "UDP 127.0.0.1:22222 is already in use; stop that process first" >&2; exit 1; fi
     rtpengine --config-file=none --foreground --log-stderr --log-level=3 --table=-1 --num-threads=2 \
         --interface=127.0.0.1 --listen-ng=127.0.0.1:22222 --port-min=28000 --port-max=31999 2>"$WORK/rtpengine.log" &
     RELAY_PID=$!
