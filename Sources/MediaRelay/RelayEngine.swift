@@ -21,8 +21,10 @@ public final class RelayEngine: @unchecked Sendable {
     private let eventQueue = DispatchQueue(label: "vos.mediad.events")
     private let onEvent: @Sendable (MediaEvent) -> Void
 
-    /// Starts `workerCount` I/O threads. `onEvent` is called on a private serial queue.
-    public init(configuration: RelayConfiguration, workerCount: Int, offload: any KernelOffload = UnavailableKernelOffload(),
+    /// Starts `workerCount` I/O threads, each waking at most once per `minimumWakeInterval`
+    /// nanoseconds (see `RelayWorker`). `onEvent` is called on a private serial queue.
+    public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0,
+                offload: any KernelOffload = UnavailableKernelOffload(),
                 onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(RelayError) {
         self.configuration = configuration
         pool = PortPool(range: configuration.portRange)
@@ -32,7 +34,7 @@ public final class RelayEngine: @unchecked Sendable {
         freeSlots = Array(repeating: [], count: count)
         nextSlot = Array(repeating: 0, count: count)
         for index in 0..<count {
-            let worker = try RelayWorker(index: index) { [weak self] report in
+            let worker = try RelayWorker(index: index, minimumWakeInterval: minimumWakeInterval) { [weak self] report in
                 guard let self else { return }
                 eventQueue.async { self.deliver(report) }
             }

@@ -38,8 +38,14 @@ final class RelayWorker: @unchecked Sendable {
     /// recvmmsg rounds per ready socket before moving on, so one flooded socket cannot starve the rest.
     private static let roundsPerWakeup = 4
 
-    init(index: Int, onEvent: @escaping @Sendable (RelayEvent) -> Void) throws(RelayError) {
+    /// Shortest time between two epoll waits (0 = none). Waking once per packet costs more than
+    /// relaying it; letting packets gather for a fraction of a millisecond turns one wakeup per
+    /// packet into one per batch, at the price of at most that much added latency.
+    private let minimumWakeInterval: UInt64
+
+    init(index: Int, minimumWakeInterval: UInt64, onEvent: @escaping @Sendable (RelayEvent) -> Void) throws(RelayError) {
         self.index = index
+        self.minimumWakeInterval = minimumWakeInterval
         self.onEvent = onEvent
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw .socketFailure(operation: "epoll_create1", address: "I/O thread \(index)", reason: errnoText()) }
@@ -104,6 +110,7 @@ final class RelayWorker: @unchecked Sendable {
         var nextTimeoutScan = monotonicNanoseconds() &+ Self.timeoutScanInterval
         while true {
             let ready = epoll_wait(epollFD, events, Self.maximumEvents, 200)
+            let woke = monotonicNanoseconds()
             var commandsWaiting = false
             if ready > 0 {
                 for position in 0..<Int(ready) {
@@ -124,6 +131,10 @@ final class RelayWorker: @unchecked Sendable {
             if now >= nextTimeoutScan {
                 scanForTimeouts(now: now)
                 nextTimeoutScan = now &+ Self.timeoutScanInterval
+            }
+            if minimumWakeInterval > 0, ready > 0, ready < Self.maximumEvents, now &- woke < minimumWakeInterval {
+                var pause = timespec(tv_sec: 0, tv_nsec: Int(minimumWakeInterval &- (now &- woke)))
+                nanosleep(&pause, nil)
             }
         }
     }

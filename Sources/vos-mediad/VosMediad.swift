@@ -28,6 +28,10 @@ struct VosMediad: ParsableCommand {
     @Option(name: .customLong("io-threads"), help: "I/O threads (default: one per online CPU).")
     var ioThreads: Int?
 
+    @Option(name: .customLong("io-wake-interval-us"),
+            help: "Shortest time between two wakeups of an I/O thread, in microseconds: packets gather into batches meanwhile (0 = wake per packet).")
+    var wakeIntervalMicroseconds = 1000
+
     func run() throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-mediad")
@@ -46,7 +50,8 @@ struct VosMediad: ParsableCommand {
         let broadcaster = MediaEventBroadcaster()
         let engine: RelayEngine
         do {
-            engine = try RelayEngine(configuration: initial, workerCount: threads) { event in
+            engine = try RelayEngine(configuration: initial, workerCount: threads,
+                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000) { event in
                 logger.info("event \(event.event.rawValue) session \(event.session)\(event.leg.map { " leg \($0)" } ?? "")\(event.address.map { " from \($0)" } ?? "")")
                 broadcaster.publish(event)
             }

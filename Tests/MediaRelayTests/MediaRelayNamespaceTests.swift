@@ -1,0 +1,190 @@
+import Foundation
+import MediaControl
+import Testing
+
+/// Real packets through a real vos-mediad, in network namespaces this suite creates and deletes.
+/// Needs root, iproute2, nftables and python3; the binaries come from the same build (see BuiltProducts).
+@Suite(.serialized) struct MediaRelayNamespaceTests {
+    @Test(.timeLimit(.minutes(1)))
+    func relaysACallerBehindNATWithDSCPLatchingStatisticsAndTimeout() throws {
+        let lab = NetworkLab("a")
+        defer { lab.destroy() }
+        try lab.buildCallTopology()
+        let mediad = try MediadHarness(parameters: [
+            "SS_MEDIAPROXYPORT_START": "30000", "SS_MEDIAPROXYPORT_END": "30999", "SS_RTP_TIMEOUT": "2", "SS_QOS_RTP": "46",
+        ])
+        defer { mediad.stop() }
+        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1")
+        let events = try mediad.client()
+        try events.subscribe()
+        let control = try mediad.client()
+
+        // The caller's SDP carries its private address; only the NAT's public one is reachable.
+        let session = try control.create(tag: "call-nat", legs: [
+            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
+            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
+        ])
+        let callerFacing = session.legs[0].local
+        let calleeFacing = session.legs[1].local
+        #expect(callerFacing.ip == "203.0.113.1" && calleeFacing.ip == "192.0.2.1")
+        for leg in session.legs { #expect(leg.local.port % 2 == 0 && (30000...30998).contains(leg.local.port)) }
+
+        try lab.nft("callee", """
+            table inet probe {
+              counter ef {}
+              counter other {}
+              chain input {
+                type filter hook input priority 0; policy accept;
+                ip saddr 192.0.2.1 udp sport \(calleeFacing.port) ip dscp ef counter name "ef"
+                ip saddr 192.0.2.1 udp sport \(calleeFacing.port) ip dscp != ef counter name "other"
+              }
+            }
+            """)
+
+        let script = try RTPPeerScript.install(in: mediad.dataDirectory)
+        // Start-up order by delays, not by luck: every receiving socket is bound before the first
+        // packet (python needs ~0.1 s to start), the caller latches before the callee speaks,
+        // and the intruder comes after the latch.
+        let caller = try BackgroundCommand(lab.inside("caller", [
+            "python3", script, "--bind", "198.51.100.2:4000", "--to", callerFacing.description, "--count", "100",
+            "--skip-every", "9", "--uneven-timestamps", "--delay", "0.4", "--listen", "3.5", "--ssrc", "1",
+        ]), logDirectory: mediad.dataDirectory, name: "caller")
+        let callee = try BackgroundCommand(lab.inside("callee", [
+            "python3", script, "--bind", "192.0.2.2:5000", "--to", calleeFacing.description, "--count", "50",
+            "--delay", "1.0", "--listen", "3.5", "--ssrc", "2",
+        ]), logDirectory: mediad.dataDirectory, name: "callee")
+        // A third host aims at the caller-facing port once the caller has latched it.
+        let intruder = try BackgroundCommand(lab.inside("intruder", [
+            "python3", script, "--bind", "192.0.2.130:6000", "--to", callerFacing.description, "--count", "20",
+            "--delay", "1.2", "--listen", "2", "--ssrc", "666",
+        ]), logDirectory: mediad.dataDirectory, name: "intruder")
+        let callerReport = try RTPPeerScript.report(caller.finish(within: 10))
+        let calleeReport = try RTPPeerScript.report(callee.finish(within: 10))
+        let intruderReport = try RTPPeerScript.report(intruder.finish(within: 10))
+
+        // Both ways, and nothing of the intruder's got through.
+        #expect(callerReport.sent == 100 && calleeReport.sent == 50 && intruderReport.sent == 20)
+        #expect(calleeReport.received == 100)
+        #expect(calleeReport.sources == [calleeFacing.description: 100])
+        #expect(callerReport.received == 50)
+        #expect(callerReport.sources == [callerFacing.description: 50])
+        #expect(intruderReport.received == 0)
+
+        // DSCP EF on every relayed packet the callee saw.
+        #expect(try counter(lab, "ef") == 100)
+        #expect(try counter(lab, "other") == 0)
+
+        let stats = try #require(try control.statistics(session: session.session).first)
+        let callerLeg = stats.legs[0]
+        let calleeLeg = stats.legs[1]
+        #expect(callerLeg.remote == MediaEndpoint(ip: "198.51.100.2", port: 4000))
+        #expect(callerLeg.latched?.ip == "203.0.113.2", "latched to the NAT's public address, not the SDP one")
+        #expect(callerLeg.received.packets == 100 && callerLeg.received.bytes == 100 * 172)
+        #expect(callerLeg.sent.packets == 50)
+        #expect(callerLeg.dropped == 20)
+        #expect(callerLeg.expected == 111 && callerLeg.lost == 11)
+        #expect(abs(callerLeg.lossPercent - 1100.0 / 111) < 0.01)
+        #expect((5...16).contains(callerLeg.jitterMs), "jitter \(callerLeg.jitterMs) ms; the stream alternates +-10 ms")
+        #expect(calleeLeg.latched == MediaEndpoint(ip: "192.0.2.2", port: 5000))
+        #expect(calleeLeg.received.packets == 50 && calleeLeg.sent.packets == 100)
+        #expect(calleeLeg.lost == 0 && calleeLeg.jitterMs < 5)
+        #expect(stats.legs.allSatisfy { $0.path == .userspace })
+
+        // vosctl shows the session.
+        let listing = try mediad.vosctl(["media", "sessions", "--json", "--control", mediad.controlPath])
+        let listed = try JSONDecoder().decode([SessionInfo].self, from: Data(listing.output.utf8))
+        #expect(listed.map(\.session) == [session.session])
+        #expect(listed.first?.legs.first?.latched?.ip == "203.0.113.2")
+
+        // The latch was announced, and the silence since the peers stopped times out (2 s).
+        var seen: [MediaEvent] = []
+        let deadline = Date().addingTimeInterval(6)
+        while Date() < deadline, !seen.contains(where: { $0.event == .rtpTimeout }) {
+            if let event = try events.nextEvent(timeoutMilliseconds: 500) { seen.append(event) }
+        }
+        #expect(seen.contains { $0.event == .legLatched && $0.leg == 0 && $0.address?.ip == "203.0.113.2" && $0.tag == "call-nat" })
+        let timeout = try #require(seen.first { $0.event == .rtpTimeout })
+        #expect(timeout.session == session.session)
+        #expect((timeout.idleSeconds ?? 0) >= 2)
+
+        let final = try #require(try control.delete(session: session.session))
+        #expect(final.legs[0].received.packets == 100)
+        #expect(try control.statistics().isEmpty)
+        #expect(mediad.isRunning)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func refusesBadRequestsAndAnExhaustedRangeWithoutDisturbingOthers() throws {
+        let lab = NetworkLab("b")
+        defer { lab.destroy() }
+        try lab.addNamespace("relay")
+        // Two RTP/RTCP pairs: exactly one session.
+        let mediad = try MediadHarness(parameters: ["SS_MEDIAPROXYPORT_START": "31000", "SS_MEDIAPROXYPORT_END": "31003"])
+        defer { mediad.stop() }
+        try mediad.start(lab: lab, role: "relay", mediaIP: "127.0.0.1")
+        let client = try mediad.client()
+
+        let first = try client.create(tag: "one", legs: [LegRequest(), LegRequest()])
+        #expect(Set(first.legs.map(\.local.port)) == [31000, 31002])
+        #expect(throws: MediaControlFailure.self) { try client.create(tag: "two", legs: [LegRequest(), LegRequest()]) }
+        let refused = try client.exchange(MediaRequest(id: 0, op: .create, tag: "two", legs: [LegRequest(), LegRequest()]))
+        #expect(refused.error?.code == .portRangeExhausted)
+        #expect(refused.error?.message.contains("31000-31003") == true)
+
+        // Malformed and unknown requests: an error reply each, the connection and daemon carry on.
+        let garbage = try client.exchangeRaw(Array("this is not json\n".utf8))
+        #expect(!garbage.ok && garbage.error?.code == .malformedRequest)
+        let unknown = try client.exchangeRaw(Array(#"{"version":1,"id":77,"op":"teleport"}"#.utf8) + [10])
+        #expect(unknown.id == 77 && unknown.error?.code == .unknownOperation)
+        let badField = try client.exchangeRaw(Array(#"{"version":1,"id":78,"op":"update","session":"1","leg":0,"remote":42}"#.utf8) + [10])
+        #expect(badField.id == 78 && badField.error?.code == .malformedRequest)
+        let noSession = try client.exchange(MediaRequest(id: 0, op: .update, session: "999", leg: 0, remote: MediaEndpoint(ip: "127.0.0.1", port: 9)))
+        #expect(noSession.error?.code == .unknownSession)
+        let badLeg = try client.exchange(MediaRequest(id: 0, op: .update, session: first.session, leg: 5, remote: MediaEndpoint(ip: "127.0.0.1", port: 9)))
+        #expect(badLeg.error?.code == .malformedRequest)
+        let wrongFamily = try client.exchange(MediaRequest(id: 0, op: .update, session: first.session, leg: 0, remote: MediaEndpoint(ip: "2001:db8::1", port: 9)))
+        #expect(wrongFamily.error?.code == .invalidAddress)
+        let threeLegs = try client.exchange(MediaRequest(id: 0, op: .create, legs: [LegRequest(), LegRequest(), LegRequest()]))
+        #expect(threeLegs.error?.code == .malformedRequest)
+        let missing = try client.exchange(MediaRequest(id: 0, op: .delete))
+        #expect(missing.error?.code == .malformedRequest)
+        // A connection that sends half a line and hangs up must not hurt the daemon either.
+        do {
+            let rude = try mediad.client()
+            _ = try? rude.exchangeRaw(Array(#"{"version":1,"#.utf8) + [10])
+        }
+        try client.ping()
+        #expect(mediad.isRunning)
+        #expect(try client.statistics().map(\.session) == [first.session])
+
+        // A wider range, picked up from the store without a restart, serves new sessions.
+        try mediad.vosctl(["param", "set", "SS_MEDIAPROXYPORT_END", "31007"])
+        var second: SessionInfo?
+        let deadline = Date().addingTimeInterval(5)
+        while second == nil && Date() < deadline {
+            second = try? client.create(tag: "two", legs: [LegRequest(), LegRequest()])
+            if second == nil { usleep(200_000) }
+        }
+        let widened = try #require(second, "a session after widening SS_MEDIAPROXYPORT_END")
+        #expect(Set(widened.legs.map(\.local.port)) == [31004, 31006])
+
+        try client.delete(session: first.session)
+        let again = try client.exchange(MediaRequest(id: 0, op: .delete, session: first.session))
+        #expect(again.error?.code == .unknownSession)
+        #expect(try client.statistics().map(\.session) == [widened.session])
+    }
+
+    private func counter(_ lab: NetworkLab, _ name: String) throws -> Int {
+        let listing = try Command.run(lab.inside("callee", ["nft", "list", "counter", "inet", "probe", name])).output
+        guard let range = listing.range(of: #"packets \d+"#, options: .regularExpression),
+              let value = Int(listing[range].dropFirst("packets ".count)) else {
+            throw CounterUnreadable(listing: listing)
+        }
+        return value
+    }
+
+    struct CounterUnreadable: Error, CustomStringConvertible {
+        let listing: String
+        var description: String { "no packet count in nft output:\n\(listing)" }
+    }
+}

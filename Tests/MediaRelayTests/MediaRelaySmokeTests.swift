@@ -1,4 +1,0 @@
-import Testing
-@testable import MediaRelay
-
-@Test func moduleLinks() { _ = MediaRelay.self }

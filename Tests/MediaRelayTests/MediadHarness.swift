@@ -1,0 +1,55 @@
+import Foundation
+import MediaControl
+
+/// A vos-mediad with its own store (made by `vosctl init` in a temp directory), started inside a
+/// namespace. `stop()` ends it and removes the directory; call it in a `defer`.
+final class MediadHarness {
+    let dataDirectory: String
+    let controlPath: String
+    let vosctl: String
+    private var daemon: BackgroundCommand?
+
+    init(parameters: [String: String]) throws {
+        vosctl = try BuiltProducts.path(of: "vosctl")
+        dataDirectory = NSTemporaryDirectory() + "vos-mediad-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        controlPath = dataDirectory + "/mediad.sock"
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try vosctl(["init"])
+        for (key, value) in parameters.sorted(by: { $0.key < $1.key }) { try vosctl(["param", "set", key, value]) }
+    }
+
+    @discardableResult
+    func vosctl(_ arguments: [String]) throws -> CommandResult {
+        try Command.run([vosctl, "--data-dir", dataDirectory] + arguments)
+    }
+
+    /// Starts the daemon (in `namespace` when given) and waits, at most 10 s, until it answers a ping.
+    func start(lab: NetworkLab?, role: String, mediaIP: String) throws {
+        let binary = try BuiltProducts.path(of: "vos-mediad")
+        let command = [binary, "--data-dir", dataDirectory, "--control", controlPath, "--media-ip", mediaIP]
+        daemon = try BackgroundCommand(lab?.inside(role, command) ?? command, logDirectory: dataDirectory, name: "vos-mediad")
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let client = try? MediaControlClient(path: controlPath), (try? client.ping()) != nil { return }
+            usleep(50_000)
+        }
+        throw StartFailure(log: log)
+    }
+
+    var isRunning: Bool { daemon?.process.isRunning ?? false }
+
+    var log: String { (try? String(contentsOfFile: dataDirectory + "/vos-mediad.err", encoding: .utf8)) ?? "" }
+
+    func client() throws -> MediaControlClient { try MediaControlClient(path: controlPath) }
+
+    func stop() {
+        daemon?.stop()
+        daemon = nil
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+
+    struct StartFailure: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "vos-mediad did not answer within 10 s; its log:\n\(log)" }
+    }
+}
