@@ -6,7 +6,7 @@
 /// file loaded by hand lacks the scanner drops; vos programs them over netlink.
 public enum RulesetRenderer {
     public static func render(_ tables: [Table], header: [String] = []) -> String {
-        var out = header.map { "# \($0)\n" }.joined()
+        var out = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
         if !header.isEmpty { out += "\n" }
         out += tables.map(render).joined(separator: "\n")
         return out
