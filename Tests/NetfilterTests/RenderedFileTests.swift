@@ -88,3 +88,28 @@ struct ValueTests {
         #expect(policy.scannerUserAgents.count == 10)
     }
 }
+
+/// Loading the rendered text with `nft -f` must give the same kernel rules vos programs itself:
+/// this checks the lowering against nft's own compiler.
+@Suite("nft and vos agree", .serialized, .timeLimit(.minutes(1)))
+struct NftAgreementTests {
+    @Test func mediaFileLoadedByNftHasNoDrift() throws {
+        let ns = try TestNamespace("agree-m")
+        defer { ns.remove() }
+        try ns.exec(["nft", "-f", RenderedFileTests.nftDirectory.appendingPathComponent("vos_media.nft").path])
+        #expect(try ns.inside { try NftablesClient().audit(MediaOffloadTable.model()) }.isEmpty)
+    }
+
+    @Test func firewallFileLoadedByNftLacksOnlyTheStringRules() throws {
+        let ns = try TestNamespace("agree-f")
+        defer { ns.remove() }
+        try ns.exec(["nft", "-f", RenderedFileTests.nftDirectory.appendingPathComponent("vos_filter.nft").path])
+        let drift = try ns.inside { try NftablesClient().audit(FirewallCompiler.compile(.defaults)) }
+        let missingScannerRules = drift.filter {
+            if case .missingRule(chain: "sip_guard", let comment, _) = $0 { return comment.hasPrefix("scanner User-Agent: ") }
+            return false
+        }
+        #expect(missingScannerRules.count == FirewallPolicy.knownScannerUserAgents.count)
+        #expect(drift.count == missingScannerRules.count, "\(drift)")
+    }
+}

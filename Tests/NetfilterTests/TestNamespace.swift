@@ -28,7 +28,7 @@ final class TestNamespace: @unchecked Sendable {
     static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["20"] + arguments
+        process.arguments = ["-s", "KILL", "20"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -47,6 +47,13 @@ struct RuleLowering {
 
     /// Loads concatenated key fields into consecutive 32-bit registers starting at register 1.
     private mutating func loadConcatenation(_ fields: [PacketField]) {
+        // Protocol checks use register 1 too, so they all come before the first field load.
+        for field in fields {
+            switch field {
+            case .ipSource, .ipDestination: requireNetwork(.ipv4)
+            case .udpSourcePort, .udpDestinationPort: requireTransport(.udp)
+            }
+        }
         var slot: UInt32 = 0
         for field in fields {
             let register = slot == 0 ? Self.register1 : Self.firstRegister32 + slot
