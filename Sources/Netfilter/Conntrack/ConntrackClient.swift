@@ -128,3 +128,10 @@ public final class ConntrackClient {
             replySourcePort: port(ATTR_REPL_PORT_SRC), replyDestinationPort: port(ATTR_REPL_PORT_DST))
     }
 }
+
+extension ConntrackClient {
+    /// How many entries match, e.g. to check that a removed offload left nothing behind.
+    public func count(matching filter: ConntrackFilter = ConntrackFilter()) throws -> Int {
+        try list(matching: filter).count
+    }
+}
