@@ -92,6 +92,38 @@ struct FirewallKernelTests {
         }
     }
 
+    @Test func ipv6OptionsFloodBansTheSource() throws {
+        try withServerAndClient("flood6") { server, client in
+            try client.exec(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", client.firstVeth(), "nodad"])
+            try server.exec(["ip", "-6", "addr", "add", "2001:db8:1::2/64", "dev", server.firstVeth(), "nodad"])
+            try server.inside { try NftablesClient().apply(FirewallCompiler.compile(policy)) }
+            try client.inside {
+                try UDP.sendIPv6("OPTIONS sip:probe@[2001:db8:1::2] SIP/2.0\r\n\r\n", to: "2001:db8:1::2", port: 5060, count: 40)
+            }
+            let bans = try server.inside { try NftablesClient().bans() }
+            #expect(bans.map(\.address) == [IPAddress("2001:db8:1::1")])
+        }
+    }
+
+    /// SIP over TCP is inspected too (the seed script only covered UDP).
+    @Test func scannerOverTCPIsDropped() throws {
+        try withServerAndClient("tcp") { server, client in
+            try server.inside { try NftablesClient().apply(FirewallCompiler.compile(policy)) }
+            func exchange(_ userAgent: String) throws -> String {
+                try server.inside { () -> String in
+                    let listener = try TCP.listen(port: 5060)
+                    let connection = try client.inside {
+                        try TCP.connectAndSend("OPTIONS sip:x SIP/2.0\r\nUser-Agent: \(userAgent)\r\n\r\n", to: "203.0.113.2", port: 5060)
+                    }
+                    defer { close(connection) }
+                    return TCP.acceptAndRead(listener)
+                }
+            }
+            #expect(try exchange("sipvicious").isEmpty)
+            #expect(try exchange("Zoiper").contains("Zoiper"))
+        }
+    }
+
     @Test func banOperationsKeepReasonAndSurviveReapply() throws {
         let ns = try TestNamespace("ban")
         defer { ns.remove() }
@@ -110,6 +142,8 @@ struct FirewallKernelTests {
         #expect(bans.count == 2)
         #expect(bans.first { $0.address == IPAddress("192.0.2.9") }?.reason == "auth failures")
         #expect(bans.first { $0.address == IPAddress("2001:db8:bad::1") }?.timeoutSeconds == 60)
+        try ns.inside { try NftablesClient().ban(try #require(IPAddress("192.0.2.9")), seconds: 900, reason: "auth failures again") }
+        #expect(try ns.inside { try NftablesClient().bans() }.first { $0.address == IPAddress("192.0.2.9") }?.timeoutSeconds == 900)
         #expect(try ns.inside { try NftablesClient().unban(try #require(IPAddress("192.0.2.9"))) })
         #expect(try ns.inside { try NftablesClient().unban(try #require(IPAddress("192.0.2.9"))) } == false)
         #expect(try ns.inside { try NftablesClient().bans() }.count == 1)

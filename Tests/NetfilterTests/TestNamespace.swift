@@ -12,6 +12,15 @@ final class TestNamespace: @unchecked Sendable {
         _ = try? exec(["ip", "link", "set", "lo", "up"])
     }
 
+    /// Name of the first veth interface in the namespace.
+    func firstVeth() throws -> String {
+        let links = try exec(["ip", "-o", "link", "show", "type", "veth"])
+        guard let name = links.split(separator: " ").dropFirst().first?.split(separator: "@").first else {
+            throw CommandFailed(command: ["ip link show type veth"], status: -1, output: links)
+        }
+        return String(name)
+    }
+
     func remove() {
         _ = try? Self.run(["ip", "netns", "del", name])
     }
@@ -149,4 +158,71 @@ enum UDP {
 
 final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, Error>?
+}
+
+extension UDP {
+    static func sendIPv6(_ payload: String, to address: String, port: UInt16, count: Int = 1) throws {
+        let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw TestNamespace.CommandFailed(command: ["socket6"], status: errno, output: "") }
+        defer { close(fd) }
+        var target = sockaddr_in6()
+        target.sin6_family = sa_family_t(AF_INET6)
+        target.sin6_port = port.bigEndian
+        inet_pton(AF_INET6, address, &target.sin6_addr)
+        let bytes = Array(payload.utf8)
+        for _ in 0..<count {
+            let sent = withUnsafePointer(to: &target) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+            if sent < 0 { throw TestNamespace.CommandFailed(command: ["sendto6 \(address)"], status: errno, output: "") }
+        }
+    }
+}
+
+/// A TCP client that connects and writes one segment (call from `inside`).
+enum TCP {
+    /// Returns the bytes the server side accepted on `port` within a short wait.
+    static func listen(port: UInt16) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_port = port.bigEndian
+        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, Glibc.listen(fd, 4) == 0 else { throw TestNamespace.CommandFailed(command: ["listen \(port)"], status: errno, output: "") }
+        return fd
+    }
+
+    static func connectAndSend(_ payload: String, to address: String, port: UInt16) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = port.bigEndian
+        inet_pton(AF_INET, address, &target.sin_addr)
+        let connected = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { close(fd); throw TestNamespace.CommandFailed(command: ["connect"], status: errno, output: "") }
+        let bytes = Array(payload.utf8)
+        _ = send(fd, bytes, bytes.count, 0)
+        return fd
+    }
+
+    /// Accepts one connection and reads what arrives within 300 ms.
+    static func acceptAndRead(_ listener: Int32) -> String {
+        defer { close(listener) }
+        var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 1000) == 1 else { return "" }
+        let connection = accept(listener, nil, nil)
+        guard connection >= 0 else { return "" }
+        defer { close(connection) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 300_000)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let n = recv(connection, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+    }
 }

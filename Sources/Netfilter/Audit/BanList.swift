@@ -18,7 +18,7 @@ extension NftablesClient {
         return (Table(family: .inet, name: FirewallCompiler.tableName), set)
     }
 
-    /// Bans `address` for `seconds`. An address already banned keeps its current expiry.
+    /// Bans `address` for `seconds`; banning it again restarts the timeout.
     public func ban(_ address: IPAddress, seconds: Int, reason: String) throws {
         let (table, set) = banTarget(address)
         let batch = NetlinkBatch(socket: socket)
