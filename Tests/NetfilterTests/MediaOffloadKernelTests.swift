@@ -84,14 +84,3 @@ struct MediaOffloadKernelTests {
         #expect(throws: NetfilterError.self) { try ns.inside { try NftablesClient().offload([call]) } }
     }
 }
-
-@Suite("Capability errors")
-struct CapabilityTests {
-    @Test func permissionErrorsMeanStayInUserspace() {
-        let error = NetlinkSocket.failure("send nf_tables batch", EPERM)
-        #expect(error.isUnavailable)
-        #expect(error.description.contains("staying in userspace"))
-        #expect(error.description.contains("Operation not permitted"))
-        #expect(!NetlinkSocket.failure("x", ENOENT).isUnavailable)
-    }
-}

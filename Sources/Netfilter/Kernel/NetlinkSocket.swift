@@ -88,7 +88,18 @@ final class NetlinkSocket {
             // After an error the kernel aborts the batch; the remaining acks are not guaranteed.
             if firstError != nil { break }
         }
-        if let firstError { throw firstError }
+        if let firstError {
+            discardPendingMessages()
+            throw firstError
+        }
+    }
+
+    /// Drops answers still queued from an aborted batch so the next request does not read them.
+    /// The kernel queues every answer before sendmsg returns, so a non-blocking drain suffices.
+    private func discardPendingMessages() {
+        var buffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
+        let fd = mnl_socket_get_fd(socket)
+        while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
     }
 
     /// Sends a dump request built by `request` and hands every answer message to `handle`.

@@ -19,7 +19,11 @@ public final class NftablesClient {
         var preserved: [String: [LiveSetElement]] = [:]
         if try tableExists(table.family, table.name) {
             for set in table.sets where set.keepsLiveElements {
-                preserved[set.name] = (try? listElements(table.family, table.name, set: set.name)) ?? []
+                do {
+                    preserved[set.name] = try listElements(table.family, table.name, set: set.name)
+                } catch let NetfilterError.kernel(_, code, _) where code == ENOENT {
+                    continue  // an older table without this set: nothing to keep
+                }
             }
         }
         let batch = NetlinkBatch(socket: socket)
