@@ -169,6 +169,19 @@ struct FirewallKernelTests {
         #expect(try ns.inside { try NftablesClient().audit(table) }.isEmpty)
     }
 
+    /// Comments longer than nft's limit, or with quotes, still round-trip through the audit.
+    @Test func longAndQuotedPatternsAuditClean() throws {
+        let ns = try TestNamespace("long")
+        defer { ns.remove() }
+        var custom = policy
+        custom.scannerUserAgents = [String(repeating: "s", count: 126), "evil \"quoted\" agent"]
+        let table = FirewallCompiler.compile(custom)
+        try ns.inside { try NftablesClient().apply(table) }
+        #expect(try ns.inside { try NftablesClient().audit(table) }.isEmpty)
+        let text = RulesetRenderer.render(table)
+        #expect(text.contains("comment \"scanner User-Agent: evil 'quoted' agent\""))
+    }
+
     @Test func missingTableIsReportedAndDeleteIsIdempotent() throws {
         let ns = try TestNamespace("missing")
         defer { ns.remove() }

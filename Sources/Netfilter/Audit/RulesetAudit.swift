@@ -72,7 +72,8 @@ public enum RulesetAudit {
         for rule in chain.rules {
             let expected = try RuleLowering.lower(rule, in: family)
             let expectedText = expected.map(\.description).joined(separator: " ")
-            guard let index = unmatched.firstIndex(where: { $0.comment == rule.comment }) else {
+            let storedComment = Userdata.storedComment(rule.comment)
+            guard let index = unmatched.firstIndex(where: { $0.comment == storedComment }) else {
                 drift.append(.missingRule(chain: chain.name, comment: rule.comment, expected: expectedText))
                 continue
             }

@@ -60,7 +60,7 @@ public enum RulesetRenderer {
 
     /// One rule as nft prints it; kernel-only rules come out as a `#` line.
     public static func render(_ rule: Rule) -> String {
-        let text = (rule.terms.map(render) + ["comment \(quoted(rule.comment))"]).joined(separator: " ")
+        let text = (rule.terms.map(render) + ["comment \(quoted(Userdata.storedComment(rule.comment)))"]).joined(separator: " ")
         return rule.isKernelOnly ? "# \(text)" : text
     }
 
@@ -75,7 +75,10 @@ public enum RulesetRenderer {
         case .conntrackState(let states): return "ct state \(states.map(\.rawValue).joined(separator: ","))"
         case .transportPayloadPrefix(let offset, let bytes):
             return "@th,\(offset),\(bytes.count * 8) 0x\(hex(bytes))"
-        case .stringMatch(let pattern): return "xt string \(quoted(pattern)) algo bm from 0 to 65535"
+        case .stringMatch(let pattern):
+            // Only ever printed inside a `#` line, so the exact pattern can be shown C-escaped.
+            let escaped = pattern.flatMap { $0 == "\"" || $0 == "\\" ? ["\\", $0] : [$0] }
+            return "xt string \"\(String(escaped))\" algo bm from 0 to 65535"
         case .meterOver(let family, let set, let rate, let burst):
             return "update @\(set) { \(family.headerKeyword) saddr limit rate over \(rate)/second burst \(burst) packets }"
         case .addSourceToSet(let family, let set, let timeout):
@@ -138,18 +141,11 @@ public enum RulesetRenderer {
     }
 
     static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\"", with: "'") + "\""
+        "\"" + String(text.map { $0 == "\"" ? "'" : $0 }) + "\""
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
-    }
-}
-
-extension String {
-    /// Foundation-free replacement, enough for quoting comments.
-    func replacingOccurrences(of target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
     }
 }
