@@ -1,0 +1,156 @@
+/// An IPv4 address and UDP port.
+public struct MediaEndpoint: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+
+    public init(_ address: IPAddress, _ port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
+    public init?(_ address: String, _ port: UInt16) {
+        guard let parsed = IPAddress(address), parsed.isIPv4 else { return nil }
+        self.init(parsed, port)
+    }
+
+    public var description: String { "\(address):\(port)" }
+
+    /// Address then port, the port padded to a 32-bit register as concatenated keys need.
+    var concatenationBytes: [UInt8] { address.bytes + [UInt8(port >> 8), UInt8(port & 0xff), 0, 0] }
+}
+
+/// One relayed call leg pair handed to the kernel: both directions of a plain (no transcoding,
+/// no DTMF conversion) relay whose remote sources are latched.
+public struct OffloadedCall: Hashable, Sendable {
+    /// Where side A really sends from (latched) and the relay port A sends to.
+    public var sideA: MediaEndpoint
+    public var relayForA: MediaEndpoint
+    /// Same for side B.
+    public var sideB: MediaEndpoint
+    public var relayForB: MediaEndpoint
+
+    public init(sideA: MediaEndpoint, relayForA: MediaEndpoint, sideB: MediaEndpoint, relayForB: MediaEndpoint) {
+        self.sideA = sideA
+        self.relayForA = relayForA
+        self.sideB = sideB
+        self.relayForB = relayForB
+    }
+
+    /// The two directions: packets from `source` to `relay` leave via `egress` towards `destination`.
+    var directions: [(source: MediaEndpoint, relay: MediaEndpoint, egress: MediaEndpoint, destination: MediaEndpoint)] {
+        [(sideA, relayForA, relayForB, sideB), (sideB, relayForB, relayForA, sideA)]
+    }
+}
+
+/// Packets and bytes the kernel relayed in one direction.
+public struct OffloadedFlowCounters: Sendable, Equatable {
+    public var source: MediaEndpoint
+    public var destination: MediaEndpoint
+    public var packets: UInt64
+    public var bytes: UInt64
+}
+
+/// The `ip vos_media` table owned by vos-mediad (IPv4 only; IPv6 legs stay in userspace).
+///
+/// - `dnat_targets`: latched source . source port . relay port -> far end address . port.
+/// - `snat_sources`: (after DNAT) source . sport . destination . dport -> relay address . port.
+/// - `flows`: same key as `snat_sources`, with a counter per element; the forward chain counts
+///   and DSCP-marks every relayed packet (the NAT chains only see a connection's first packet).
+public enum MediaOffloadTable {
+    public static let name = "vos_media"
+
+    public static func model(dscp: UInt8 = 46) -> Table {
+        let fourTuple: [PacketField] = [.ipSource, .udpSourcePort, .ipDestination, .udpDestinationPort]
+        let endpointValue: [SetFieldType] = [.ipv4Address, .inetService]
+        return Table(
+            family: .ip, name: name,
+            sets: [
+                NamedSet(name: "dnat_targets", keyFields: [.ipv4Address, .inetService, .inetService], valueFields: endpointValue,
+                         size: 65535, keepsLiveElements: true),
+                NamedSet(name: "snat_sources", keyFields: fourTuple.map(\.setFieldType), valueFields: endpointValue,
+                         size: 65535, keepsLiveElements: true),
+                NamedSet(name: "flows", keyFields: fourTuple.map(\.setFieldType), size: 65535, elementCounters: true,
+                         keepsLiveElements: true),
+            ],
+            chains: [
+                Chain(name: "prerouting", hook: .init(kind: .nat, hook: .prerouting, priority: -100), rules: [
+                    Rule([.destinationNATMap([.ipSource, .udpSourcePort, .udpDestinationPort], map: "dnat_targets")],
+                         comment: "offloaded media: latched source to relay port goes to the far end"),
+                ]),
+                Chain(name: "postrouting", hook: .init(kind: .nat, hook: .postrouting, priority: 100), rules: [
+                    Rule([.sourceNATMap(fourTuple, map: "snat_sources")],
+                         comment: "offloaded media leaves from the relay port the far end knows"),
+                ]),
+                Chain(name: "forward", hook: .init(kind: .filter, hook: .forward, priority: 0), rules: [
+                    Rule([.concatenationInSet(fourTuple, set: "flows"), .setDSCP(dscp), .verdict(.accept)],
+                         comment: "offloaded media: count per flow and mark DSCP \(dscp)"),
+                ]),
+            ])
+    }
+}
+
+extension NftablesClient {
+    /// Creates `ip vos_media` unless it already matches the model (then flows are kept).
+    @discardableResult
+    public func ensureMediaTable(dscp: UInt8 = 46) throws -> Bool {
+        try ensure(MediaOffloadTable.model(dscp: dscp))
+    }
+
+    /// Offloads calls (both directions each) in one atomic batch.
+    public func offload(_ calls: [OffloadedCall]) throws {
+        try sendFlowElements(calls, adding: true)
+    }
+
+    /// Stops offloading calls in one batch, then deletes their conntrack entries so packets
+    /// already in flight fall back to the userspace relay instead of a stale NAT binding.
+    public func stopOffloading(_ calls: [OffloadedCall]) throws {
+        try sendFlowElements(calls, adding: false)
+        let conntrack = try ConntrackClient()
+        for call in calls {
+            for direction in call.directions {
+                try conntrack.delete(matching: ConntrackFilter(
+                    transport: 17, source: direction.source.address,
+                    sourcePort: direction.source.port, destinationPort: direction.relay.port))
+            }
+        }
+    }
+
+    /// Per-direction counters of every offloaded flow.
+    public func offloadedFlowCounters() throws -> [OffloadedFlowCounters] {
+        try listElements(.ip, MediaOffloadTable.name, set: "flows").compactMap { element in
+            guard element.key.count == 16 else { return nil }
+            let key = element.key
+            let source = MediaEndpoint(.v4(Array(key[0..<4])), UInt16(key[4]) << 8 | UInt16(key[5]))
+            let destination = MediaEndpoint(.v4(Array(key[8..<12])), UInt16(key[12]) << 8 | UInt16(key[13]))
+            return OffloadedFlowCounters(source: source, destination: destination, packets: element.packets ?? 0, bytes: element.bytes ?? 0)
+        }
+    }
+
+    private func sendFlowElements(_ calls: [OffloadedCall], adding: Bool) throws {
+        let table = MediaOffloadTable.model()
+        guard let dnat = table.set(named: "dnat_targets"), let snat = table.set(named: "snat_sources"),
+              let flows = table.set(named: "flows") else { return }
+        for call in calls {
+            for endpoint in [call.sideA, call.sideB, call.relayForA, call.relayForB] where !endpoint.address.isIPv4 {
+                throw NetfilterError.invalidInput("media offload is IPv4 only: \(endpoint)")
+            }
+        }
+        var dnatElements: [ElementSpec] = [], snatElements: [ElementSpec] = [], flowElements: [ElementSpec] = []
+        for call in calls {
+            for direction in call.directions {
+                let relayPort = [UInt8(direction.relay.port >> 8), UInt8(direction.relay.port & 0xff), 0, 0]
+                let postDNAT = direction.source.concatenationBytes + direction.destination.concatenationBytes
+                dnatElements.append(ElementSpec(
+                    key: direction.source.concatenationBytes + relayPort,
+                    value: adding ? direction.destination.concatenationBytes : nil))
+                snatElements.append(ElementSpec(key: postDNAT, value: adding ? direction.egress.concatenationBytes : nil))
+                flowElements.append(ElementSpec(key: postDNAT))
+            }
+        }
+        let batch = NetlinkBatch(socket: socket)
+        addElementMessages(table, dnat, dnatElements, to: batch, adding: adding)
+        addElementMessages(table, snat, snatElements, to: batch, adding: adding)
+        addElementMessages(table, flows, flowElements, to: batch, adding: adding)
+        try socket.send(batch)
+    }
+}

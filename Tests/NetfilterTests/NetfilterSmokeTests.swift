@@ -1,4 +1,0 @@
-import Testing
-@testable import Netfilter
-
-@Test func moduleLinks() { _ = Netfilter.self }
