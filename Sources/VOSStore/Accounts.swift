@@ -27,10 +27,10 @@ extension Transaction {
         return account
     }
 
-    /// Adds money. A top-up that lifts the balance above -limitMoney unlocks an account that was
-    /// locked for reaching it (requirements §4).
+    /// Adds money and records it in the account history. A top-up that lifts the balance above
+    /// -limitMoney unlocks an account that was locked for reaching it (requirements §4).
     @discardableResult
-    public func topUp(account name: String, amount: Money) throws -> Account {
+    public func topUp(account name: String, amount: Money, at time: Int64 = Transaction.currentMilliseconds()) throws -> Account {
         guard amount > .zero else {
             throw StoreError.invalid(.invalid(field: "amount", value: amount.description, expected: "a positive amount"))
         }
@@ -38,6 +38,7 @@ extension Transaction {
         account.balance += amount
         if account.status == .locked && account.balance > -account.limitMoney { account.status = .normal }
         try putRecord(account, in: .accounts, key: name)
+        try appendHistory(AccountHistoryEntry(account: name, time: time, kind: .topUp, amount: amount, balanceAfter: account.balance))
         return account
     }
 

@@ -5,7 +5,8 @@ import VOSStore
 struct AccountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account", abstract: "Customer and vendor accounts: balances, credit, locks.",
-        subcommands: [AccountAdd.self, AccountShow.self, AccountList.self, AccountTopUp.self, AccountLock.self, AccountUnlock.self])
+        subcommands: [AccountAdd.self, AccountShow.self, AccountList.self, AccountHistory.self, AccountTopUp.self, AccountLock.self,
+                      AccountUnlock.self])
 }
 
 enum AccountRows {
@@ -47,19 +48,68 @@ struct AccountAdd: ParsableCommand {
 }
 
 struct AccountShow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an account.")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show an account with the credit its live calls hold.")
 
     @OptionGroup var global: GlobalOptions
     @Argument var name: String
     @Flag(help: "Print JSON.") var json = false
 
+    /// The stored account plus live figures; JSON keeps the account's own keys at the top level
+    /// so scripts written against the plain account keep working.
+    struct View: Encodable {
+        let account: Account
+        let reservation: AccountReservation
+
+        enum LiveKeys: String, CodingKey { case reserved, available, liveCalls }
+
+        func encode(to encoder: any Encoder) throws {
+            try account.encode(to: encoder)
+            var container = encoder.container(keyedBy: LiveKeys.self)
+            try container.encode(reservation.reserved, forKey: .reserved)
+            try container.encode(account.availableCredit(reserved: reservation.reserved), forKey: .available)
+            try container.encode(reservation.liveCalls, forKey: .liveCalls)
+        }
+    }
+
     func run() throws {
         try runReportingErrors {
-            let account = try global.openStore().read { try $0.requireAccount(named: name) }
-            if json { return try printJSON(account) }
+            let view = try global.openStore().read { transaction in
+                View(account: try transaction.requireAccount(named: name),
+                     reservation: try transaction.accountReservation(name))
+            }
+            if json { return try printJSON(view) }
+            let account = view.account
             printTable(["FIELD", "VALUE"], zip(AccountRows.headers.map { $0.lowercased() }, AccountRows.summary(account)).map { [$0, $1] }
-                + [["available", account.availableCredit(reserved: .zero).description],
+                + [["reserved", view.reservation.reserved.description],
+                   ["available", account.availableCredit(reserved: view.reservation.reserved).description],
+                   ["live calls", String(view.reservation.liveCalls)],
                    ["alarm", account.alarmThreshold?.description ?? "-"]])
+        }
+    }
+}
+
+struct AccountHistory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "List an account's charges and top-ups, oldest first.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Option(help: "Show only the newest N entries.") var limit: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+            let entries = try global.openStore().read { transaction in
+                _ = try transaction.requireAccount(named: name)
+                return try transaction.accountHistory(account: name, limit: limit ?? .max)
+            }
+            if json { return try printJSON(entries) }
+            printTable(["TIME", "KIND", "AMOUNT", "BALANCE-AFTER", "CALL-ID", "CDR"], entries.map { entry in
+                [CDRRows.time(entry.time), entry.kind.rawValue, entry.amount.description, entry.balanceAfter.description,
+                 entry.callID ?? "-", entry.cdrID.map(String.init) ?? "-"]
+            })
         }
     }
 }
