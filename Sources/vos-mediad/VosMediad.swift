@@ -77,14 +77,14 @@ struct VosMediad: ParsableCommand {
                 next.defaultLocalIP = mediaIP
                 guard next != engine.currentConfiguration else { return }
                 engine.reconfigure(next)
-                logger.info("configuration generation \(generation): ports \(next.portRange), DSCP \(next.dscp), RTP timeout \(next.rtpTimeoutSeconds) s (new sessions)")
+                logger.info("configuration changed (generation \(generation)): ports \(next.portRange), DSCP \(next.dscp), RTP timeout \(next.rtpTimeoutSeconds) s (new sessions)")
             } catch {
                 logger.error("cannot re-read the media parameters: \(error)")
             }
         }
         server.start()
         watcher.start()
-        logger.info("vos-mediad ready: control \(socketPath), media IP \(mediaIP), \(threads) I/O threads, ports \(initial.portRange), DSCP \(initial.dscp), RTP timeout \(initial.rtpTimeoutSeconds) s")
+        logger.info("vos-mediad started: control \(socketPath), media IP \(mediaIP), \(threads) I/O threads, ports \(initial.portRange), DSCP \(initial.dscp), RTP timeout \(initial.rtpTimeoutSeconds) s")
         let signal = ShutdownSignal.wait()
         logger.info("vos-mediad stopping on \(signal)")
         watcher.stop()

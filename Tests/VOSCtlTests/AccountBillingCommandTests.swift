@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VOSTestSupport
 import VOSModel
 import VOSStore
 
