@@ -9,6 +9,7 @@ extension B2BUA {
         let wasRouting = session.state == .routing
         session.state = .ended
         loop.cancel(session.sessionTimer)
+        loop.cancel(session.deadlineTimer)
         loop.cancel(session.customer2xxTimer)
         session.pendingCustomer2xx = nil
         if wasRouting && !session.vendorProvisionalSeen {
@@ -63,7 +64,8 @@ extension B2BUA {
             record.callerMedia = LegMediaStatistics(legs[0])
             record.calleeMedia = LegMediaStatistics(legs[1])
         }
-        recorder.record(record)
+        ledger.finish(session.billingKey, draft: record)
+        session.billingKey = nil
     }
 
     /// vos-mediad saw no RTP for SS_RTP_TIMEOUT: release the call (requirements §5).

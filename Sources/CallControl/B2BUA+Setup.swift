@@ -92,13 +92,6 @@ extension B2BUA {
         if gateway.concurrentLimit > 0 && activeByMapping[gateway.name, default: 0] >= gateway.concurrentLimit {
             return Refusal(reason: .concurrentLimit, code: 503, retryAfter: 5)
         }
-        if let name = gateway.account {
-            guard let account = snapshot.accounts[name] else { return Refusal(reason: .accountLocked, code: 403) }
-            if account.status == .locked { return Refusal(reason: .accountLocked, code: 403) }
-            if account.concurrentLimit > 0 && activeByAccount[name, default: 0] >= account.concurrentLimit {
-                return Refusal(reason: .concurrentLimit, code: 503, retryAfter: 5)
-            }
-        }
         if !gateway.callerFilter.permits(caller) || !gateway.calleeFilter.permits(session.calleeNumber) {
             return Refusal(reason: .blacklisted, code: 403)
         }
@@ -108,7 +101,8 @@ extension B2BUA {
             let checkCallee = list.target != .caller && list.numbers.contains(callee)
             if list.kind == .black && (checkCaller || checkCallee) { return Refusal(reason: .blacklisted, code: 403) }
         }
-        return nil
+        // Last, because it reserves credit: account state, concurrency and balance.
+        return authorizeBilling(session)
     }
 
     func gatewayStatus(_ name: String) -> GatewayStatus {
@@ -117,7 +111,7 @@ extension B2BUA {
             activeCalls: activeByVendor[name, default: 0],
             online: health.isOnline(name) && snapshot.vendorAddresses[name] != nil,
             withinCPS: limiter.wouldAdmit("r:" + name, rate: gateway?.cpsLimit ?? 0, now: loop.now),
-            vendorCreditOK: true)
+            vendorCreditOK: gateway.map(vendorCredit.allows) ?? true)
     }
 
     private func rejectBeforeRouting(_ session: CallSession, _ refusal: Refusal) {
@@ -351,6 +345,7 @@ extension B2BUA {
         attachSDP(from: response, to: &answer, session: session, fromVendor: true)
         session.customerInvite.respond(answer)
         startCustomer2xxRetransmission(session, answer: answer)
+        billingAnswered(session, candidate: candidate)
         if candidate.gateway.conversationLimit > 0 {
             session.sessionTimer = loop.schedule(after: Duration.seconds(candidate.gateway.conversationLimit)) { [unowned self] in
                 self.hangUpBoth(session, reason: .conversationLimit)

@@ -15,7 +15,8 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     let loop: EventLoop
     let layer: TransactionLayer
     let media: (any MediaBridge)?
-    let recorder: any CallRecorder
+    let ledger: any CallLedger
+    var vendorCredit = VendorCreditCheck(isEnabled: false, remainMoneyLimit: .zero, balances: [:])
     let logger: Logger
     /// Host and port we put in Via and Contact.
     let advertisedHost: String
@@ -40,12 +41,12 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     enum Side { case customer, vendor }
 
     public init(loop: EventLoop, layer: TransactionLayer, snapshot: ControllerSnapshot, media: (any MediaBridge)?,
-                recorder: any CallRecorder, advertisedHost: String, advertisedPort: Int, logger: Logger) {
+                ledger: any CallLedger, advertisedHost: String, advertisedPort: Int, logger: Logger) {
         self.loop = loop
         self.layer = layer
         self.snapshot = snapshot
         self.media = media
-        self.recorder = recorder
+        self.ledger = ledger
         self.advertisedHost = advertisedHost
         self.advertisedPort = advertisedPort
         self.logger = logger
@@ -56,6 +57,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     /// A new configuration from the store: new calls use it, calls in progress keep theirs.
     public func reload(_ fresh: ControllerSnapshot) {
         snapshot = fresh
+        refreshVendorCredit()
         for name in fresh.unresolvedVendors {
             logger.warning("routing gateway \(name): address cannot be resolved; it is skipped until it can")
         }

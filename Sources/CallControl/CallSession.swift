@@ -57,6 +57,9 @@ final class CallSession {
     var customer2xxTimer: TimerID?
     var customer2xxInterval: UInt64 = 0
     var customer2xxDeadline: UInt64 = 0
+    /// The ledger's key while the call holds a credit reservation (billed calls only).
+    var billingKey: String?
+    var deadlineTimer: TimerID?
     /// Counts against the routing gateway's line limit while set.
     var occupiedVendor: String?
 

@@ -39,10 +39,15 @@ final class Controller: @unchecked Sendable {
         let layer = self.layer
         layer.attach(.udp) { bytes, address in transport.send(bytes, to: address) }
         transport.onDatagram = { buffer, source in layer.receive(buffer, from: Peer(address: source)) }
+        let ledger = StoreCallLedger(store: store, logger: logger)
+        let recovered = try ledger.recoverInterruptedCalls(now: MonotonicTime.wallMilliseconds())
+        if !recovered.isEmpty {
+            logger.notice("recovered \(recovered.count) calls that were live when the controller stopped (CDRs with ControllerRestart)")
+        }
         let snapshot = try ControllerSnapshot.load(from: store)
         let host = advertise ?? (listen.ip == "0.0.0.0" || listen.ip == "::" ? "127.0.0.1" : listen.sipHost)
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: MediaControlBridge(path: mediaControl),
-                      recorder: StoreCallRecorder(store: store, logger: logger), advertisedHost: host,
+                      ledger: ledger, advertisedHost: host,
                       advertisedPort: transport.localAddress.port, logger: logger)
         b2bua.reload(snapshot)
         let loop = self.loop
@@ -66,7 +71,10 @@ final class Controller: @unchecked Sendable {
     func start() {
         let loop = self.loop
         let done = loopDone
-        loop.execute { [b2bua] in b2bua.startHealthChecks() }
+        loop.execute { [b2bua] in
+            b2bua.startHealthChecks()
+            b2bua.startCheckpoints()
+        }
         let thread = Thread {
             loop.run()
             done.signal()

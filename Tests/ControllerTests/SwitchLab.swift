@@ -20,7 +20,9 @@ final class SwitchLab: @unchecked Sendable {
         sipPort = TestPorts.allocate(2)
         try vosctl.ok("init")
         try vosctl.ok("param", "set", "SS_MEDIAPROXYMODE", String(mediaMode))
-        try vosctl.ok("account", "add", "acme", "--type", "postpaid", "--limit-money", "100000")
+        let rates = try scratch.write("retail.csv", "prefix,price,first,next\n4,0.0100,1,1\n3,0.0200,1,1\n")
+        try vosctl.ok("rate", "import", "retail", rates)
+        try vosctl.ok("account", "add", "acme", "--type", "postpaid", "--limit-money", "100000", "--rate-table", "retail")
         try vosctl.ok("gateway", "add", "mapping", "cust", "--ip", SwitchLab.customerIP, "--account", "acme")
     }
 

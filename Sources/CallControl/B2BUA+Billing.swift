@@ -1,0 +1,75 @@
+import SIPStack
+import Softswitch
+import VOSModel
+
+/// Money during a call (docs/BILLING.md): reserve at setup, follow the deadline the ledger
+/// grants while connected, checkpoint connected time for crash recovery, settle at the end.
+extension B2BUA {
+    /// Reserves credit for a customer with an account; a refusal carries VOS3000's end reason.
+    func authorizeBilling(_ session: CallSession) -> Refusal? {
+        guard let account = session.account else { return nil }
+        let key = "\(session.callID)#\(session.setupTime)#\(session.id)"
+        let request = CallAuthorizationRequest(
+            key: key, callID: session.callID, account: account, caller: session.callerReceived,
+            callee: session.calleeNumber, mappingGateway: session.mappingGateway.name, vendor: nil,
+            now: session.setupTime)
+        switch ledger.authorize(request) {
+        case let .refused(refusal):
+            return Refusal(reason: refusal.endReason, code: refusal.sipCode,
+                           retryAfter: refusal.sipCode == 503 ? 5 : nil)
+        case .granted:
+            session.billingKey = key
+            return nil
+        }
+    }
+
+    func billingAnswered(_ session: CallSession, candidate: RouteCandidate) {
+        guard let key = session.billingKey, let answer = session.answerTime else { return }
+        let vendor = VendorLeg(gateway: candidate.gateway.name, clearingAccount: candidate.gateway.clearingAccount,
+                               callee: candidate.outboundCallee(session.calleeNumber))
+        follow(ledger.answered(key, at: answer, vendor: vendor), session)
+    }
+
+    /// Schedules the release (final deadline) or the next extension request.
+    private func follow(_ deadline: CallDeadline?, _ session: CallSession) {
+        loop.cancel(session.deadlineTimer)
+        guard let deadline, session.state == .confirmed else { return }
+        let now = MonotonicTime.wallMilliseconds()
+        if deadline.isFinal, let release = deadline.releaseAt {
+            session.deadlineTimer = loop.schedule(after: UInt64(max(0, release - now)) * 1_000_000) { [unowned self] in
+                self.logger.info("call \(session.callID): credit used up, releasing (BalanceExhausted)")
+                self.hangUpBoth(session, reason: .balanceExhausted)
+            }
+        } else if let extendAt = deadline.extendAt {
+            session.deadlineTimer = loop.schedule(after: UInt64(max(0, extendAt - now)) * 1_000_000) { [unowned self] in
+                guard let key = session.billingKey, session.state == .confirmed else { return }
+                self.follow(self.ledger.extend(key, now: MonotonicTime.wallMilliseconds()), session)
+            }
+        }
+    }
+
+    /// Every few seconds: record how long each billed call has been connected (what a crash
+    /// recovery may charge), and refresh vendor balances for the clearing-customer check.
+    public func startCheckpoints(every seconds: Int = 5) {
+        loop.schedule(after: Duration.seconds(seconds)) { [weak self] in
+            guard let self else { return }
+            var connected: [(key: String, seconds: Int)] = []
+            for entry in self.dialogs.values where entry.side == .customer {
+                let session = entry.session
+                guard session.state == .confirmed, let key = session.billingKey, let answered = session.answerMonotonic else { continue }
+                connected.append((key, Int((self.loop.now - answered) / 1_000_000_000)))
+            }
+            self.ledger.checkpoint(connected, at: MonotonicTime.wallMilliseconds())
+            self.refreshVendorCredit()
+            self.startCheckpoints(every: seconds)
+        }
+    }
+
+    func refreshVendorCredit() {
+        guard parameters.bool(.verifyClearingCustomer) else {
+            vendorCredit = VendorCreditCheck(isEnabled: false, remainMoneyLimit: .zero, balances: [:])
+            return
+        }
+        vendorCredit = VendorCreditCheck(parameters: parameters, accounts: ledger.vendorBalances())
+    }
+}
