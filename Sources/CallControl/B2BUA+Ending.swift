@@ -27,16 +27,26 @@ extension B2BUA {
         dialogs[session.customer.key] = nil
         activeByMapping[session.mappingGateway.name, default: 1] -= 1
         if let account = session.account { activeByAccount[account, default: 1] -= 1 }
-        var statistics: SessionInfo?
-        if let mediaSession = session.mediaSession {
-            statistics = media?.deleteSession(mediaSession)
-            callsByMediaSession[mediaSession] = nil
+        let endWall = MonotonicTime.wallMilliseconds()
+        let endMonotonic = loop.now
+        guard let mediaSession = session.mediaSession, let media else {
+            return recordCDR(session, reason: reason, sipCode: sipCode, hangup: hangup, media: nil,
+                             endWall: endWall, endMonotonic: endMonotonic)
         }
-        recordCDR(session, reason: reason, sipCode: sipCode, hangup: hangup, media: statistics)
+        callsByMediaSession[mediaSession] = nil
+        // The CDR waits for the relay's final counters; the SIP loop does not.
+        media.deleteSession(mediaSession) { [loop] statistics in
+            loop.execute { [self] in
+                self.recordCDR(session, reason: reason, sipCode: sipCode, hangup: hangup, media: statistics,
+                               endWall: endWall, endMonotonic: endMonotonic)
+            }
+        }
     }
 
-    func recordCDR(_ session: CallSession, reason: EndReason, sipCode: Int, hangup: HangupSide, media: SessionInfo?) {
-        let end = MonotonicTime.wallMilliseconds()
+    func recordCDR(_ session: CallSession, reason: EndReason, sipCode: Int, hangup: HangupSide, media: SessionInfo?,
+                   endWall: Int64? = nil, endMonotonic: UInt64? = nil) {
+        let end = endWall ?? MonotonicTime.wallMilliseconds()
+        let endNow = endMonotonic ?? loop.now
         var record = CallDetailRecord(
             id: 0, callID: session.callID, setupTime: session.setupTime, endTime: end,
             callerReceived: session.callerReceived, calleeReceived: session.calleeReceived,
@@ -45,7 +55,7 @@ extension B2BUA {
         record.ringingTime = session.ringingTime
         record.answerTime = session.answerTime
         if let answered = session.answerMonotonic {
-            let nanoseconds = loop.now > answered ? loop.now - answered : 0
+            let nanoseconds = endNow > answered ? endNow - answered : 0
             record.durationSeconds = Int((nanoseconds + 999_999_999) / 1_000_000_000)
         }
         record.billedSeconds = record.durationSeconds

@@ -6,7 +6,10 @@ import VOSModel
 
 /// One call through the B2BUA: the customer's INVITE, the vendor attempts, the two dialogs once
 /// connected, the media session and everything its CDR will say. Lives on the event loop thread.
-final class CallSession {
+///
+/// @unchecked Sendable: confined to the event loop; other threads only carry it back there
+/// through `loop.execute`.
+final class CallSession: @unchecked Sendable {
     enum State: Equatable {
         /// Trying vendors; the customer has had at most provisional responses.
         case routing

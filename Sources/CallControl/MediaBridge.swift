@@ -5,19 +5,24 @@ import MediaControl
 public protocol MediaBridge: AnyObject {
     func createSession(tag: String) throws -> (session: String, customerSide: MediaEndpoint, vendorSide: MediaEndpoint)
     func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws
-    /// Releases the session and returns its final statistics when known.
-    func deleteSession(_ session: String) -> SessionInfo?
+    /// Releases the session without blocking the caller; `completion` gets the final
+    /// statistics (nil when unknown), on a thread of the bridge's choosing.
+    func deleteSession(_ session: String, completion: @escaping @Sendable (SessionInfo?) -> Void)
 }
 
-/// The real bridge: a MediaControlClient used from the event loop thread only. A broken
+/// The real bridge: a MediaControlClient used from the event loop thread for create and update
+/// (neither waits on the relay's I/O threads), and a releaser thread for delete, which does
+/// wait for the relay to hand back final counters and must never stall the SIP loop. A broken
 /// connection is reopened on the next request, so a restarted vos-mediad costs calls in
 /// flight, not the controller.
 public final class MediaControlBridge: MediaBridge {
     private let path: String
     private var client: MediaControlClient?
+    private let releaser: MediaReleaser
 
     public init(path: String) {
         self.path = path
+        self.releaser = MediaReleaser(path: path)
     }
 
     private func connected() throws -> MediaControlClient {
@@ -48,7 +53,7 @@ public final class MediaControlBridge: MediaBridge {
         try withClient { try $0.update(session: session, leg: leg, remote: remote) }
     }
 
-    public func deleteSession(_ session: String) -> SessionInfo? {
-        (try? withClient { try $0.delete(session: session) }) ?? nil
+    public func deleteSession(_ session: String, completion: @escaping @Sendable (SessionInfo?) -> Void) {
+        releaser.release(session, completion: completion)
     }
 }
