@@ -13,7 +13,7 @@ extension B2BUA {
             key: key, callID: session.callID, account: account, caller: session.callerReceived,
             callee: session.calleeNumber, mappingGateway: session.mappingGateway.name, vendor: nil,
             now: session.setupTime)
-        switch ledger.authorize(request) {
+        switch ledger.authorize(request, policy: reservationPolicy) {
         case let .refused(refusal):
             return Refusal(reason: refusal.endReason, code: refusal.sipCode,
                            retryAfter: refusal.sipCode == 503 ? 5 : nil)
@@ -27,7 +27,7 @@ extension B2BUA {
         guard let key = session.billingKey, let answer = session.answerTime else { return }
         let vendor = VendorLeg(gateway: candidate.gateway.name, clearingAccount: candidate.gateway.clearingAccount,
                                callee: candidate.outboundCallee(session.calleeNumber))
-        follow(ledger.answered(key, at: answer, vendor: vendor), session)
+        follow(ledger.answered(key, at: answer, vendor: vendor, policy: reservationPolicy), session)
     }
 
     /// Schedules the release (final deadline) or the next extension request.
@@ -43,7 +43,7 @@ extension B2BUA {
         } else if let extendAt = deadline.extendAt {
             session.deadlineTimer = loop.schedule(after: UInt64(max(0, extendAt - now)) * 1_000_000) { [unowned self] in
                 guard let key = session.billingKey, session.state == .confirmed else { return }
-                self.follow(self.ledger.extend(key, now: MonotonicTime.wallMilliseconds()), session)
+                self.follow(self.ledger.extend(key, now: MonotonicTime.wallMilliseconds(), policy: self.reservationPolicy), session)
             }
         }
     }

@@ -74,7 +74,7 @@ extension B2BUA {
             record.callerMedia = LegMediaStatistics(legs[0])
             record.calleeMedia = LegMediaStatistics(legs[1])
         }
-        ledger.finish(session.billingKey, draft: record)
+        ledger.finish(session.billingKey, draft: record, policy: reservationPolicy)
         session.billingKey = nil
     }
 

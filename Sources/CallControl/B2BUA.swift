@@ -24,6 +24,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     let transportName = "UDP"
     var ids = IdentifierGenerator()
     private(set) var snapshot: ControllerSnapshot
+    private(set) var reservationPolicy: ReservationPolicy
 
     var sessionsByInvite: [ObjectIdentifier: CallSession] = [:]
     var dialogs: [String: (session: CallSession, side: Side)] = [:]
@@ -45,6 +46,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
         self.loop = loop
         self.layer = layer
         self.snapshot = snapshot
+        self.reservationPolicy = ReservationPolicy(parameters: snapshot.parameters)
         self.media = media
         self.ledger = ledger
         self.advertisedHost = advertisedHost
@@ -57,6 +59,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     /// A new configuration from the store: new calls use it, calls in progress keep theirs.
     public func reload(_ fresh: ControllerSnapshot) {
         snapshot = fresh
+        reservationPolicy = ReservationPolicy(parameters: fresh.parameters)
         refreshVendorCredit()
         for name in fresh.unresolvedVendors {
             logger.warning("routing gateway \(name): address cannot be resolved; it is skipped until it can")

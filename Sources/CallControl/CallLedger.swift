@@ -6,14 +6,17 @@ import VOSStore
 /// checkpoints, and exactly-once settlement with the CDR (docs/BILLING.md). Called on the event
 /// loop thread; the store-backed ledger commits without waiting for the disk (the controller
 /// flushes a few times a second), so a call's write never waits on fsync.
+///
+/// Every call takes the `ReservationPolicy` the B2BUA derived from its configuration snapshot,
+/// so no call re-reads the parameters table.
 public protocol CallLedger: AnyObject {
-    func authorize(_ request: CallAuthorizationRequest) -> CallAuthorization
-    func answered(_ key: String, at time: Int64, vendor: VendorLeg) -> CallDeadline?
-    func extend(_ key: String, now: Int64) -> CallDeadline?
+    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy) -> CallAuthorization
+    func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy) -> CallDeadline?
+    func extend(_ key: String, now: Int64, policy: ReservationPolicy) -> CallDeadline?
     func checkpoint(_ connected: [(key: String, seconds: Int)], at time: Int64)
     /// Settles a billed call (`key` set) or records an unbilled one; returns the stored CDR.
     @discardableResult
-    func finish(_ key: String?, draft: CallDetailRecord) -> CallDetailRecord?
+    func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) -> CallDetailRecord?
     func vendorBalances() -> [Account]
 }
 
@@ -26,9 +29,9 @@ public final class StoreCallLedger: CallLedger {
         self.logger = logger
     }
 
-    public func authorize(_ request: CallAuthorizationRequest) -> CallAuthorization {
+    public func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy) -> CallAuthorization {
         do {
-            return try store.write(changesConfiguration: false) { try $0.authorizeCall(request) }
+            return try store.write(changesConfiguration: false) { try $0.authorizeCall(request, policy: policy) }
         } catch {
             // Never connect a call whose credit could not be reserved.
             logger.error("call \(request.callID): credit reservation failed: \(error)")
@@ -36,18 +39,18 @@ public final class StoreCallLedger: CallLedger {
         }
     }
 
-    public func answered(_ key: String, at time: Int64, vendor: VendorLeg) -> CallDeadline? {
+    public func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy) -> CallDeadline? {
         do {
-            return try store.write(changesConfiguration: false) { try $0.markAnswered(key, at: time, vendor: vendor) }
+            return try store.write(changesConfiguration: false) { try $0.markAnswered(key, at: time, vendor: vendor, policy: policy) }
         } catch {
             logger.error("call \(key): cannot record the answer: \(error)")
             return nil
         }
     }
 
-    public func extend(_ key: String, now: Int64) -> CallDeadline? {
+    public func extend(_ key: String, now: Int64, policy: ReservationPolicy) -> CallDeadline? {
         do {
-            return try store.write(changesConfiguration: false) { try $0.extendCall(key, now: now) }
+            return try store.write(changesConfiguration: false) { try $0.extendCall(key, now: now, policy: policy) }
         } catch {
             logger.error("call \(key): cannot extend the credit reservation: \(error)")
             return nil
@@ -65,10 +68,10 @@ public final class StoreCallLedger: CallLedger {
         }
     }
 
-    public func finish(_ key: String?, draft: CallDetailRecord) -> CallDetailRecord? {
+    public func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) -> CallDetailRecord? {
         do {
             return try store.write(changesConfiguration: false) { transaction in
-                if let key { return try transaction.settleCall(key, draft: draft) }
+                if let key { return try transaction.settleCall(key, draft: draft, policy: policy) }
                 return try transaction.appendCDR(draft)
             }
         } catch {

@@ -19,6 +19,7 @@ public final class EventLoop: @unchecked Sendable {
     private let mailboxLock = Mutex()
     private var mailbox: [@Sendable () -> Void] = []
     private var running = false
+    private var endOfIteration: [() -> Void] = []
     /// Time at the start of the current iteration; handlers use it instead of reading the clock.
     public private(set) var now: UInt64 = MonotonicTime.now()
 
@@ -75,6 +76,12 @@ public final class EventLoop: @unchecked Sendable {
         if let timer { timers.cancel(timer) }
     }
 
+    /// Runs `action` once after the handlers and timers of the current iteration: where batched
+    /// sends are flushed. Loop thread only.
+    public func atEndOfIteration(_ action: @escaping () -> Void) {
+        endOfIteration.append(action)
+    }
+
     /// Runs `task` on the loop thread soon. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
         mailboxLock.withLock { mailbox.append(task) }
@@ -110,6 +117,11 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
             for action in timers.due(at: now) { action() }
+            while !endOfIteration.isEmpty {
+                let actions = endOfIteration
+                endOfIteration.removeAll(keepingCapacity: true)
+                for action in actions { action() }
+            }
         }
     }
 

@@ -70,6 +70,14 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Writes the kernel form into `storage` and returns its length (for preallocated sendmmsg names).
+    func write(into storage: UnsafeMutablePointer<sockaddr_storage>) -> socklen_t {
+        withSockaddr { address, length in
+            UnsafeMutableRawPointer(storage).copyMemory(from: address, byteCount: Int(length))
+            return length
+        }
+    }
+
     /// Fills a sockaddr_storage for sendto/connect.
     func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var storage = sockaddr_storage()

@@ -3,8 +3,9 @@ import CVOSSys
 import Glibc
 #endif
 
-/// A bound UDP socket on the event loop: batched reads with recvmmsg into preallocated
-/// buffers, one sendto per message, DSCP on everything sent.
+/// A bound UDP socket on the event loop: batched reads with recvmmsg and batched writes with
+/// sendmmsg (flushed at the end of each loop iteration), both into preallocated buffers, DSCP
+/// on everything sent.
 ///
 /// @unchecked Sendable: confined to its event loop thread; other threads use `loop.execute`.
 public final class UDPTransport: @unchecked Sendable {
@@ -19,6 +20,12 @@ public final class UDPTransport: @unchecked Sendable {
     private let messages: UnsafeMutablePointer<vos_mmsghdr>
     private let vectors: UnsafeMutablePointer<iovec>
     private let names: UnsafeMutablePointer<sockaddr_storage>
+    private static let outgoingSlot = 4096
+    private let outgoing: UnsafeMutableRawPointer
+    private let outgoingMessages: UnsafeMutablePointer<vos_mmsghdr>
+    private let outgoingVectors: UnsafeMutablePointer<iovec>
+    private let outgoingNames: UnsafeMutablePointer<sockaddr_storage>
+    private var outgoingCount = 0
     /// Called on the loop thread for each datagram; the buffer is valid only during the call.
     public var onDatagram: (UnsafeRawBufferPointer, SocketAddress) -> Void = { _, _ in }
 
@@ -58,6 +65,18 @@ public final class UDPTransport: @unchecked Sendable {
             header.msg_name = UnsafeMutableRawPointer(names + index)
             messages[index] = vos_mmsghdr(msg_hdr: header, msg_len: 0)
         }
+        outgoing = UnsafeMutableRawPointer.allocate(byteCount: batch * UDPTransport.outgoingSlot, alignment: 16)
+        outgoingMessages = .allocate(capacity: batch)
+        outgoingVectors = .allocate(capacity: batch)
+        outgoingNames = .allocate(capacity: batch)
+        for index in 0..<batch {
+            outgoingVectors[index] = iovec(iov_base: outgoing + index * UDPTransport.outgoingSlot, iov_len: 0)
+            var header = msghdr()
+            header.msg_iov = outgoingVectors + index
+            header.msg_iovlen = 1
+            header.msg_name = UnsafeMutableRawPointer(outgoingNames + index)
+            outgoingMessages[index] = vos_mmsghdr(msg_hdr: header, msg_len: 0)
+        }
         SignallingSocket.setDSCP(fd, family: address.family, dscp: dscp)
         try loop.register(fd) { [unowned self] _ in self.readBatches() }
     }
@@ -69,16 +88,51 @@ public final class UDPTransport: @unchecked Sendable {
         messages.deallocate()
         vectors.deallocate()
         names.deallocate()
+        outgoing.deallocate()
+        outgoingMessages.deallocate()
+        outgoingVectors.deallocate()
+        outgoingNames.deallocate()
     }
 
     public func setDSCP(_ dscp: Int) {
         SignallingSocket.setDSCP(descriptor, family: localAddress.family, dscp: dscp)
     }
 
+    /// Queues a datagram; it leaves with the others of this loop iteration in one sendmmsg.
     public func send(_ bytes: [UInt8], to destination: SocketAddress) {
-        _ = bytes.withUnsafeBytes { raw in
-            destination.withSockaddr { sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, $1) }
+        guard bytes.count <= UDPTransport.outgoingSlot else {
+            flush()
+            _ = bytes.withUnsafeBytes { raw in
+                destination.withSockaddr { sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, $1) }
+            }
+            return
         }
+        if outgoingCount == UDPTransport.batch { flush() }
+        let index = outgoingCount
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress { (outgoing + index * UDPTransport.outgoingSlot).copyMemory(from: base, byteCount: raw.count) }
+        }
+        outgoingVectors[index].iov_len = bytes.count
+        outgoingMessages[index].msg_hdr.msg_namelen = destination.write(into: outgoingNames + index)
+        outgoingCount += 1
+        if index == 0 { loop.atEndOfIteration { [weak self] in self?.flush() } }
+    }
+
+    /// Sends everything queued. A datagram the kernel refuses (buffer full) is dropped, as UDP
+    /// would; the transaction layer's retransmissions cover it.
+    public func flush() {
+        var sent = 0
+        while sent < outgoingCount {
+            let result = vos_sendmmsg(descriptor, outgoingMessages + sent, UInt32(outgoingCount - sent), Int32(MSG_DONTWAIT))
+            if result > 0 {
+                sent += Int(result)
+            } else if result < 0 && errno == EINTR {
+                continue
+            } else {
+                sent += 1
+            }
+        }
+        outgoingCount = 0
     }
 
     private func readBatches() {

@@ -114,16 +114,23 @@ public struct Transaction {
         return result
     }
 
-    static func encode<Record: Encodable>(_ record: Record, table: Table, key: String) throws -> [UInt8] {
+    /// One configured coder pair for the process: building them per record showed up in the
+    /// controller's profile; encode/decode do not mutate them.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    static func encode<Record: Encodable>(_ record: Record, table: Table, key: String) throws -> [UInt8] {
         do { return Array(try encoder.encode(record)) } catch {
             throw StoreError.corruptRecord(table: table.rawValue, key: key, reason: "cannot encode: \(error)")
         }
     }
 
     static func decode<Record: Decodable>(_ type: Record.Type, from bytes: [UInt8], table: Table, key: String) throws -> Record {
-        do { return try JSONDecoder().decode(type, from: Data(bytes)) } catch {
+        do { return try decoder.decode(type, from: Data(bytes)) } catch {
             throw StoreError.corruptRecord(table: table.rawValue, key: key, reason: "\(error)")
         }
     }
