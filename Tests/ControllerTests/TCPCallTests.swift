@@ -33,7 +33,7 @@ import VOSTestSupport
         let vendorPort = TestPorts.allocate(8)
         try lab.vendor("ven-tcp", port: vendorPort, "--transport", "tcp")
         try lab.startController()
-        let vendor = try lab.uas(port: vendorPort, ["-t", "t1"])
+        let vendor = try lab.uas(port: vendorPort, ["-t", "t1", "-trace_msg"])
         let overUDP = try lab.uac("4420123", calls: 2, rate: 5)
         overUDP.wait()
         #expect(overUDP.successfulCalls == 2, "\(overUDP.output)\n\(vendor.output)\n\(lab.controllerLog)")
@@ -41,8 +41,11 @@ import VOSTestSupport
         overTCP.wait()
         #expect(overTCP.successfulCalls == 2, "TCP on both sides: \(overTCP.output)\n\(vendor.output)")
         expectAnsweredCalls(try lab.waitForCDRs(4), count: 4, vendor: "ven-tcp")
-        // sipp as a TCP server only sees what came over TCP: every INVITE went that way.
-        let vendorMessages = try String(contentsOfFile: vendor.directory + "/uas.out", encoding: .utf8)
+        // sipp as a TCP server only hears TCP; its message trace shows what our Via said.
+        let traces = try FileManager.default.contentsOfDirectory(atPath: vendor.directory).filter { $0.hasSuffix("_messages.log") }
+        let vendorMessages = try traces.map { try String(contentsOfFile: vendor.directory + "/" + $0, encoding: .utf8) }.joined()
+        #expect(vendorMessages.components(separatedBy: "Via: SIP/2.0/TCP 127.0.0.1:\(lab.sipPort)").count - 1 >= 8,
+                "INVITE, ACK and BYE of 4 calls carry a TCP Via: \(vendorMessages.prefix(2000))")
         #expect(!vendorMessages.contains("SIP/2.0/UDP 127.0.0.1"), "no UDP Via toward the TCP vendor")
     }
 
