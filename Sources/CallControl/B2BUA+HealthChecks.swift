@@ -31,7 +31,7 @@ extension B2BUA {
         }
         let target = SIPURI(host: address.sipHost, port: address.port)
         var options = SIPMessage(startLine: .request(method: "OPTIONS", uri: target, version: "SIP/2.0"))
-        options.appendHeader("Via", newVia().description)
+        options.appendHeader("Via", newVia(Peer.Transport(gateway.address.transport)).description)
         options.appendHeader("Max-Forwards", "70")
         options.appendHeader("From", "<sip:vos@\(advertisedHost)>;tag=\(ids.token())")
         options.appendHeader("To", "<\(target)>")
@@ -40,7 +40,7 @@ extension B2BUA {
         options.appendHeader("Contact", contactHeader)
         options.appendHeader("Content-Length", "0")
         let name = gateway.name
-        layer.send(options, to: Peer(address: address, transport: .udp)) { [weak self] event in
+        layer.send(options, to: Peer(address: address, transport: Peer.Transport(gateway.address.transport))) { [weak self] event in
             guard let self, case .final = event else { return }
             if self.health.probeAnswered(name, at: MonotonicTime.wallMilliseconds()) {
                 self.logger.info("routing gateway \(name) is online again")

@@ -202,8 +202,8 @@ extension B2BUA {
             localParty: "<sip:\(callerOut)@\(advertisedHost)>;tag=\(localTag)",
             remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)>",
             remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: vendorAddress.port),
-            peer: Peer(address: vendorAddress, transport: .udp), localSequence: 0)
-        var invite = vendor.request("INVITE", via: newVia(), contact: contactHeader)
+            peer: Peer(address: vendorAddress, transport: Peer.Transport(candidate.gateway.address.transport)), localSequence: 0)
+        var invite = vendor.request("INVITE", via: newVia(vendor.peer.transport), contact: contactHeader)
         let customerHops = session.customerInvite.request.maxForwards ?? 70
         invite.setHeader("Max-Forwards", String(max(1, min(70, customerHops - 1))))
         invite.appendHeader("Allow", B2BUA.allowed)
@@ -328,7 +328,7 @@ extension B2BUA {
         if let target = try? response.contacts().first?.uri { vendor.remoteTarget = target }
         session.vendor = vendor
         let sequence = (try? response.cseq().sequence) ?? 1
-        layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(), contact: nil)), to: vendor.peer)
+        layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(vendor.peer.transport), contact: nil)), to: vendor.peer)
         guard session.state == .routing, !session.cancelRequested else {
             // The customer gave up while the vendor was answering: hang up the vendor side.
             sendBye(to: .vendor, session)

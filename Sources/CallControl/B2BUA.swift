@@ -21,7 +21,6 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     /// Host and port we put in Via and Contact.
     let advertisedHost: String
     let advertisedPort: Int
-    let transportName = "UDP"
     var ids = IdentifierGenerator()
     private(set) var snapshot: ControllerSnapshot
     private(set) var reservationPolicy: ReservationPolicy
@@ -71,8 +70,8 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     var contactHeader: String { "<sip:vos@\(hostPort)>" }
     var hostPort: String { "\(advertisedHost):\(advertisedPort)" }
 
-    func newVia() -> SIPVia {
-        SIPVia(transport: transportName, host: advertisedHost, port: advertisedPort, branch: ids.branch(), parameters: [SIPParameter(name: "rport")])
+    func newVia(_ transport: Peer.Transport = .udp) -> SIPVia {
+        SIPVia(transport: transport.rawValue, host: advertisedHost, port: advertisedPort, branch: ids.branch(), parameters: [SIPParameter(name: "rport")])
     }
 
     // MARK: TransactionUser
@@ -120,7 +119,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
               let cseq = try? response.cseq(), cseq.method == "INVITE", let fromTag = try? response.from().tag,
               let dialog = dialogs[DialogLeg.key(callID: callID, localTag: fromTag)], dialog.side == .vendor,
               let vendor = dialog.session.vendor else { return }
-        let ack = vendor.request("ACK", sequence: cseq.sequence, via: newVia(), contact: nil)
+        let ack = vendor.request("ACK", sequence: cseq.sequence, via: newVia(vendor.peer.transport), contact: nil)
         layer.sendStateless(withContentLength(ack), to: vendor.peer)
     }
 

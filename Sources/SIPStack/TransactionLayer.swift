@@ -48,6 +48,12 @@ public final class TransactionLayer {
     public var activeServerTransactions: Int { servers.count }
     public var activeClientTransactions: Int { clients.count }
 
+    /// Whether a transaction still exchanges messages with `address` (its TCP connection must
+    /// stay open). Linear, but asked only about connections already idle for minutes.
+    public func hasTransactions(with address: SocketAddress) -> Bool {
+        servers.values.contains { $0.peer.address == address } || clients.values.contains { $0.peer.address == address }
+    }
+
     /// Wires a transport: what to call to send on it.
     public func attach(_ transport: Peer.Transport, send: @escaping ([UInt8], SocketAddress) -> Void) {
         senders[transport] = send

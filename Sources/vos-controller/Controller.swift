@@ -15,6 +15,8 @@ final class Controller: @unchecked Sendable {
     private let store: Store
     private let loop: EventLoop
     private let transport: UDPTransport
+    /// SIP over TCP on the same address as UDP; nil with --no-tcp.
+    private let streamTransport: TCPTransport?
     private let layer: TransactionLayer
     private let b2bua: B2BUA
     private let watcher: ConfigurationWatcher
@@ -26,8 +28,10 @@ final class Controller: @unchecked Sendable {
     private var stopping = false
 
     var listenAddress: SocketAddress { transport.localAddress }
+    var listensOnTCP: Bool { streamTransport != nil }
 
-    init(store: Store, directory: String, listen: SocketAddress, advertise: String?, mediaControl: String, logger: Logger) throws {
+    init(store: Store, directory: String, listen: SocketAddress, advertise: String?, mediaControl: String,
+         tcp: Bool = true, logger: Logger) throws {
         self.store = store
         self.logger = logger
         self.mediaControlPath = mediaControl
@@ -39,6 +43,17 @@ final class Controller: @unchecked Sendable {
         let layer = self.layer
         layer.attach(.udp) { bytes, address in transport.send(bytes, to: address) }
         transport.onDatagram = { buffer, source in layer.receive(buffer, from: Peer(address: source)) }
+        // The UDP socket's address, so an ephemeral UDP port (port 0) is shared by TCP too.
+        let streamTransport = tcp ? try TCPTransport(loop: loop, bind: transport.localAddress, dscp: parameters.int(.qosSignal)) : nil
+        self.streamTransport = streamTransport
+        if let streamTransport {
+            layer.attach(.tcp) { bytes, address in streamTransport.send(bytes, to: address) }
+            streamTransport.onMessage = { buffer, source in layer.receive(buffer, from: Peer(address: source, transport: .tcp)) }
+            streamTransport.onFramingError = { source, error in
+                logger.info("SIP over TCP from \(source): \(error); answered if possible and closed")
+                layer.onMalformed(source, error.parseError)
+            }
+        }
         let ledger = StoreCallLedger(store: store, logger: logger)
         let recovered = try ledger.recoverInterruptedCalls(now: MonotonicTime.wallMilliseconds())
         if !recovered.isEmpty {
@@ -50,6 +65,7 @@ final class Controller: @unchecked Sendable {
                       ledger: ledger, advertisedHost: host,
                       advertisedPort: transport.localAddress.port, logger: logger)
         b2bua.reload(snapshot)
+        streamTransport?.isInUse = { [b2bua] address in layer.hasTransactions(with: address) || b2bua.hasCalls(with: address) }
         let loop = self.loop
         let b2bua = self.b2bua
         watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
@@ -58,6 +74,7 @@ final class Controller: @unchecked Sendable {
                 loop.execute {
                     b2bua.reload(fresh)
                     transport.setDSCP(fresh.parameters.int(.qosSignal))
+                    streamTransport?.setDSCP(fresh.parameters.int(.qosSignal))
                 }
                 logger.info("configuration changed (generation \(generation)); new calls use it")
             } catch {
@@ -71,7 +88,8 @@ final class Controller: @unchecked Sendable {
     func start() {
         let loop = self.loop
         let done = loopDone
-        loop.execute { [b2bua] in
+        loop.execute { [b2bua, streamTransport] in
+            streamTransport?.startIdleSweep()
             b2bua.startHealthChecks()
             b2bua.startCheckpoints()
         }

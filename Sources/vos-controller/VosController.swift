@@ -18,8 +18,11 @@ struct VosController: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Data directory (default: $VOS_DATA_DIR, else ./var).")
     var dataDirectory: String?
 
-    @Option(name: .customLong("sip-listen"), help: "SIP listen address IP:PORT (UDP).")
+    @Option(name: .customLong("sip-listen"), help: "SIP listen address IP:PORT (UDP, and TCP unless --no-tcp).")
     var sipListen: String = "127.0.0.1:5060"
+
+    @Flag(name: .customLong("no-tcp"), help: "Do not accept or open SIP connections over TCP.")
+    var noTCP = false
 
     @Option(name: .customLong("sip-advertise"), help: "Host put in Via and Contact (default: the listen IP).")
     var sipAdvertise: String?
@@ -44,13 +47,14 @@ struct VosController: ParsableCommand {
         do {
             controller = try Controller(store: store, directory: directory, listen: listen, advertise: sipAdvertise,
                                         mediaControl: mediaControl ?? (directory as NSString).appendingPathComponent("mediad.sock"),
-                                        logger: logger)
+                                        tcp: !noTCP, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
         controller.start()
-        logger.info("vos-controller started: store \(directory), SIP udp:\(controller.listenAddress)")
+        let tcp = controller.listensOnTCP ? " tcp:\(controller.listenAddress)" : ""
+        logger.info("vos-controller started: store \(directory), SIP udp:\(controller.listenAddress)\(tcp)")
         let signal = ShutdownSignal.wait()
         logger.info("vos-controller stopping on \(signal)")
         controller.stop()
