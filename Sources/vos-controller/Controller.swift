@@ -44,6 +44,7 @@ final class Controller: @unchecked Sendable {
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: MediaControlBridge(path: mediaControl),
                       recorder: StoreCallRecorder(store: store, logger: logger), advertisedHost: host,
                       advertisedPort: transport.localAddress.port, logger: logger)
+        b2bua.banFeed = BanFeed(controlPath: mediaControl, logger: logger)
         b2bua.reload(snapshot)
         let loop = self.loop
         let b2bua = self.b2bua
