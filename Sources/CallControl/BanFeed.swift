@@ -42,9 +42,11 @@ public final class BanFeed: @unchecked Sendable {
     private let logger: Logger
     private let clock: @Sendable () -> UInt64
     private var windows: [String: Window] = [:]
-    /// Sources already reported, until when (ms): later packets of the same attack that were in
-    /// flight before the kernel ban took hold do not send the same ban again.
+    /// Sources already reported, until when (ms): packets of the same attack that were in flight
+    /// before the kernel ban took hold do not send the same ban again. Short, so a source an
+    /// operator unbanned is banned again if it carries on.
     private var reported: [String: UInt64] = [:]
+    static let repeatSuppressionMilliseconds: UInt64 = 2000
     private var trustedGeneration: UInt64?
     private var trustedSources: Set<String> = []
 
@@ -63,7 +65,7 @@ public final class BanFeed: @unchecked Sendable {
         guard !isTrusted(source.ip, snapshot) else { return false }
         if let agent = request.firstHeaderValue("User-Agent")?.lowercased(),
            let scanner = snapshot.parameters.list(.firewallScannerUserAgents).first(where: { agent.contains($0.lowercased()) }) {
-            report(source.ip, reason: "scanner User-Agent \(scanner) (SIP layer)", snapshot)
+            report(source.ip, reason: "scanner User-Agent \(scanner) (SIP layer)")
             return true
         }
         // Only requests outside a dialog name a new callee; enumeration tools send exactly those.
@@ -73,7 +75,7 @@ public final class BanFeed: @unchecked Sendable {
         window.callees.insert(user)
         windows[source.ip] = window
         if window.callees.count > thresholds.distinctCalleesPerWindow {
-            report(source.ip, reason: "extension enumeration: \(window.callees.count) callees in \(thresholds.windowSeconds)s", snapshot)
+            report(source.ip, reason: "extension enumeration: \(window.callees.count) callees in \(thresholds.windowSeconds)s")
         }
         return false
     }
@@ -85,7 +87,7 @@ public final class BanFeed: @unchecked Sendable {
         window.forbidden += 1
         windows[source.ip] = window
         if window.forbidden >= thresholds.forbiddenPerWindow {
-            report(source.ip, reason: "\(window.forbidden) 403/auth failures in \(thresholds.windowSeconds)s", snapshot)
+            report(source.ip, reason: "\(window.forbidden) 403/auth failures in \(thresholds.windowSeconds)s")
         }
     }
 
@@ -125,10 +127,10 @@ public final class BanFeed: @unchecked Sendable {
         return trustedSources.contains(ip)
     }
 
-    private func report(_ source: String, reason: String, _ snapshot: ControllerSnapshot) {
+    private func report(_ source: String, reason: String) {
         let now = clock()
         if let until = reported[source], until > now { return }
-        reported[source] = now + UInt64(max(1, snapshot.parameters.int(.firewallBanTime))) * 1000
+        reported[source] = now + Self.repeatSuppressionMilliseconds
         windows[source] = nil
         logger.notice("banning \(source): \(reason)")
         sender.send(address: source, reason: reason)
