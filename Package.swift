@@ -46,13 +46,15 @@ let package = Package(
         .target(name: "MediaRelay", dependencies: ["CVOSSys", "MediaControl"]),
         .target(name: "MediaDSP", dependencies: ["CBcg729", "CSpanDSP"]),
         .target(name: "Netfilter", dependencies: ["CMnl", "CNftnl", "CNetfilterConntrack", "CVOSSys"]),
+        // Store -> firewall policy and the firewall operations shared by vos-mediad and vosctl.
+        .target(name: "Firewall", dependencies: ["Netfilter", "VOSModel", "VOSStore", "MediaControl"]),
         .target(name: "VOSRuntime", dependencies: [
             "VOSStore", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: Executables (thin: parsing, wiring, lifecycle)
         .executableTarget(name: "vosctl", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "CallControl",
+            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
@@ -61,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "vos-mediad", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "MediaRelay", "Netfilter",
+            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "MediaRelay", "Netfilter", "Firewall",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"], resources: [.copy("Scenarios")]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netfilter", "VOSStore", "VOSModel", "MediaControl", "VOSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -37,6 +37,8 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     /// 403s by source address: what the firewall's ban feed reads.
     public internal(set) var forbiddenBySource: [String: UInt64] = [:]
     var callsByMediaSession: [String: CallSession] = [:]
+    /// Reports attackers to the firewall's ban set (set by the controller before the loop runs).
+    public var banFeed: BanFeed?
 
     enum Side { case customer, vendor }
 
@@ -78,6 +80,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
 
     public func handleRequest(_ request: SIPMessage, transaction: ServerTransaction) {
         guard let method = request.method else { return }
+        if banFeed?.shouldSilence(request, from: transaction.peer.address, snapshot: snapshot) == true { return }
         if let toTag = try? request.to().tag, let callID = request.callID {
             if let dialog = dialogs[DialogLeg.key(callID: callID, localTag: toTag)] {
                 handleInDialog(request, transaction: transaction, session: dialog.session, from: dialog.side)
@@ -131,5 +134,6 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
 
     func countForbidden(_ source: SocketAddress) {
         forbiddenBySource[source.ip, default: 0] += 1
+        banFeed?.forbidden(source, snapshot: snapshot)
     }
 }

@@ -11,6 +11,13 @@ public struct MediaControlFailure: Error, Sendable, Codable, Equatable, CustomSt
         case portRangeExhausted
         case socketFailure
         case internalError
+        /// Firewall requests: this daemon does not manage the firewall, or the kernel refused
+        /// for lack of privilege or nftables support.
+        case firewallUnavailable
+        /// Firewall requests: the kernel rejected the change (the message names the object).
+        case firewallFailed
+        /// `unban` of an address that is not banned.
+        case notBanned
         /// Client side only: the daemon could not be reached or hung up.
         case connectionFailed
     }

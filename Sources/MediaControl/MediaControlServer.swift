@@ -10,6 +10,7 @@ public final class MediaControlServer: @unchecked Sendable {
     // @unchecked: `connections` and `stopped` are guarded by `lock`; the rest is immutable.
     public let path: String
     private let handler: any MediaControlHandler
+    private let firewall: (any FirewallControlHandler)?
     private let broadcaster: MediaEventBroadcaster
     private let listenFD: Int32
     private let lock = ControlLock()
@@ -20,9 +21,11 @@ public final class MediaControlServer: @unchecked Sendable {
     /// Binds and listens (a stale socket file from a previous run is removed first); `start`
     /// begins accepting.
     public init(path: String, handler: any MediaControlHandler, broadcaster: MediaEventBroadcaster,
+                firewall: (any FirewallControlHandler)? = nil,
                 onError: @escaping @Sendable (String) -> Void = { _ in }) throws(MediaControlFailure) {
         self.path = path
         self.handler = handler
+        self.firewall = firewall
         self.broadcaster = broadcaster
         self.onError = onError
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -117,6 +120,13 @@ public final class MediaControlServer: @unchecked Sendable {
         case .subscribe:
             broadcaster.add(connection)
             return .success(id: request.id)
+        case let op where op.isFirewall:
+            guard let firewall else {
+                return .failure(id: request.id, .init(.firewallUnavailable, "this daemon was started without the firewall service"))
+            }
+            do { return .success(id: request.id, firewall: try firewall.handleFirewall(request)) } catch {
+                return .failure(id: request.id, error)
+            }
         default:
             do { return .success(id: request.id, sessions: try handler.handle(request)) } catch {
                 return .failure(id: request.id, error)

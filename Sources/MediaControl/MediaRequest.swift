@@ -12,6 +12,16 @@ public enum MediaOperation: String, Sendable, Codable, CaseIterable {
     case subscribe
     /// Liveness check.
     case ping
+    /// Compile the firewall from the store and program it (one atomic batch); reply: `firewall`.
+    case firewallApply
+    /// Read the live firewall back: rules with counters and drift against the store's policy.
+    case firewallAudit
+    /// Put `address` in the ban set for `seconds` (default SS_FIREWALL_BAN_TIME) with `reason`.
+    case ban
+    /// Lift the ban on `address`.
+    case unban
+    /// List the ban set.
+    case bans
 }
 
 /// One leg of a `create` request: where the relay listens for it and, if already known, the
@@ -39,9 +49,16 @@ public struct MediaRequest: Sendable, Codable, Equatable {
     public var session: String?
     public var leg: Int?
     public var remote: MediaEndpoint?
+    /// `ban`/`unban`: the IPv4 or IPv6 address (no port, no prefix).
+    public var address: String?
+    /// `ban`: how long, 1-604800 seconds.
+    public var seconds: Int?
+    /// `ban`: why, kept with the kernel entry and shown by `vosctl firewall bans`.
+    public var reason: String?
 
     public init(id: UInt64, op: MediaOperation, tag: String? = nil, legs: [LegRequest]? = nil,
-                session: String? = nil, leg: Int? = nil, remote: MediaEndpoint? = nil) {
+                session: String? = nil, leg: Int? = nil, remote: MediaEndpoint? = nil,
+                address: String? = nil, seconds: Int? = nil, reason: String? = nil) {
         self.version = MediaControl.protocolVersion
         self.id = id
         self.op = op
@@ -50,5 +67,8 @@ public struct MediaRequest: Sendable, Codable, Equatable {
         self.session = session
         self.leg = leg
         self.remote = remote
+        self.address = address
+        self.seconds = seconds
+        self.reason = reason
     }
 }

@@ -7,13 +7,15 @@ public struct MediaResponse: Sendable, Codable, Equatable {
     public var ok: Bool
     public var sessions: [SessionInfo]?
     public var error: MediaControlFailure?
+    /// Firewall operations' result (absent for media operations).
+    public var firewall: FirewallReport?
 
-    public static func success(id: UInt64, sessions: [SessionInfo]? = nil) -> MediaResponse {
-        MediaResponse(version: MediaControl.protocolVersion, id: id, ok: true, sessions: sessions, error: nil)
+    public static func success(id: UInt64, sessions: [SessionInfo]? = nil, firewall: FirewallReport? = nil) -> MediaResponse {
+        MediaResponse(version: MediaControl.protocolVersion, id: id, ok: true, sessions: sessions, error: nil, firewall: firewall)
     }
 
     public static func failure(id: UInt64, _ failure: MediaControlFailure) -> MediaResponse {
-        MediaResponse(version: MediaControl.protocolVersion, id: id, ok: false, sessions: nil, error: failure)
+        MediaResponse(version: MediaControl.protocolVersion, id: id, ok: false, sessions: nil, error: failure, firewall: nil)
     }
 }
 

@@ -23,10 +23,17 @@ public struct RelayControlHandler: MediaControlHandler {
                 return try engine.statistics(session: request.session)
             case .subscribe, .ping:
                 return []
+            case .firewallApply, .firewallAudit, .ban, .unban, .bans:
+                return try refuseNonMedia(request)
             }
         } catch {
             throw error.failure
         }
+    }
+
+    /// Firewall operations go to the daemon's firewall service; reaching here is a wiring mistake.
+    private func refuseNonMedia(_ request: MediaRequest) throws(RelayError) -> [SessionInfo] {
+        throw .invalidRequest("\(request.op.rawValue) is a firewall operation, not a media one")
     }
 
     private func require<Value>(_ value: Value?, _ field: String, for request: MediaRequest) throws(RelayError) -> Value {

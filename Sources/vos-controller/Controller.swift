@@ -64,6 +64,7 @@ final class Controller: @unchecked Sendable {
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: MediaControlBridge(path: mediaControl),
                       ledger: ledger, advertisedHost: host,
                       advertisedPort: transport.localAddress.port, logger: logger)
+        b2bua.banFeed = BanFeed(controlPath: mediaControl, logger: logger)
         b2bua.reload(snapshot)
         streamTransport?.isInUse = { [b2bua] address in layer.hasTransactions(with: address) || b2bua.hasCalls(with: address) }
         let loop = self.loop

@@ -61,9 +61,11 @@ struct VosMediad: ParsableCommand {
         }
         if initial.kernelOffload { logger.notice("SS_MEDIA_KERNEL_OFFLOAD is on but kernel offload is not wired in yet: media stays in userspace") }
         let socketPath = controlPath ?? directory + "/mediad.sock"
+        let firewall = try MediadFirewall(store: store, logger: logger)
         let server: MediaControlServer
         do {
-            server = try MediaControlServer(path: socketPath, handler: RelayControlHandler(engine: engine), broadcaster: broadcaster) { problem in
+            server = try MediaControlServer(path: socketPath, handler: RelayControlHandler(engine: engine), broadcaster: broadcaster,
+                                            firewall: firewall.service) { problem in
                 logger.error("control: \(problem)")
             }
         } catch {
@@ -82,12 +84,14 @@ struct VosMediad: ParsableCommand {
                 logger.error("cannot re-read the media parameters: \(error)")
             }
         }
+        firewall.start()
         server.start()
         watcher.start()
         logger.info("vos-mediad started: control \(socketPath), media IP \(mediaIP), \(threads) I/O threads, ports \(initial.portRange), DSCP \(initial.dscp), RTP timeout \(initial.rtpTimeoutSeconds) s")
         let signal = ShutdownSignal.wait()
         logger.info("vos-mediad stopping on \(signal)")
         watcher.stop()
+        firewall.stop()
         server.stop()
         engine.shutdown()
     }

@@ -10,6 +10,7 @@ struct VosCtl: ParsableCommand {
         subcommands: [
             InitCommand.self, GatewayCommand.self, ParamCommand.self, AccountCommand.self,
             RateCommand.self, CDRCommand.self, CallsCommand.self, BackupCommand.self, RestoreCommand.self, MediaCommand.self,
+            FirewallCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -41,8 +41,8 @@ public struct FirewallPolicy: Sendable, Equatable {
 
     public init(
         trustedSources: [IPPrefix] = [],
-        managementSubnets: [IPPrefix] = FirewallPolicy.privateManagementSubnets,
-        managementTCPPorts: [UInt16] = [22, 443],
+        managementSubnets: [IPPrefix] = FirewallPolicy.loopbackManagementSubnets,
+        managementTCPPorts: [UInt16] = [22],
         sipUDPPorts: [UInt16] = [5060],
         sipTCPPorts: [UInt16] = [5060],
         rtpPorts: ClosedRange<UInt16> = 10000...60000,
@@ -69,7 +69,8 @@ public struct FirewallPolicy: Sendable, Equatable {
         self.acceptUntrustedSIP = acceptUntrustedSIP
     }
 
-    public static let defaults = FirewallPolicy()
+    /// What a fresh store programs: the `SS_FIREWALL_*` parameter defaults with no gateways.
+    public static let defaults = FirewallSettings().compile().policy
 
     public static let knownScannerUserAgents = [
         "friendly-scanner", "sipvicious", "sipcli", "sip-scan", "VaxSIPUserAgent",
@@ -78,11 +79,11 @@ public struct FirewallPolicy: Sendable, Equatable {
 
     public static let defaultMethodLimits = [
         MethodLimit(method: "OPTIONS ", packetsPerSecond: 5, burst: 10),
-        MethodLimit(method: "REGISTER ", packetsPerSecond: 5, burst: 20),
-        MethodLimit(method: "INVITE ", packetsPerSecond: 10, burst: 30),
+        MethodLimit(method: "REGISTER ", packetsPerSecond: 5, burst: 10),
+        MethodLimit(method: "INVITE ", packetsPerSecond: 10, burst: 20),
     ]
 
-    /// RFC 1918 and ULA: where an admin LAN usually is. Operators narrow this.
-    public static let privateManagementSubnets: [IPPrefix] =
-        ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"].compactMap(IPPrefix.init)
+    /// The `SS_FIREWALL_MANAGEMENT_SUBNETS` default: management only from the box itself until
+    /// the operator names an admin LAN (opening RFC 1918 by default would trust any NATed peer).
+    public static let loopbackManagementSubnets: [IPPrefix] = ["127.0.0.0/8", "::1/128"].compactMap(IPPrefix.init)
 }
