@@ -14,6 +14,17 @@ install -m 0644 appliance/systemd/*.service /etc/systemd/system/
 install -m 0644 appliance/sysctl/90-vos.conf /etc/sysctl.d/90-vos.conf
 modprobe nf_conntrack 2>/dev/null || true
 sysctl --system >/dev/null
+# The firewall opens management ports (SSH) only to SS_FIREWALL_MANAGEMENT_SUBNETS. Before it is
+# first programmed, add the address this install runs from, so the installer is not locked out.
+sudo -u vos /usr/local/bin/vosctl --data-dir /var/lib/vos init >/dev/null
+if [ -n "${SSH_CLIENT:-}" ]; then
+  admin_ip="${SSH_CLIENT%% *}"
+  current=$(sudo -u vos /usr/local/bin/vosctl --data-dir /var/lib/vos param get SS_FIREWALL_MANAGEMENT_SUBNETS)
+  case ",$current," in *",$admin_ip/"*) ;; *)
+    sudo -u vos /usr/local/bin/vosctl --data-dir /var/lib/vos param set SS_FIREWALL_MANAGEMENT_SUBNETS "$current,$admin_ip" >/dev/null
+    echo "firewall: management access allowed from $admin_ip (SS_FIREWALL_MANAGEMENT_SUBNETS)";;
+  esac
+fi
 systemctl daemon-reload
 systemctl enable --now vos-store.service vos-mediad.service vos-controller.service
 echo "vos installed; operate it with: sudo -u vos vosctl --data-dir /var/lib/vos param list"

@@ -14,6 +14,9 @@ swift build -c "$CONFIGURATION"
 BIN="$(swift build -c "$CONFIGURATION" --show-bin-path)"
 
 "$BIN/vosctl" --data-dir "$DATA_DIR" init
+# A development machine is not an appliance: programming its nftables (management ports open
+# only to SS_FIREWALL_MANAGEMENT_SUBNETS) could cut your own SSH. VOS_FIREWALL=1 turns it on.
+"$BIN/vosctl" --data-dir "$DATA_DIR" param set SS_FIREWALL_ENABLE "${VOS_FIREWALL:-0}" >/dev/null
 "$BIN/vos-mediad" --data-dir "$DATA_DIR" &
 MEDIAD=$!
 "$BIN/vos-controller" --data-dir "$DATA_DIR" --sip-listen "$SIP_LISTEN" &

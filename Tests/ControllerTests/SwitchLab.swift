@@ -19,6 +19,8 @@ final class SwitchLab: @unchecked Sendable {
         vosctl = Vosctl(dataDirectory: scratch.child("var"))
         sipPort = TestPorts.allocate(2)
         try vosctl.ok("init")
+        // These labs run in the host's own network namespace: never program its firewall.
+        try vosctl.ok("param", "set", "SS_FIREWALL_ENABLE", "0")
         try vosctl.ok("param", "set", "SS_MEDIAPROXYMODE", String(mediaMode))
         let rates = try scratch.write("retail.csv", "prefix,price,first,next\n4,0.0100,1,1\n3,0.0200,1,1\n")
         try vosctl.ok("rate", "import", "retail", rates)

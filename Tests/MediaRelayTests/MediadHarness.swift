@@ -15,6 +15,9 @@ final class MediadHarness {
         controlPath = dataDirectory + "/mediad.sock"
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         try vosctl(["init"])
+        // A daemon started outside a namespace must never program the host's firewall.
+        var parameters = parameters
+        if parameters["SS_FIREWALL_ENABLE"] == nil { parameters["SS_FIREWALL_ENABLE"] = "0" }
         for (key, value) in parameters.sorted(by: { $0.key < $1.key }) { try vosctl(["param", "set", key, value]) }
     }
 

@@ -10,6 +10,8 @@ import VOSTestSupport
         let scratch = try Scratch()
         let vosctl = Vosctl(dataDirectory: scratch.child("var"))
         try vosctl.ok("init")
+        // The host's own namespace: vos-mediad must not program its firewall.
+        try vosctl.ok("param", "set", "SS_FIREWALL_ENABLE", "0")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: (Vosctl.binaryDirectory as NSString).appendingPathComponent(daemon))
         // A high port, so the test never collides with a SIP server already on 5060.

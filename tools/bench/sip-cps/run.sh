@@ -95,6 +95,7 @@ start_vos() {
   "$BIN/vosctl" --data-dir "$data" gateway add routing vendor --address 127.0.0.3:$UAS_PORT --prefix 44 \
       --options-check off --line-limit 1000000 --cps 100000 >/dev/null
   "$BIN/vosctl" --data-dir "$data" param set SS_MAX_CPS 100000 >/dev/null
+  "$BIN/vosctl" --data-dir "$data" param set SS_FIREWALL_ENABLE 0 >/dev/null  # host namespace: leave its firewall alone
   "$BIN/vosctl" --data-dir "$data" param set SS_MEDIAPROXYMODE "$mode" >/dev/null
   if [ "$mode" != 0 ]; then
     "$BIN/vos-mediad" --data-dir "$data" --media-ip 127.0.0.1 2>"$WORK/mediad-$mode.log" &
