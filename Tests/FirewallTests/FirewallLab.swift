@@ -35,7 +35,10 @@ final class FirewallLab: @unchecked Sendable {
             try vosctl("init")
             try vosctl("param", "set", "SS_MEDIAPROXYMODE", "0")
             try vosctl("param", "set", "SS_FIREWALL_BAN_TIME", String(banSeconds))
-            try vosctl("account", "add", "acme", "--type", "postpaid", "--limit-money", "100000")
+            let rates = scratch.child("rates.csv")
+            try "prefix,price,first,next\n44,0.0100,1,1\n".write(toFile: rates, atomically: true, encoding: .utf8)
+            try vosctl("rate", "import", "retail", rates)
+            try vosctl("account", "add", "acme", "--type", "postpaid", "--limit-money", "100000", "--rate-table", "retail")
             try vosctl("gateway", "add", "mapping", "cust", "--ip", Self.gatewayIP, "--account", "acme")
             try vosctl("gateway", "add", "routing", "carrier", "--address", "\(Self.gatewayIP):5070", "--prefix", "44",
                        "--options-check", "off")
