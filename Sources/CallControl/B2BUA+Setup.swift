@@ -150,15 +150,13 @@ extension B2BUA {
         if session.mediaSession != nil { return true }
         guard let media else { return false }
         do {
-            let created = try media.createSession(tag: session.callID)
+            let remote = session.customerOffer.flatMap(SDPRelay.audioEndpoint)
+            let created = try media.createSession(tag: session.callID, customerRemote: remote)
             session.mediaSession = created.session
             // A relay bound to the wildcard address is reached at our signalling address.
             session.customerRelayEndpoint = reachable(created.customerSide)
             session.vendorRelayEndpoint = reachable(created.vendorSide)
             callsByMediaSession[created.session] = session
-            if let offer = session.customerOffer, let remote = SDPRelay.audioEndpoint(of: offer) {
-                try media.setRemote(session: created.session, leg: 0, remote: remote)
-            }
             return true
         } catch {
             logger.error("call \(session.callID): vos-mediad refused a media session: \(error)")
