@@ -56,19 +56,19 @@ public struct RateLimiterTable<Key: Hashable & Sendable>: Sendable {
     public init() {}
 
     public mutating func admit(_ key: Key, rate: Int, now: UInt64) -> Bool {
-        guard rate > 0 else { return true }
-        var bucket = buckets[key] ?? TokenBucket(rate: rate, now: now)
-        if bucket.rate != rate { bucket.setRate(rate) }
-        let admitted = bucket.admit(now: now)
-        buckets[key] = bucket
-        return admitted
+        withBucket(key, rate: rate, now: now) { $0.admit(now: now) }
     }
 
     public mutating func wouldAdmit(_ key: Key, rate: Int, now: UInt64) -> Bool {
+        withBucket(key, rate: rate, now: now) { $0.wouldAdmit(now: now) }
+    }
+
+    /// The key's bucket at `rate` (created, or re-rated after a vosctl edit); a rate of 0 admits all.
+    private mutating func withBucket(_ key: Key, rate: Int, now: UInt64, _ body: (inout TokenBucket) -> Bool) -> Bool {
         guard rate > 0 else { return true }
         var bucket = buckets[key] ?? TokenBucket(rate: rate, now: now)
         if bucket.rate != rate { bucket.setRate(rate) }
-        let admitted = bucket.wouldAdmit(now: now)
+        let admitted = body(&bucket)
         buckets[key] = bucket
         return admitted
     }
