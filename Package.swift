@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "vos",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vosctl", targets: ["vosctl"]),
         .executable(name: "vos-controller", targets: ["vos-controller"]),

@@ -1,4 +1,5 @@
 import CVOSSys
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,14 +11,12 @@ import Glibc
 /// guards the mailbox, which carries control-path work (media events, status queries), never
 /// per-message work.
 public final class EventLoop: @unchecked Sendable {
-    // @unchecked: all mutable state except `mailbox` is touched only on the loop thread;
-    // `mailbox` is guarded by `mailboxLock`.
+    // @unchecked: all mutable state except `mailbox` (a Mutex) is touched only on the loop thread.
     private let epollDescriptor: Int32
     private let wakeDescriptor: Int32
     private var handlers: [Int32: (UInt32) -> Void] = [:]
     private var timers = TimerQueue()
-    private let mailboxLock = Mutex()
-    private var mailbox: [@Sendable () -> Void] = []
+    private let mailbox = Mutex<[@Sendable () -> Void]>([])
     private var running = false
     private var endOfIteration: [() -> Void] = []
     /// Time at the start of the current iteration; handlers use it instead of reading the clock.
@@ -84,7 +83,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `task` on the loop thread soon. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        mailboxLock.withLock { mailbox.append(task) }
+        mailbox.withLock { $0.append(task) }
         var one: UInt64 = 1
         _ = write(wakeDescriptor, &one, 8)
     }
@@ -128,24 +127,10 @@ public final class EventLoop: @unchecked Sendable {
     private func drainMailbox() {
         var counter: UInt64 = 0
         _ = read(wakeDescriptor, &counter, 8)
-        let tasks = mailboxLock.withLock { () -> [@Sendable () -> Void] in
-            let tasks = mailbox
-            mailbox.removeAll(keepingCapacity: true)
-            return tasks
+        let tasks = mailbox.withLock { queued -> [@Sendable () -> Void] in
+            defer { queued.removeAll(keepingCapacity: true) }
+            return queued
         }
         for task in tasks { task() }
-    }
-}
-
-/// A pthread mutex for the few cross-thread hand-offs (never on a per-message path).
-public final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

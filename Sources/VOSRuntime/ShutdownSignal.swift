@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,22 +28,9 @@ public enum ShutdownSignal {
     }
 }
 
-private final class SignalBox: @unchecked Sendable {
-    // Guarded by `lock`; written once from the signal queue, read after the semaphore.
-    private let lock = NSLockLite()
-    private var name = "signal"
+private final class SignalBox: Sendable {
+    private let name = Mutex("signal")
 
-    func set(_ value: String) { lock.withLock { name = value } }
-    func get() -> String { lock.withLock { name } }
-}
-
-final class NSLockLite: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+    func set(_ value: String) { name.withLock { $0 = value } }
+    func get() -> String { name.withLock { $0 } }
 }
