@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SIPStack
 #if canImport(Glibc)
@@ -12,8 +13,7 @@ import Glibc
     final class Harness: @unchecked Sendable {
         let loop: EventLoop
         let transport: TCPTransport
-        private let lock = Mutex()
-        private var messages: [(String, SocketAddress)] = []
+        private let messages = Mutex<[(String, SocketAddress)]>([])
         private let done = DispatchSemaphore(value: 0)
 
         init(limits: TCPTransportLimits) throws {
@@ -21,14 +21,14 @@ import Glibc
             transport = try TCPTransport(loop: loop, bind: try SocketAddress(ip: "127.0.0.1", port: 0), dscp: 0, limits: limits)
             transport.onMessage = { [unowned self] buffer, source in
                 let text = String(decoding: buffer, as: UTF8.self)
-                self.lock.withLock { self.messages.append((text, source)) }
+                self.messages.withLock { $0.append((text, source)) }
             }
             let loop = self.loop, transport = self.transport, done = self.done
             loop.execute { transport.startIdleSweep() }
             Thread { loop.run(); done.signal() }.start()
         }
 
-        var received: [(String, SocketAddress)] { lock.withLock { messages } }
+        var received: [(String, SocketAddress)] { messages.withLock { $0 } }
 
         func stop() {
             loop.stop()
