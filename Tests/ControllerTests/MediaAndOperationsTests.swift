@@ -111,3 +111,35 @@ import VOSTestSupport
         customer.stop()
     }
 }
+
+/// Requests the switch answers itself, and how its SIP looks on the wire.
+@Suite(.serialized) struct LocalAnswerTests {
+    @Test func optionsIsAnsweredLocallyUnknownDialogsGet481AndSIPCarriesCS3() throws {
+        let lab = try SwitchLab()
+        try lab.startController()
+        let capture = Process()
+        capture.executableURL = URL(fileURLWithPath: "/usr/bin/tcpdump")
+        capture.arguments = ["-i", "lo", "-n", "-v", "-c", "1", "-l", "udp and src port \(lab.sipPort)"]
+        let output = Pipe()
+        capture.standardOutput = output
+        capture.standardError = FileHandle.nullDevice
+        try capture.run()
+        usleep(700_000)
+        let probe = try UDPProbe(bind: "127.0.0.9")
+        let via = "SIP/2.0/UDP 127.0.0.9:\(probe.localPort);branch=z9hG4bK"
+        probe.send("OPTIONS sip:vos@127.0.0.1 SIP/2.0\r\nVia: \(via)o1\r\nFrom: <sip:keepalive@x>;tag=1\r\nTo: <sip:vos@127.0.0.1>\r\nCall-ID: options-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                   to: "127.0.0.1", port: lab.sipPort)
+        let options = try #require(probe.receive(), "OPTIONS answered")
+        #expect(options.hasPrefix("SIP/2.0 200"))
+        #expect(options.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS"))
+        probe.send("BYE sip:vos@127.0.0.1 SIP/2.0\r\nVia: \(via)b1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=nosuchdialog\r\nCall-ID: no-such-call\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                   to: "127.0.0.1", port: lab.sipPort)
+        let bye = try #require(probe.receive(), "BYE answered")
+        #expect(bye.hasPrefix("SIP/2.0 481"))
+        let deadline = Date().addingTimeInterval(3)
+        while capture.isRunning && Date() < deadline { usleep(50_000) }
+        if capture.isRunning { capture.terminate() }
+        let seen = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(seen.contains("tos 0x60"), "SS_QOS_SIGNAL 24 = CS3 = TOS 0x60 on the wire: \(seen)")
+    }
+}
