@@ -30,6 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+SCENARIOS="$(pwd)/tools/bench/sip-cps"
 SWITCH_PORT=25060
 UAS_PORT=25070
 UAC_PORT=25080
@@ -45,7 +46,7 @@ tree_ticks() {  # CPU ticks of a process and its children (kamailio forks worker
 step() {
   local rate=$1 switch_pid=$2 dir="$WORK/step-$3-$rate" calls=$(( $1 * STEP_SECONDS ))
   mkdir -p "$dir"
-  (cd "$dir" && exec sipp -sn uas -i 127.0.0.3 -p $UAS_PORT -timeout $((STEP_SECONDS + 25))s -nostdin \
+  (cd "$dir" && exec sipp -sf "$SCENARIOS/uas_answer.xml" -i 127.0.0.3 -p $UAS_PORT -timeout $((STEP_SECONDS + 25))s -nostdin \
       -trace_stat -stf uas.csv >/dev/null 2>&1) &
   local uas=$!
   PIDS+=("$uas")
