@@ -8,8 +8,19 @@ import Glibc
 /// I/O-thread reports into protocol events. Thread-safe; every method is control-path work.
 public final class RelayEngine: @unchecked Sendable {
     // @unchecked: `configuration`, `pool`, `directory`, `freeSlots`, `nextSlot` and `nextID` are
-    // guarded by `lock`; `workers` and `offload` are immutable after init.
+    // guarded by `lock`; `workers` and `offload` are immutable after init; `kernelPacketsSeen`
+    // and `activityTimer` are touched only on `eventQueue` (and in init/shutdown).
     private let lock = RelayLock()
+    /// Serialises every kernel offload change (add, remove, switch) so a flow is never added for a
+    /// session that a concurrent update or delete already changed. Taken before `lock`, never
+    /// inside it; control-path only.
+    private let offloadLock = RelayLock()
+    /// Kernel packet counts per offloaded session and leg at the last activity check.
+    private var kernelPacketsSeen: [UInt64: [UInt64]] = [:]
+    private var activityTimer: DispatchSourceTimer?
+    /// How often offloaded sessions' kernel counters are read to keep their RTP timeout and idle
+    /// time current: one keyed netlink read per offloaded session, so idle time has 1 s resolution.
+    private static let kernelActivityInterval = DispatchTimeInterval.seconds(1)
     private var configuration: RelayConfiguration
     private var pool: PortPool
     private var directory: [UInt64: SessionRecord] = [:]
@@ -41,13 +52,32 @@ public final class RelayEngine: @unchecked Sendable {
             workers.append(worker)
         }
         workers.forEach { $0.start() }
+        let timer = DispatchSource.makeTimerSource(queue: eventQueue)
+        timer.schedule(deadline: .now() + Self.kernelActivityInterval, repeating: Self.kernelActivityInterval, leeway: .milliseconds(100))
+        timer.setEventHandler { [weak self] in self?.checkKernelActivity() }
+        timer.resume()
+        activityTimer = timer
     }
 
     /// New sessions use the new port range, DSCP and timeout; running ones keep theirs.
+    /// Switching `kernelOffload` applies to running sessions too: off moves every offloaded
+    /// session back to userspace, on offers every session whose legs are both latched.
     public func reconfigure(_ newConfiguration: RelayConfiguration) {
-        lock.withLock {
+        let wasOffloading = lock.withLock { () -> Bool in
+            let previous = configuration.kernelOffload
             configuration = newConfiguration
             pool.changeRange(to: newConfiguration.portRange)
+            return previous
+        }
+        guard wasOffloading != newConfiguration.kernelOffload else { return }
+        eventQueue.async { [self] in
+            if newConfiguration.kernelOffload {
+                let ready = lock.withLock { directory.values.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }.map(\.id) }
+                for id in ready.sorted() { offerOffload(id) }
+            } else {
+                let offloaded = lock.withLock { directory.values.filter(\.inKernel).map(\.id) }
+                for id in offloaded.sorted() { removeOffload(id) }
+            }
         }
     }
 
@@ -121,16 +151,21 @@ public final class RelayEngine: @unchecked Sendable {
             return (record, changed)
         }
         guard changed else { return }
-        if record.inKernel { removeOffload(id) }
+        // Out of the kernel first: the new far end must be learned (latched) by the userspace path.
+        removeOffload(id)
         workers[record.worker].post(.setRemote(slot: record.slot, leg: leg, address))
     }
 
     /// Removes a session and returns its final statistics.
     public func deleteSession(_ session: String) throws(RelayError) -> SessionInfo {
         let id = try parseID(session)
-        guard let record = lock.withLock({ directory.removeValue(forKey: id) }) else { throw .unknownSession(session) }
-        let kernel = record.inKernel ? try? offload.readCounters(sessionID: id) : nil
-        if record.inKernel { removeOffload(id) }
+        let (record, kernel) = try offloadLock.withLock { () throws(RelayError) -> (SessionRecord, OffloadCounters?) in
+            guard let record = lock.withLock({ directory.removeValue(forKey: id) }) else { throw .unknownSession(session) }
+            guard record.inKernel else { return (record, nil) }
+            let counters = try? offload.readCounters(sessionID: id)
+            try? offload.removeFlow(sessionID: id)
+            return (record, counters)
+        }
         let reply = WorkerReply<[LegCounters]>()
         workers[record.worker].post(.remove(slot: record.slot, reply: reply))
         // The sockets are closed once the worker answered; only then may the ports and slot be reused.
@@ -175,7 +210,12 @@ public final class RelayEngine: @unchecked Sendable {
     public var sessionCount: Int { lock.withLock { directory.count } }
 
     /// Stops the I/O threads; their sockets close with them.
+    /// Offloaded flows are withdrawn first, so the kernel does not go on forwarding to ports
+    /// nobody owns any more.
     public func shutdown() {
+        eventQueue.sync { activityTimer?.cancel() }
+        let offloaded = lock.withLock { directory.values.filter(\.inKernel).map(\.id) }
+        for id in offloaded { removeOffload(id, keepingCounters: false) }
         workers.forEach { $0.stop() }
     }
 
@@ -198,16 +238,59 @@ public final class RelayEngine: @unchecked Sendable {
         }
     }
 
+    /// Hands a session whose legs have both latched to the kernel. A refusal (unavailable, IPv6,
+    /// a DSCP the table does not mark) leaves it in userspace, which relays it as before; the
+    /// offload logs why.
     private func offerOffload(_ id: UInt64) {
-        guard offload.isAvailable, let record = lock.withLock({ configuration.kernelOffload ? directory[id] : nil }) else { return }
-        let legs = record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } }
-        guard legs.count == 2, (try? offload.addFlow(OffloadFlow(sessionID: id, legs: legs, dscp: record.dscp))) != nil else { return }
-        lock.withLock { directory[id]?.inKernel = true }
+        guard offload.isAvailable else { return }
+        offloadLock.withLock {
+            guard let record = lock.withLock({ configuration.kernelOffload ? directory[id] : nil }), !record.inKernel else { return }
+            let legs = record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } }
+            guard legs.count == 2, (try? offload.addFlow(OffloadFlow(sessionID: id, legs: legs, dscp: record.dscp))) != nil else { return }
+            lock.withLock { directory[id]?.inKernel = true }
+        }
     }
 
-    private func removeOffload(_ id: UInt64) {
-        try? offload.removeFlow(sessionID: id)
-        lock.withLock { directory[id]?.inKernel = false }
+    /// Moves a session back to userspace (its sockets never closed, so the next packet is relayed
+    /// there). The kernel's counters so far are kept in the record unless the engine is stopping.
+    private func removeOffload(_ id: UInt64, keepingCounters: Bool = true) {
+        offloadLock.withLock {
+            guard lock.withLock({ directory[id]?.inKernel }) == true else { return }
+            let counters = keepingCounters ? try? offload.readCounters(sessionID: id) : nil
+            try? offload.removeFlow(sessionID: id)
+            lock.withLock {
+                directory[id]?.inKernel = false
+                if let counters { directory[id]?.addKernelEarlier(counters) }
+            }
+        }
+    }
+
+    /// Runs every second on the event queue: legs whose kernel counters moved count as active, so
+    /// the I/O threads' RTP timeout scan and idle times work for offloaded sessions as for the rest.
+    private func checkKernelActivity() {
+        let offloaded = lock.withLock { directory.values.filter(\.inKernel) }
+        guard !offloaded.isEmpty else {
+            kernelPacketsSeen.removeAll()
+            return
+        }
+        guard let counters = try? offload.readAllCounters() else { return }
+        let now = monotonicNanoseconds()
+        var activity = Array(repeating: [KernelActivity](), count: workers.count)
+        var seen: [UInt64: [UInt64]] = [:]
+        seen.reserveCapacity(offloaded.count)
+        for record in offloaded {
+            guard let current = counters[record.id] else { continue }
+            let packets = current.received.map(\.packets)
+            let before = kernelPacketsSeen[record.id] ?? Array(repeating: 0, count: packets.count)
+            for leg in packets.indices where leg < 2 && packets[leg] != (leg < before.count ? before[leg] : 0) {
+                activity[record.worker].append(KernelActivity(slot: record.slot, leg: leg))
+            }
+            seen[record.id] = packets
+        }
+        kernelPacketsSeen = seen
+        for (worker, active) in activity.enumerated() where !active.isEmpty {
+            workers[worker].post(.kernelActivity(active, at: now))
+        }
     }
 
     // MARK: - Reporting
@@ -220,17 +303,26 @@ public final class RelayEngine: @unchecked Sendable {
     private func info(_ record: SessionRecord, counters: [LegCounters], kernel: OffloadCounters?, now: UInt64) -> SessionInfo {
         let legs = record.legs.enumerated().map { index, leg -> LegInfo in
             let counter = index < counters.count ? counters[index] : .empty
+            // The kernel relays what leg i's far end sends to the other leg's far end.
             var received = TrafficCounters(packets: counter.receivedPackets, bytes: counter.receivedBytes)
-            if let kernel, index < kernel.received.count {
+            var sent = TrafficCounters(packets: counter.sentPackets, bytes: counter.sentBytes)
+            let other = 1 - index
+            received.packets &+= record.kernelEarlier[index].packets
+            received.bytes &+= record.kernelEarlier[index].bytes
+            sent.packets &+= record.kernelEarlier[other].packets
+            sent.bytes &+= record.kernelEarlier[other].bytes
+            if let kernel, kernel.received.count == 2 {
                 received.packets &+= kernel.received[index].packets
                 received.bytes &+= kernel.received[index].bytes
+                sent.packets &+= kernel.received[other].packets
+                sent.bytes &+= kernel.received[other].bytes
             }
             let expected = counter.expected
             let lossPercent = expected == 0 ? 0 : Double(max(0, counter.lost)) * 100 / Double(expected)
             return LegInfo(
                 index: index, local: leg.local, remote: leg.remote, latched: counter.latched?.endpoint ?? leg.latched,
                 path: record.inKernel ? .kernel : .userspace, received: received,
-                sent: TrafficCounters(packets: counter.sentPackets, bytes: counter.sentBytes),
+                sent: sent,
                 dropped: counter.dropped, lost: counter.lost, expected: expected, lossPercent: lossPercent,
                 jitterMs: counter.jitter / 8, // 8 timestamp units per millisecond at 8000 Hz
                 idleSeconds: counter.lastRTPNanoseconds == 0 ? nil : Double(now &- counter.lastRTPNanoseconds) / 1e9)

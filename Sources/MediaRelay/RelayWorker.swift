@@ -261,6 +261,11 @@ final class RelayWorker: @unchecked Sendable {
             case let .setRemote(slot, leg, address): setRemote(slot: slot, leg: leg, address)
             case let .remove(slot, reply): reply.fulfil(remove(slot: slot))
             case let .snapshot(wanted, reply): reply.fulfil(wanted.map { counters(slot: $0) })
+            case let .kernelActivity(active, time):
+                for entry in active where entry.slot < capacity && slots[entry.slot].active {
+                    let legIndex = 2 * entry.slot + entry.leg
+                    legs[legIndex].lastRTPNanoseconds = max(legs[legIndex].lastRTPNanoseconds, time)
+                }
             case .stop:
                 for slot in 0..<highWater where slots[slot].active { _ = remove(slot: slot) }
                 return false

@@ -8,7 +8,16 @@ enum WorkerCommand: Sendable {
     /// Closes the session's sockets and answers with its final counters.
     case remove(slot: Int, reply: WorkerReply<[LegCounters]>)
     case snapshot(slots: [Int], reply: WorkerReply<[[LegCounters]]>)
+    /// The kernel relayed RTP from these legs' far ends (offloaded sessions): counts as media for
+    /// the RTP timeout and idle time, as a packet through the userspace path would.
+    case kernelActivity([KernelActivity], at: UInt64)
     case stop
+}
+
+/// One leg of an offloaded session whose kernel counters moved since the last check.
+struct KernelActivity: Sendable {
+    let slot: Int
+    let leg: Int
 }
 
 /// What the I/O thread needs to start relaying a session.

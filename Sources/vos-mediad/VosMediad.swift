@@ -48,10 +48,11 @@ struct VosMediad: ParsableCommand {
         }
         let threads = ioThreads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let broadcaster = MediaEventBroadcaster()
+        let offload = NetfilterKernelOffload.start(enabled: initial.kernelOffload, dscp: initial.dscp, relayPorts: initial.portRange, logger: logger)
         let engine: RelayEngine
         do {
             engine = try RelayEngine(configuration: initial, workerCount: threads,
-                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000) { event in
+                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000, offload: offload) { event in
                 logger.info("event \(event.event.rawValue) session \(event.session)\(event.leg.map { " leg \($0)" } ?? "")\(event.address.map { " from \($0)" } ?? "")")
                 broadcaster.publish(event)
             }
@@ -59,7 +60,6 @@ struct VosMediad: ParsableCommand {
             logger.critical("cannot start the relay: \(error)")
             throw ExitCode(1)
         }
-        if initial.kernelOffload { logger.notice("SS_MEDIA_KERNEL_OFFLOAD is on but kernel offload is not wired in yet: media stays in userspace") }
         let socketPath = controlPath ?? directory + "/mediad.sock"
         let server: MediaControlServer
         do {
@@ -90,6 +90,7 @@ struct VosMediad: ParsableCommand {
         watcher.stop()
         server.stop()
         engine.shutdown()
+        offload.stop(relayPorts: engine.currentConfiguration.portRange)
     }
 
     /// The store's view of media settings, as the relay takes them.

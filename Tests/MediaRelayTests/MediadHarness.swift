@@ -42,6 +42,12 @@ final class MediadHarness {
 
     func client() throws -> MediaControlClient { try MediaControlClient(path: controlPath) }
 
+    /// Ends the daemon (SIGTERM) but keeps its store, for a restart with other parameters.
+    func stopDaemon() {
+        daemon?.stop()
+        daemon = nil
+    }
+
     func stop() {
         daemon?.stop()
         daemon = nil
