@@ -47,10 +47,30 @@ public protocol KernelOffload: Sendable {
     var isAvailable: Bool { get }
     func addFlow(_ flow: OffloadFlow) throws
     func removeFlow(sessionID: UInt64) throws
+    /// Withdraws many sessions at once (daemon stop): one kernel transaction instead of one each.
+    func removeFlows(sessionIDs: [UInt64]) throws
+    /// Called after the I/O threads relayed what was still queued for just-offloaded sessions:
+    /// forgets kernel state those userspace sends created (conntrack entries from relay ports).
+    func forgetUserspaceState(sessionIDs: [UInt64]) throws
+    /// Offloads many sessions, in as few kernel transactions as it can; returns the ones now in
+    /// the kernel (a refused one stays in userspace).
+    func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64>
     func readCounters(sessionID: UInt64) throws -> OffloadCounters
     /// Counters of every offloaded session in one read (one netlink dump), for the periodic
     /// activity check that keeps the RTP timeout working for offloaded legs.
     func readAllCounters() throws -> [UInt64: OffloadCounters]
+}
+
+extension KernelOffload {
+    public func removeFlows(sessionIDs: [UInt64]) throws {
+        for id in sessionIDs { try removeFlow(sessionID: id) }
+    }
+
+    public func forgetUserspaceState(sessionIDs: [UInt64]) throws {}
+
+    public func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64> {
+        Set(flows.compactMap { flow in (try? addFlow(flow)).map { flow.sessionID } })
+    }
 }
 
 /// The offload used until the Netfilter module is wired in: never available, so all media stays

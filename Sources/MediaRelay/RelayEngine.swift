@@ -9,7 +9,8 @@ import Glibc
 public final class RelayEngine: @unchecked Sendable {
     // @unchecked: `configuration`, `pool`, `directory`, `freeSlots`, `nextSlot` and `nextID` are
     // guarded by `lock`; `workers` and `offload` are immutable after init; `kernelPacketsSeen`
-    // and `activityTimer` are touched only on `eventQueue` (and in init/shutdown).
+    // `activityTimer`, `pendingOffers` and `offerScheduled` are touched only on `eventQueue`
+    // (and in init/shutdown).
     private let lock = RelayLock()
     /// Serialises every kernel offload change (add, remove, switch) so a flow is never added for a
     /// session that a concurrent update or delete already changed. Taken before `lock`, never
@@ -18,6 +19,11 @@ public final class RelayEngine: @unchecked Sendable {
     /// Kernel packet counts per offloaded session and leg at the last activity check.
     private var kernelPacketsSeen: [UInt64: [UInt64]] = [:]
     private var activityTimer: DispatchSourceTimer?
+    /// Sessions waiting to be offered to the kernel, and whether a batch is already queued (event queue only).
+    private var pendingOffers: [UInt64] = []
+    private var offerScheduled = false
+    /// Calls per kernel transaction when many latch at once.
+    private static let offloadBatch = 256
     /// How often offloaded sessions' kernel counters are read to keep their RTP timeout and idle
     /// time current: one keyed netlink read per offloaded session, so idle time has 1 s resolution.
     private static let kernelActivityInterval = DispatchTimeInterval.seconds(1)
@@ -73,7 +79,7 @@ public final class RelayEngine: @unchecked Sendable {
         eventQueue.async { [self] in
             if newConfiguration.kernelOffload {
                 let ready = lock.withLock { directory.values.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }.map(\.id) }
-                for id in ready.sorted() { offerOffload(id) }
+                offerOffload(ready.sorted())
             } else {
                 let offloaded = lock.withLock { directory.values.filter(\.inKernel).map(\.id) }
                 for id in offloaded.sorted() { removeOffload(id) }
@@ -214,8 +220,14 @@ public final class RelayEngine: @unchecked Sendable {
     /// nobody owns any more.
     public func shutdown() {
         eventQueue.sync { activityTimer?.cancel() }
-        let offloaded = lock.withLock { directory.values.filter(\.inKernel).map(\.id) }
-        for id in offloaded { removeOffload(id, keepingCounters: false) }
+        offloadLock.withLock {
+            let offloaded = lock.withLock { () -> [UInt64] in
+                let ids = directory.values.filter(\.inKernel).map(\.id)
+                for id in ids { directory[id]?.inKernel = false }
+                return ids
+            }
+            if !offloaded.isEmpty { try? offload.removeFlows(sessionIDs: offloaded) }
+        }
         workers.forEach { $0.stop() }
     }
 
@@ -232,22 +244,77 @@ public final class RelayEngine: @unchecked Sendable {
                 return current.legs.allSatisfy { $0.latched != nil } && !current.inKernel
             }
             onEvent(MediaEvent(event: .legLatched, session: String(record.id), tag: record.tag, leg: leg, address: source.endpoint))
-            if bothLatched { offerOffload(report.sessionID) }
+            if bothLatched { queueOffer(report.sessionID) }
         case let .rtpTimeout(idleSeconds):
             onEvent(MediaEvent(event: .rtpTimeout, session: String(record.id), tag: record.tag, idleSeconds: idleSeconds))
         }
     }
 
-    /// Hands a session whose legs have both latched to the kernel. A refusal (unavailable, IPv6,
-    /// a DSCP the table does not mark) leaves it in userspace, which relays it as before; the
-    /// offload logs why.
-    private func offerOffload(_ id: UInt64) {
-        guard offload.isAvailable else { return }
+    /// Sessions whose legs both latched, waiting on the event queue to be offered together.
+    private func queueOffer(_ id: UInt64) {
+        pendingOffers.append(id)
+        guard !offerScheduled else { return }
+        offerScheduled = true
+        // Runs after the events already queued, so a burst of latches becomes one kernel batch.
+        eventQueue.async { [self] in
+            offerScheduled = false
+            let ids = pendingOffers
+            pendingOffers.removeAll()
+            offerOffload(ids)
+        }
+    }
+
+    /// Hands sessions whose legs have both latched to the kernel, in batches. A refusal
+    /// (unavailable, IPv6, a DSCP the table does not mark) leaves a session in userspace, which
+    /// relays it as before; the offload logs why.
+    private func offerOffload(_ ids: [UInt64]) {
+        guard offload.isAvailable, !ids.isEmpty else { return }
         offloadLock.withLock {
-            guard let record = lock.withLock({ configuration.kernelOffload ? directory[id] : nil }), !record.inKernel else { return }
-            let legs = record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } }
-            guard legs.count == 2, (try? offload.addFlow(OffloadFlow(sessionID: id, legs: legs, dscp: record.dscp))) != nil else { return }
-            lock.withLock { directory[id]?.inKernel = true }
+            let candidates = lock.withLock { () -> [SessionRecord] in
+                guard configuration.kernelOffload else { return [] }
+                return ids.compactMap { directory[$0] }.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }
+            }
+            for start in stride(from: 0, to: candidates.count, by: Self.offloadBatch) {
+                let chunk = Array(candidates[start..<min(start + Self.offloadBatch, candidates.count)])
+                let flows = chunk.map { record in
+                    OffloadFlow(sessionID: record.id, legs: record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } },
+                                dscp: record.dscp)
+                }
+                let accepted = offload.addFlows(flows)
+                guard !accepted.isEmpty else { continue }
+                lock.withLock { for id in accepted { directory[id]?.inKernel = true } }
+                settle(chunk.filter { accepted.contains($0.id) })
+            }
+        }
+    }
+
+    /// Packets queued on the sessions' sockets before the kernel took over are still relayed by
+    /// the I/O threads; each such send may leave kernel state that pulls a call back into
+    /// userspace. Let the workers relay them (one command per worker for the whole batch), then
+    /// have the offload forget that state; repeat, at most 3 rounds, for the sessions whose
+    /// round relayed something.
+    private func settle(_ records: [SessionRecord]) {
+        var relayedBefore: [UInt64: UInt64] = [:]
+        var unsettled = records
+        for _ in 0..<3 where !unsettled.isEmpty {
+            var replies: [(WorkerReply<[UInt64]>, [SessionRecord])] = []
+            for worker in workers.indices {
+                let mine = unsettled.filter { $0.worker == worker }
+                guard !mine.isEmpty else { continue }
+                let reply = WorkerReply<[UInt64]>()
+                workers[worker].post(.settle(slots: mine.map(\.slot), reply: reply))
+                replies.append((reply, mine))
+            }
+            var stillMoving: [SessionRecord] = []
+            for (reply, mine) in replies {
+                guard let relayed = reply.wait() else { return }
+                for (record, count) in zip(mine, relayed) where relayedBefore[record.id] != count {
+                    relayedBefore[record.id] = count
+                    stillMoving.append(record)
+                }
+            }
+            if !stillMoving.isEmpty { try? offload.forgetUserspaceState(sessionIDs: stillMoving.map(\.id)) }
+            unsettled = stillMoving
         }
     }
 

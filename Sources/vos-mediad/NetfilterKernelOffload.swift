@@ -68,26 +68,30 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
 
     func addFlow(_ flow: OffloadFlow) throws {
         try lock.withLock {
-            guard available, let client else { throw Refused(description: "kernel offload is unavailable") }
-            guard flow.legs.count == 2,
-                  let sideA = MediaEndpoint(flow.legs[0].remote.ip, UInt16(clamping: flow.legs[0].remote.port)),
-                  let relayForA = MediaEndpoint(flow.legs[0].local.ip, UInt16(clamping: flow.legs[0].local.port)),
-                  let sideB = MediaEndpoint(flow.legs[1].remote.ip, UInt16(clamping: flow.legs[1].remote.port)),
-                  let relayForB = MediaEndpoint(flow.legs[1].local.ip, UInt16(clamping: flow.legs[1].local.port)) else {
-                throw Refused(description: "session \(flow.sessionID) stays in userspace: kernel offload is IPv4 only")
-            }
-            if tableDSCP != flow.dscp {
-                // One forward rule marks every flow; its DSCP can only change while no flow uses it.
-                guard calls.isEmpty else {
-                    throw Refused(description: "session \(flow.sessionID) stays in userspace: its DSCP \(flow.dscp) differs from the \(tableDSCP.map(String.init) ?? "-") marked by offloaded sessions")
+            let call = try admit(flow)
+            try offload([flow.sessionID: call])
+        }
+    }
+
+    func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64> {
+        lock.withLock {
+            var admitted: [UInt64: OffloadedCall] = [:]
+            for flow in flows {
+                do { admitted[flow.sessionID] = try admit(flow) } catch {
+                    logger.debug("\(error)")
                 }
-                try guarded { try prepareTable(dscp: flow.dscp) }
             }
-            let call = OffloadedCall(sideA: sideA, relayForA: relayForA, sideB: sideB, relayForB: relayForB)
-            try guarded { try client.offload([call]) }
-            calls[flow.sessionID] = call
-            directions[FlowDirection(source: sideA, destination: sideB)] = (flow.sessionID, 0)
-            directions[FlowDirection(source: sideB, destination: sideA)] = (flow.sessionID, 1)
+            guard !admitted.isEmpty else { return [] }
+            do {
+                try offload(admitted)
+                return Set(admitted.keys)
+            } catch {
+                guard available else { return [] }
+                // One transaction is all or nothing: find out which call the kernel refused.
+                var accepted: Set<UInt64> = []
+                for (id, call) in admitted where (try? offload([id: call])) != nil { accepted.insert(id) }
+                return accepted
+            }
         }
     }
 
@@ -102,6 +106,31 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
                 logger.error("session \(sessionID): withdrawing its kernel flows failed: \(error)")
                 throw error
             }
+        }
+    }
+
+    func removeFlows(sessionIDs: [UInt64]) throws {
+        try lock.withLock {
+            guard let client else { return }
+            let withdrawn = sessionIDs.compactMap { calls.removeValue(forKey: $0) }
+            for call in withdrawn {
+                directions[FlowDirection(source: call.sideA, destination: call.sideB)] = nil
+                directions[FlowDirection(source: call.sideB, destination: call.sideA)] = nil
+            }
+            guard !withdrawn.isEmpty else { return }
+            do {
+                try client.stopOffloading(withdrawn)
+            } catch {
+                logger.error("withdrawing the kernel flows of \(withdrawn.count) sessions failed: \(error)")
+                throw error
+            }
+        }
+    }
+
+    func forgetUserspaceState(sessionIDs: [UInt64]) throws {
+        try lock.withLock {
+            guard let client else { return }
+            try client.forgetRelayOriginatedConntrack(sessionIDs.compactMap { calls[$0] })
         }
     }
 
@@ -153,6 +182,38 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     }
 
     // MARK: - Under `lock`
+
+    /// The call to program for `flow`, or why it stays in userspace. Prepares the table first if
+    /// this is the first flow since offload was switched on.
+    private func admit(_ flow: OffloadFlow) throws -> OffloadedCall {
+        guard available, client != nil else { throw Refused(description: "kernel offload is unavailable") }
+        guard flow.legs.count == 2,
+              let sideA = MediaEndpoint(flow.legs[0].remote.ip, UInt16(clamping: flow.legs[0].remote.port)),
+              let relayForA = MediaEndpoint(flow.legs[0].local.ip, UInt16(clamping: flow.legs[0].local.port)),
+              let sideB = MediaEndpoint(flow.legs[1].remote.ip, UInt16(clamping: flow.legs[1].remote.port)),
+              let relayForB = MediaEndpoint(flow.legs[1].local.ip, UInt16(clamping: flow.legs[1].local.port)) else {
+            throw Refused(description: "session \(flow.sessionID) stays in userspace: kernel offload is IPv4 only")
+        }
+        if tableDSCP != flow.dscp {
+            // One forward rule marks every flow; its DSCP can only change while no flow uses it.
+            guard calls.isEmpty else {
+                throw Refused(description: "session \(flow.sessionID) stays in userspace: its DSCP \(flow.dscp) differs from the \(tableDSCP.map(String.init) ?? "-") marked by offloaded sessions")
+            }
+            try guarded { try prepareTable(dscp: flow.dscp) }
+        }
+        return OffloadedCall(sideA: sideA, relayForA: relayForA, sideB: sideB, relayForB: relayForB)
+    }
+
+    /// One kernel transaction for all of `admitted`, then the bookkeeping for their counters.
+    private func offload(_ admitted: [UInt64: OffloadedCall]) throws {
+        guard let client else { throw Refused(description: "kernel offload is unavailable") }
+        try guarded { try client.offload(Array(admitted.values)) }
+        for (id, call) in admitted {
+            calls[id] = call
+            directions[FlowDirection(source: call.sideA, destination: call.sideB)] = (id, 0)
+            directions[FlowDirection(source: call.sideB, destination: call.sideA)] = (id, 1)
+        }
+    }
 
     /// Forwarding must be on or DNATed packets are dropped in routing: enabling offload without
     /// it would silence every offloaded call. The appliance sets it in sysctl (90-vos.conf); this

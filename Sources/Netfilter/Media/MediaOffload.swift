@@ -108,6 +108,19 @@ extension NftablesClient {
         try MediaConntrack().forget(calls)
     }
 
+    /// Deletes the conntrack entries the userspace relay created by sending from a relay port
+    /// (`R_A:ra -> A:pa`, `R_B:rb -> B:pb`). Packets still queued in a relay socket when a call
+    /// is offloaded are relayed afterwards; if such a send comes before the far end's next packet,
+    /// its entry would catch that far end's packets as replies and keep the call in userspace. An
+    /// offloaded call's own entry has neither tuple, so it is never touched.
+    public func forgetRelayOriginatedConntrack(_ calls: [OffloadedCall]) throws {
+        let conntrack = try MediaConntrack()
+        for call in calls {
+            _ = try conntrack.delete(from: call.relayForA, to: call.sideA)
+            _ = try conntrack.delete(from: call.relayForB, to: call.sideB)
+        }
+    }
+
     /// Stops offloading calls in one batch, then deletes their conntrack entries so packets
     /// already in flight fall back to the userspace relay instead of a stale NAT binding.
     public func stopOffloading(_ calls: [OffloadedCall]) throws {
