@@ -40,7 +40,9 @@ public final class RelayEngine: @unchecked Sendable {
 
     /// Starts `workerCount` I/O threads, each waking at most once per `minimumWakeInterval`
     /// nanoseconds (see `RelayWorker`). `onEvent` is called on a private serial queue.
-    public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0,
+    /// `rawSend`: relay IPv4 through one raw socket per I/O thread (needs CAP_NET_RAW; without it
+    /// the thread quietly uses the legs' own sockets), see `RelayWorker`.
+    public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0, rawSend: Bool = true,
                 offload: any KernelOffload = UnavailableKernelOffload(),
                 onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(RelayError) {
         self.configuration = configuration
@@ -51,7 +53,7 @@ public final class RelayEngine: @unchecked Sendable {
         freeSlots = Array(repeating: [], count: count)
         nextSlot = Array(repeating: 0, count: count)
         for index in 0..<count {
-            let worker = try RelayWorker(index: index, minimumWakeInterval: minimumWakeInterval) { [weak self] report in
+            let worker = try RelayWorker(index: index, minimumWakeInterval: minimumWakeInterval, rawSend: rawSend) { [weak self] report in
                 guard let self else { return }
                 eventQueue.async { self.deliver(report) }
             }
@@ -131,7 +133,8 @@ public final class RelayEngine: @unchecked Sendable {
                                            timeoutSeconds: config.rtpTimeoutSeconds, dscp: config.dscp, legs: legs)
                 directory[id] = record
                 let setup = SessionSetup(sessionID: id, sockets: [pairs[0].rtp, pairs[0].rtcp, pairs[1].rtp, pairs[1].rtcp],
-                                         remotes: remotes, timeoutNanoseconds: UInt64(config.rtpTimeoutSeconds) * 1_000_000_000)
+                                         remotes: remotes, timeoutNanoseconds: UInt64(config.rtpTimeoutSeconds) * 1_000_000_000,
+                                         tos: UInt8(truncatingIfNeeded: config.tosByte))
                 return (record, setup)
             }
         }

@@ -31,6 +31,8 @@ struct SessionSetup: Sendable {
     let sockets: [Int32]
     let remotes: [SocketAddress?]
     let timeoutNanoseconds: UInt64
+    /// TOS byte the sockets were created with.
+    let tos: UInt8
 }
 
 /// A one-shot answer from an I/O thread to a waiting control thread.

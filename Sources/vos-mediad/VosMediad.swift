@@ -32,6 +32,10 @@ struct VosMediad: ParsableCommand {
             help: "Shortest time between two wakeups of an I/O thread, in microseconds: packets gather into batches meanwhile (0 = wake per packet).")
     var wakeIntervalMicroseconds = 1000
 
+    @Flag(name: .customLong("socket-send"),
+          help: "Send relayed IPv4 from each leg's own socket instead of one raw socket per I/O thread (the raw socket needs CAP_NET_RAW; without it this is automatic).")
+    var socketSend = false
+
     func run() throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-mediad")
@@ -52,7 +56,7 @@ struct VosMediad: ParsableCommand {
         let engine: RelayEngine
         do {
             engine = try RelayEngine(configuration: initial, workerCount: threads,
-                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000, offload: offload) { event in
+                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000, rawSend: !socketSend, offload: offload) { event in
                 logger.info("event \(event.event.rawValue) session \(event.session)\(event.leg.map { " leg \($0)" } ?? "")\(event.address.map { " from \($0)" } ?? "")")
                 broadcaster.publish(event)
             }
