@@ -40,7 +40,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
 
     /// Sets the kernel side up for a daemon start: flows a crashed predecessor left behind are
     /// removed (with their NAT bindings) whatever the setting, since they would hijack reused
-    /// ports; with offload on, IPv4 forwarding is enabled and the table created.
+    /// ports; with offload on (and IPv4 forwarding on), the table is created.
     static func start(enabled: Bool, dscp: Int, relayPorts: ClosedRange<Int>, logger: Logger) -> NetfilterKernelOffload {
         let offload = NetfilterKernelOffload(logger: logger)
         offload.lock.withLock {
@@ -187,6 +187,11 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     /// this is the first flow since offload was switched on.
     private func admit(_ flow: OffloadFlow) throws -> OffloadedCall {
         guard available, client != nil else { throw Refused(description: "kernel offload is unavailable") }
+        // Loopback traffic never passes prerouting NAT (its conntrack entry is made on output), so
+        // the kernel cannot relay it: such sessions stay in userspace.
+        guard flow.legs.allSatisfy({ !$0.local.ip.hasPrefix("127.") && !$0.remote.ip.hasPrefix("127.") }) else {
+            throw Refused(description: "session \(flow.sessionID) stays in userspace: loopback legs cannot be forwarded by the kernel")
+        }
         guard flow.legs.count == 2,
               let sideA = MediaEndpoint(flow.legs[0].remote.ip, UInt16(clamping: flow.legs[0].remote.port)),
               let relayForA = MediaEndpoint(flow.legs[0].local.ip, UInt16(clamping: flow.legs[0].local.port)),
@@ -215,27 +220,24 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
         }
     }
 
-    /// Forwarding must be on or DNATed packets are dropped in routing: enabling offload without
-    /// it would silence every offloaded call. The appliance sets it in sysctl (90-vos.conf); this
-    /// covers hosts and namespaces that do not.
+    /// Forwarding must be on or DNATed packets are dropped in routing: offloading without it would
+    /// silence every offloaded call. It is a host-wide setting, so vos-mediad does not change it:
+    /// the appliance sets it (appliance/sysctl/90-vos.conf); elsewhere offload stays off and the
+    /// log says why.
     private func prepareTable(dscp: Int) throws {
         guard let client else { throw Refused(description: "no netfilter connection") }
-        try enableForwarding()
+        try requireForwarding()
         try client.ensureMediaTable(dscp: UInt8(clamping: dscp & 0x3F))
         tableDSCP = dscp
     }
 
-    private func enableForwarding() throws {
+    private func requireForwarding() throws {
         let path = "/proc/sys/net/ipv4/ip_forward"
         let current = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard current != "1" else { return }
-        do {
-            try "1\n".write(toFile: path, atomically: false, encoding: .utf8)
-        } catch {
-            throw NetfilterError.unavailable(operation: "enable net.ipv4.ip_forward (needed to forward offloaded media)", errno: EACCES,
-                                             reason: "\(error)")
+        guard current == "1" else {
+            throw NetfilterError.unavailable(operation: "check net.ipv4.ip_forward", errno: 0,
+                                             reason: "it is \(current ?? "unreadable"), offloaded media would be dropped; set it to 1 (appliance/sysctl/90-vos.conf)")
         }
-        logger.notice("enabled net.ipv4.ip_forward: offloaded media is forwarded by the kernel")
     }
 
     /// Runs a kernel change; a refusal for privilege or support turns offload off for good.

@@ -80,6 +80,9 @@ start_vos() {
     "$VOSCTL" --data-dir "$data" init >/dev/null
     "$VOSCTL" --data-dir "$data" param set SS_MEDIAPROXYPORT_START 24000 >/dev/null
     "$VOSCTL" --data-dir "$data" param set SS_MEDIAPROXYPORT_END 27999 >/dev/null
+    # Loopback: the userspace path against rtpengine's userspace path (offload cannot relay
+    # loopback traffic, and its nat table would turn conntrack on for everything on the host).
+    "$VOSCTL" --data-dir "$data" param set SS_MEDIA_KERNEL_OFFLOAD 0 >/dev/null
     "$VOS_MEDIAD" --data-dir "$data" --control "$data/mediad.sock" --media-ip 127.0.0.1 $VOS_MEDIAD_ARGS 2>"$WORK/vos.log" &
     RELAY_PID=$!
     wait_for test -S "$data/mediad.sock"
@@ -115,7 +118,7 @@ setup_offload_namespaces() {
     done
     ip -n "$NS_GEN" link set lo up
     ip -n "$NS_RELAY" link set lo up
-    # The appliance sets this in sysctl (appliance/sysctl/90-vos.conf); vos-mediad would too.
+    # The appliance sets this in sysctl (appliance/sysctl/90-vos.conf); vos-mediad requires it.
     ip netns exec "$NS_RELAY" sysctl -qw net.ipv4.ip_forward=1
 }
 
