@@ -63,8 +63,8 @@ import Testing
 
         // Every packet delivered, from the relay ports the peers know, marked EF by the kernel too.
         #expect(callerReport.sent == 150 && calleeReport.sent == 150)
-        #expect(calleeReport.received == 150 && calleeReport.sources == [calleeFacing.description: 150])
-        #expect(callerReport.received == 150 && callerReport.sources == [callerFacing.description: 150])
+        #expect(calleeReport.received == 150 && calleeReport.sources == [calleeFacing.description: 150], "callee \(calleeReport)")
+        #expect(callerReport.received == 150 && callerReport.sources == [callerFacing.description: 150], "caller \(callerReport)")
         #expect(try counter(lab, "ef") == 150)
         #expect(try counter(lab, "other") == 0)
 
