@@ -10,7 +10,7 @@ public final class RelayEngine: @unchecked Sendable {
     // @unchecked: `configuration`, `pool`, `directory`, `freeSlots`, `nextSlot` and `nextID` are
     // guarded by `lock`; `workers` and `offload` are immutable after init; `kernelPacketsSeen`
     // `activityTimer`, `pendingOffers` and `offerScheduled` are touched only on `eventQueue`
-    // (and in init/shutdown).
+    // (and in init/shutdown); `stopping` is guarded by `offloadLock`.
     private let lock = RelayLock()
     /// Serialises every kernel offload change (add, remove, switch) so a flow is never added for a
     /// session that a concurrent update or delete already changed. Taken before `lock`, never
@@ -21,6 +21,8 @@ public final class RelayEngine: @unchecked Sendable {
     private var activityTimer: DispatchSourceTimer?
     /// Sessions waiting to be offered to the kernel, and whether a batch is already queued (event queue only).
     private var pendingOffers: [UInt64] = []
+    /// Set by `shutdown` under `offloadLock`: no flow is offered after the flows were withdrawn.
+    private var stopping = false
     private var offerScheduled = false
     /// Calls per kernel transaction when many latch at once.
     private static let offloadBatch = 256
@@ -224,6 +226,7 @@ public final class RelayEngine: @unchecked Sendable {
     public func shutdown() {
         eventQueue.sync { activityTimer?.cancel() }
         offloadLock.withLock {
+            stopping = true
             let offloaded = lock.withLock { () -> [UInt64] in
                 let ids = directory.values.filter(\.inKernel).map(\.id)
                 for id in ids { directory[id]?.inKernel = false }
@@ -274,7 +277,7 @@ public final class RelayEngine: @unchecked Sendable {
         guard offload.isAvailable, !ids.isEmpty else { return }
         offloadLock.withLock {
             let candidates = lock.withLock { () -> [SessionRecord] in
-                guard configuration.kernelOffload else { return [] }
+                guard configuration.kernelOffload, !stopping else { return [] }
                 return ids.compactMap { directory[$0] }.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }
             }
             for start in stride(from: 0, to: candidates.count, by: Self.offloadBatch) {
@@ -322,11 +325,11 @@ public final class RelayEngine: @unchecked Sendable {
     }
 
     /// Moves a session back to userspace (its sockets never closed, so the next packet is relayed
-    /// there). The kernel's counters so far are kept in the record unless the engine is stopping.
-    private func removeOffload(_ id: UInt64, keepingCounters: Bool = true) {
+    /// there). The kernel's counters so far are kept in the record.
+    private func removeOffload(_ id: UInt64) {
         offloadLock.withLock {
             guard lock.withLock({ directory[id]?.inKernel }) == true else { return }
-            let counters = keepingCounters ? try? offload.readCounters(sessionID: id) : nil
+            let counters = try? offload.readCounters(sessionID: id)
             try? offload.removeFlow(sessionID: id)
             lock.withLock {
                 directory[id]?.inKernel = false
