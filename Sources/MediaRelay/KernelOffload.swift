@@ -9,32 +9,68 @@ public struct OffloadFlow: Sendable, Equatable {
         public let local: MediaEndpoint
         /// The latched source of this leg's far end.
         public let remote: MediaEndpoint
+
+        public init(local: MediaEndpoint, remote: MediaEndpoint) {
+            self.local = local
+            self.remote = remote
+        }
     }
 
     public let sessionID: UInt64
     public let legs: [Leg]
     public let dscp: Int
+
+    public init(sessionID: UInt64, legs: [Leg], dscp: Int) {
+        self.sessionID = sessionID
+        self.legs = legs
+        self.dscp = dscp
+    }
 }
 
-/// Per-leg counters the kernel kept for an offloaded flow (packets and bytes *from* each leg's far end).
+/// Per-leg counters the kernel kept for an offloaded flow (packets and bytes *from* each leg's
+/// far end, relayed to the other leg's far end). RTP only: RTCP stays on the userspace path.
 public struct OffloadCounters: Sendable, Equatable {
     public var received: [TrafficCounters]
 
     public init(received: [TrafficCounters]) { self.received = received }
 }
 
-/// The seam where kernel forwarding (the Netfilter module: nftables maps + conntrack) plugs in.
+/// The seam where kernel forwarding (the Netfilter module: nftables maps + conntrack) plugs in;
+/// vos-mediad's `NetfilterKernelOffload` implements it, so this module holds no kernel policy.
 /// The engine offers a flow once both legs have latched and offload is enabled; it removes the
-/// flow when the session ends or a leg's address changes, and reads counters for statistics.
-/// Implementations are called from the engine's event queue and control threads, never from an
-/// I/O thread.
+/// flow when the session ends, a leg's address changes or offload is switched off, and reads
+/// counters for statistics and the RTP timeout. Implementations are called from the engine's
+/// event queue and control threads (one call at a time), never from an I/O thread.
 public protocol KernelOffload: Sendable {
-    /// False when this machine cannot offload (module missing, no CAP_NET_ADMIN): the engine then
-    /// keeps every leg in userspace without asking again.
+    /// False when this machine cannot offload (module missing, no CAP_NET_ADMIN, the kernel
+    /// refused once): the engine then keeps every leg in userspace without asking again.
     var isAvailable: Bool { get }
     func addFlow(_ flow: OffloadFlow) throws
     func removeFlow(sessionID: UInt64) throws
+    /// Withdraws many sessions at once (daemon stop): one kernel transaction instead of one each.
+    func removeFlows(sessionIDs: [UInt64]) throws
+    /// Called after the I/O threads relayed what was still queued for just-offloaded sessions:
+    /// forgets kernel state those userspace sends created (conntrack entries from relay ports).
+    func forgetUserspaceState(sessionIDs: [UInt64]) throws
+    /// Offloads many sessions, in as few kernel transactions as it can; returns the ones now in
+    /// the kernel (a refused one stays in userspace).
+    func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64>
     func readCounters(sessionID: UInt64) throws -> OffloadCounters
+    /// Counters of every offloaded session in one read (one netlink dump), for the periodic
+    /// activity check that keeps the RTP timeout working for offloaded legs.
+    func readAllCounters() throws -> [UInt64: OffloadCounters]
+}
+
+extension KernelOffload {
+    public func removeFlows(sessionIDs: [UInt64]) throws {
+        for id in sessionIDs { try removeFlow(sessionID: id) }
+    }
+
+    public func forgetUserspaceState(sessionIDs: [UInt64]) throws {}
+
+    public func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64> {
+        Set(flows.compactMap { flow in (try? addFlow(flow)).map { flow.sessionID } })
+    }
 }
 
 /// The offload used until the Netfilter module is wired in: never available, so all media stays
@@ -49,4 +85,5 @@ public struct UnavailableKernelOffload: KernelOffload {
     public func addFlow(_ flow: OffloadFlow) throws { throw NotAvailable() }
     public func removeFlow(sessionID: UInt64) throws {}
     public func readCounters(sessionID: UInt64) throws -> OffloadCounters { throw NotAvailable() }
+    public func readAllCounters() throws -> [UInt64: OffloadCounters] { [:] }
 }

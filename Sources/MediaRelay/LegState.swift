@@ -32,6 +32,8 @@ struct SessionSlotState {
     var createdNanoseconds: UInt64 = 0
     /// When the timeout event went out (0 = not timed out); media after it re-arms the timer.
     var timedOutAt: UInt64 = 0
+    /// TOS byte (DSCP << 2) of the session's sockets, written into packets sent through the raw socket.
+    var tos: UInt8 = 0
 }
 
 /// A copy of one leg's counters, taken on the I/O thread for the control path.

@@ -8,8 +8,27 @@ import Glibc
 /// I/O-thread reports into protocol events. Thread-safe; every method is control-path work.
 public final class RelayEngine: @unchecked Sendable {
     // @unchecked: `configuration`, `pool`, `directory`, `freeSlots`, `nextSlot` and `nextID` are
-    // guarded by `lock`; `workers` and `offload` are immutable after init.
+    // guarded by `lock`; `workers` and `offload` are immutable after init; `kernelPacketsSeen`
+    // `activityTimer`, `pendingOffers` and `offerScheduled` are touched only on `eventQueue`
+    // (and in init/shutdown); `stopping` is guarded by `offloadLock`.
     private let lock = RelayLock()
+    /// Serialises every kernel offload change (add, remove, switch) so a flow is never added for a
+    /// session that a concurrent update or delete already changed. Taken before `lock`, never
+    /// inside it; control-path only.
+    private let offloadLock = RelayLock()
+    /// Kernel packet counts per offloaded session and leg at the last activity check.
+    private var kernelPacketsSeen: [UInt64: [UInt64]] = [:]
+    private var activityTimer: DispatchSourceTimer?
+    /// Sessions waiting to be offered to the kernel, and whether a batch is already queued (event queue only).
+    private var pendingOffers: [UInt64] = []
+    /// Set by `shutdown` under `offloadLock`: no flow is offered after the flows were withdrawn.
+    private var stopping = false
+    private var offerScheduled = false
+    /// Calls per kernel transaction when many latch at once.
+    private static let offloadBatch = 256
+    /// How often offloaded sessions' kernel counters are read to keep their RTP timeout and idle
+    /// time current: one keyed netlink read per offloaded session, so idle time has 1 s resolution.
+    private static let kernelActivityInterval = DispatchTimeInterval.seconds(1)
     private var configuration: RelayConfiguration
     private var pool: PortPool
     private var directory: [UInt64: SessionRecord] = [:]
@@ -23,7 +42,9 @@ public final class RelayEngine: @unchecked Sendable {
 
     /// Starts `workerCount` I/O threads, each waking at most once per `minimumWakeInterval`
     /// nanoseconds (see `RelayWorker`). `onEvent` is called on a private serial queue.
-    public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0,
+    /// `rawSend`: relay IPv4 through one raw socket per I/O thread (needs CAP_NET_RAW; without it
+    /// the thread quietly uses the legs' own sockets), see `RelayWorker`.
+    public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0, rawSend: Bool = true,
                 offload: any KernelOffload = UnavailableKernelOffload(),
                 onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(RelayError) {
         self.configuration = configuration
@@ -34,20 +55,39 @@ public final class RelayEngine: @unchecked Sendable {
         freeSlots = Array(repeating: [], count: count)
         nextSlot = Array(repeating: 0, count: count)
         for index in 0..<count {
-            let worker = try RelayWorker(index: index, minimumWakeInterval: minimumWakeInterval) { [weak self] report in
+            let worker = try RelayWorker(index: index, minimumWakeInterval: minimumWakeInterval, rawSend: rawSend) { [weak self] report in
                 guard let self else { return }
                 eventQueue.async { self.deliver(report) }
             }
             workers.append(worker)
         }
         workers.forEach { $0.start() }
+        let timer = DispatchSource.makeTimerSource(queue: eventQueue)
+        timer.schedule(deadline: .now() + Self.kernelActivityInterval, repeating: Self.kernelActivityInterval, leeway: .milliseconds(100))
+        timer.setEventHandler { [weak self] in self?.checkKernelActivity() }
+        timer.resume()
+        activityTimer = timer
     }
 
     /// New sessions use the new port range, DSCP and timeout; running ones keep theirs.
+    /// Switching `kernelOffload` applies to running sessions too: off moves every offloaded
+    /// session back to userspace, on offers every session whose legs are both latched.
     public func reconfigure(_ newConfiguration: RelayConfiguration) {
-        lock.withLock {
+        let wasOffloading = lock.withLock { () -> Bool in
+            let previous = configuration.kernelOffload
             configuration = newConfiguration
             pool.changeRange(to: newConfiguration.portRange)
+            return previous
+        }
+        guard wasOffloading != newConfiguration.kernelOffload else { return }
+        eventQueue.async { [self] in
+            if newConfiguration.kernelOffload {
+                let ready = lock.withLock { directory.values.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }.map(\.id) }
+                offerOffload(ready.sorted())
+            } else {
+                let offloaded = lock.withLock { directory.values.filter(\.inKernel).map(\.id) }
+                for id in offloaded.sorted() { removeOffload(id) }
+            }
         }
     }
 
@@ -95,7 +135,8 @@ public final class RelayEngine: @unchecked Sendable {
                                            timeoutSeconds: config.rtpTimeoutSeconds, dscp: config.dscp, legs: legs)
                 directory[id] = record
                 let setup = SessionSetup(sessionID: id, sockets: [pairs[0].rtp, pairs[0].rtcp, pairs[1].rtp, pairs[1].rtcp],
-                                         remotes: remotes, timeoutNanoseconds: UInt64(config.rtpTimeoutSeconds) * 1_000_000_000)
+                                         remotes: remotes, timeoutNanoseconds: UInt64(config.rtpTimeoutSeconds) * 1_000_000_000,
+                                         tos: UInt8(truncatingIfNeeded: config.tosByte))
                 return (record, setup)
             }
         }
@@ -121,16 +162,21 @@ public final class RelayEngine: @unchecked Sendable {
             return (record, changed)
         }
         guard changed else { return }
-        if record.inKernel { removeOffload(id) }
+        // Out of the kernel first: the new far end must be learned (latched) by the userspace path.
+        removeOffload(id)
         workers[record.worker].post(.setRemote(slot: record.slot, leg: leg, address))
     }
 
     /// Removes a session and returns its final statistics.
     public func deleteSession(_ session: String) throws(RelayError) -> SessionInfo {
         let id = try parseID(session)
-        guard let record = lock.withLock({ directory.removeValue(forKey: id) }) else { throw .unknownSession(session) }
-        let kernel = record.inKernel ? try? offload.readCounters(sessionID: id) : nil
-        if record.inKernel { removeOffload(id) }
+        let (record, kernel) = try offloadLock.withLock { () throws(RelayError) -> (SessionRecord, OffloadCounters?) in
+            guard let record = lock.withLock({ directory.removeValue(forKey: id) }) else { throw .unknownSession(session) }
+            guard record.inKernel else { return (record, nil) }
+            let counters = try? offload.readCounters(sessionID: id)
+            try? offload.removeFlow(sessionID: id)
+            return (record, counters)
+        }
         let reply = WorkerReply<[LegCounters]>()
         workers[record.worker].post(.remove(slot: record.slot, reply: reply))
         // The sockets are closed once the worker answered; only then may the ports and slot be reused.
@@ -175,7 +221,19 @@ public final class RelayEngine: @unchecked Sendable {
     public var sessionCount: Int { lock.withLock { directory.count } }
 
     /// Stops the I/O threads; their sockets close with them.
+    /// Offloaded flows are withdrawn first, so the kernel does not go on forwarding to ports
+    /// nobody owns any more.
     public func shutdown() {
+        eventQueue.sync { activityTimer?.cancel() }
+        offloadLock.withLock {
+            stopping = true
+            let offloaded = lock.withLock { () -> [UInt64] in
+                let ids = directory.values.filter(\.inKernel).map(\.id)
+                for id in ids { directory[id]?.inKernel = false }
+                return ids
+            }
+            if !offloaded.isEmpty { try? offload.removeFlows(sessionIDs: offloaded) }
+        }
         workers.forEach { $0.stop() }
     }
 
@@ -192,22 +250,120 @@ public final class RelayEngine: @unchecked Sendable {
                 return current.legs.allSatisfy { $0.latched != nil } && !current.inKernel
             }
             onEvent(MediaEvent(event: .legLatched, session: String(record.id), tag: record.tag, leg: leg, address: source.endpoint))
-            if bothLatched { offerOffload(report.sessionID) }
+            if bothLatched { queueOffer(report.sessionID) }
         case let .rtpTimeout(idleSeconds):
             onEvent(MediaEvent(event: .rtpTimeout, session: String(record.id), tag: record.tag, idleSeconds: idleSeconds))
         }
     }
 
-    private func offerOffload(_ id: UInt64) {
-        guard offload.isAvailable, let record = lock.withLock({ configuration.kernelOffload ? directory[id] : nil }) else { return }
-        let legs = record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } }
-        guard legs.count == 2, (try? offload.addFlow(OffloadFlow(sessionID: id, legs: legs, dscp: record.dscp))) != nil else { return }
-        lock.withLock { directory[id]?.inKernel = true }
+    /// Sessions whose legs both latched, waiting on the event queue to be offered together.
+    private func queueOffer(_ id: UInt64) {
+        pendingOffers.append(id)
+        guard !offerScheduled else { return }
+        offerScheduled = true
+        // Runs after the events already queued, so a burst of latches becomes one kernel batch.
+        eventQueue.async { [self] in
+            offerScheduled = false
+            let ids = pendingOffers
+            pendingOffers.removeAll()
+            offerOffload(ids)
+        }
     }
 
+    /// Hands sessions whose legs have both latched to the kernel, in batches. A refusal
+    /// (unavailable, IPv6, a DSCP the table does not mark) leaves a session in userspace, which
+    /// relays it as before; the offload logs why.
+    private func offerOffload(_ ids: [UInt64]) {
+        guard offload.isAvailable, !ids.isEmpty else { return }
+        offloadLock.withLock {
+            let candidates = lock.withLock { () -> [SessionRecord] in
+                guard configuration.kernelOffload, !stopping else { return [] }
+                return ids.compactMap { directory[$0] }.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }
+            }
+            for start in stride(from: 0, to: candidates.count, by: Self.offloadBatch) {
+                let chunk = Array(candidates[start..<min(start + Self.offloadBatch, candidates.count)])
+                let flows = chunk.map { record in
+                    OffloadFlow(sessionID: record.id, legs: record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } },
+                                dscp: record.dscp)
+                }
+                let accepted = offload.addFlows(flows)
+                guard !accepted.isEmpty else { continue }
+                lock.withLock { for id in accepted { directory[id]?.inKernel = true } }
+                settle(chunk.filter { accepted.contains($0.id) })
+            }
+        }
+    }
+
+    /// Packets queued on the sessions' sockets before the kernel took over are still relayed by
+    /// the I/O threads; each such send may leave kernel state that pulls a call back into
+    /// userspace. Let the workers relay them (one command per worker for the whole batch), then
+    /// have the offload forget that state; repeat, at most 3 rounds, for the sessions whose
+    /// round relayed something.
+    private func settle(_ records: [SessionRecord]) {
+        var relayedBefore: [UInt64: UInt64] = [:]
+        var unsettled = records
+        for _ in 0..<3 where !unsettled.isEmpty {
+            var replies: [(WorkerReply<[UInt64]>, [SessionRecord])] = []
+            for worker in workers.indices {
+                let mine = unsettled.filter { $0.worker == worker }
+                guard !mine.isEmpty else { continue }
+                let reply = WorkerReply<[UInt64]>()
+                workers[worker].post(.settle(slots: mine.map(\.slot), reply: reply))
+                replies.append((reply, mine))
+            }
+            var stillMoving: [SessionRecord] = []
+            for (reply, mine) in replies {
+                guard let relayed = reply.wait() else { return }
+                for (record, count) in zip(mine, relayed) where relayedBefore[record.id] != count {
+                    relayedBefore[record.id] = count
+                    stillMoving.append(record)
+                }
+            }
+            if !stillMoving.isEmpty { try? offload.forgetUserspaceState(sessionIDs: stillMoving.map(\.id)) }
+            unsettled = stillMoving
+        }
+    }
+
+    /// Moves a session back to userspace (its sockets never closed, so the next packet is relayed
+    /// there). The kernel's counters so far are kept in the record.
     private func removeOffload(_ id: UInt64) {
-        try? offload.removeFlow(sessionID: id)
-        lock.withLock { directory[id]?.inKernel = false }
+        offloadLock.withLock {
+            guard lock.withLock({ directory[id]?.inKernel }) == true else { return }
+            let counters = try? offload.readCounters(sessionID: id)
+            try? offload.removeFlow(sessionID: id)
+            lock.withLock {
+                directory[id]?.inKernel = false
+                if let counters { directory[id]?.addKernelEarlier(counters) }
+            }
+        }
+    }
+
+    /// Runs every second on the event queue: legs whose kernel counters moved count as active, so
+    /// the I/O threads' RTP timeout scan and idle times work for offloaded sessions as for the rest.
+    private func checkKernelActivity() {
+        let offloaded = lock.withLock { directory.values.filter(\.inKernel) }
+        guard !offloaded.isEmpty else {
+            kernelPacketsSeen.removeAll()
+            return
+        }
+        guard let counters = try? offload.readAllCounters() else { return }
+        let now = monotonicNanoseconds()
+        var activity = Array(repeating: [KernelActivity](), count: workers.count)
+        var seen: [UInt64: [UInt64]] = [:]
+        seen.reserveCapacity(offloaded.count)
+        for record in offloaded {
+            guard let current = counters[record.id] else { continue }
+            let packets = current.received.map(\.packets)
+            let before = kernelPacketsSeen[record.id] ?? Array(repeating: 0, count: packets.count)
+            for leg in packets.indices where leg < 2 && packets[leg] != (leg < before.count ? before[leg] : 0) {
+                activity[record.worker].append(KernelActivity(slot: record.slot, leg: leg))
+            }
+            seen[record.id] = packets
+        }
+        kernelPacketsSeen = seen
+        for (worker, active) in activity.enumerated() where !active.isEmpty {
+            workers[worker].post(.kernelActivity(active, at: now))
+        }
     }
 
     // MARK: - Reporting
@@ -220,17 +376,26 @@ public final class RelayEngine: @unchecked Sendable {
     private func info(_ record: SessionRecord, counters: [LegCounters], kernel: OffloadCounters?, now: UInt64) -> SessionInfo {
         let legs = record.legs.enumerated().map { index, leg -> LegInfo in
             let counter = index < counters.count ? counters[index] : .empty
+            // The kernel relays what leg i's far end sends to the other leg's far end.
             var received = TrafficCounters(packets: counter.receivedPackets, bytes: counter.receivedBytes)
-            if let kernel, index < kernel.received.count {
+            var sent = TrafficCounters(packets: counter.sentPackets, bytes: counter.sentBytes)
+            let other = 1 - index
+            received.packets &+= record.kernelEarlier[index].packets
+            received.bytes &+= record.kernelEarlier[index].bytes
+            sent.packets &+= record.kernelEarlier[other].packets
+            sent.bytes &+= record.kernelEarlier[other].bytes
+            if let kernel, kernel.received.count == 2 {
                 received.packets &+= kernel.received[index].packets
                 received.bytes &+= kernel.received[index].bytes
+                sent.packets &+= kernel.received[other].packets
+                sent.bytes &+= kernel.received[other].bytes
             }
             let expected = counter.expected
             let lossPercent = expected == 0 ? 0 : Double(max(0, counter.lost)) * 100 / Double(expected)
             return LegInfo(
                 index: index, local: leg.local, remote: leg.remote, latched: counter.latched?.endpoint ?? leg.latched,
                 path: record.inKernel ? .kernel : .userspace, received: received,
-                sent: TrafficCounters(packets: counter.sentPackets, bytes: counter.sentBytes),
+                sent: sent,
                 dropped: counter.dropped, lost: counter.lost, expected: expected, lossPercent: lossPercent,
                 jitterMs: counter.jitter / 8, // 8 timestamp units per millisecond at 8000 Hz
                 idleSeconds: counter.lastRTPNanoseconds == 0 ? nil : Double(now &- counter.lastRTPNanoseconds) / 1e9)

@@ -30,7 +30,15 @@ final class RelayWorker: @unchecked Sendable {
     /// source accepted *from* it.
     private var targets: UnsafeMutablePointer<sockaddr_storage>
     private var sockets: UnsafeMutablePointer<Int32>
+    /// Per endpoint: the address its socket is bound to (IPv4 only; the source of raw sends).
+    private var locals: UnsafeMutablePointer<sockaddr_in>
     private let batch = PacketBatch(count: 64)
+    /// One raw IPv4 socket (IPPROTO_RAW: we write the IP header) per thread, or -1. A socket per
+    /// leg needs one sendmmsg per leg per wakeup, since a UDP socket only sends from its own port;
+    /// the raw socket sends every session's packets of a wakeup in one call, each from its leg's
+    /// address and port. Send-only: an IPPROTO_RAW socket receives nothing.
+    private let rawFD: Int32
+    private let outbound = OutboundBatch()
 
     private static let wakeToken = UInt64.max
     private static let maximumEvents: Int32 = 256
@@ -43,7 +51,7 @@ final class RelayWorker: @unchecked Sendable {
     /// packet into one per batch, at the price of at most that much added latency.
     private let minimumWakeInterval: UInt64
 
-    init(index: Int, minimumWakeInterval: UInt64, onEvent: @escaping @Sendable (RelayEvent) -> Void) throws(RelayError) {
+    init(index: Int, minimumWakeInterval: UInt64, rawSend: Bool, onEvent: @escaping @Sendable (RelayEvent) -> Void) throws(RelayError) {
         self.index = index
         self.minimumWakeInterval = minimumWakeInterval
         self.onEvent = onEvent
@@ -59,6 +67,9 @@ final class RelayWorker: @unchecked Sendable {
         legs = .allocate(capacity: 0)
         targets = .allocate(capacity: 0)
         sockets = .allocate(capacity: 0)
+        locals = .allocate(capacity: 0)
+        // EPERM without CAP_NET_RAW: the per-leg sockets then send, as before.
+        rawFD = rawSend ? socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_RAW)) : -1
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
         event.data.u64 = Self.wakeToken
@@ -76,6 +87,8 @@ final class RelayWorker: @unchecked Sendable {
         legs.deallocate()
         targets.deallocate()
         sockets.deallocate()
+        locals.deallocate()
+        if rawFD >= 0 { close(rawFD) }
         close(epollFD)
         close(wakeFD)
     }
@@ -122,6 +135,7 @@ final class RelayWorker: @unchecked Sendable {
                     }
                 }
             }
+            flushOutbound()
             if commandsWaiting {
                 var counter: UInt64 = 0
                 _ = read(wakeFD, &counter, 8)
@@ -152,11 +166,27 @@ final class RelayWorker: @unchecked Sendable {
         let peerTarget = targets + (2 * (legIndex ^ 1) + isRTCP)
         let fd = sockets[endpoint]
         let peerFD = sockets[endpoint ^ 2]
+        let sourceLocal = locals + (endpoint ^ 2)
+        // Raw path: IPv4 far end on the other leg and a known IPv4 local address to send from.
+        let viaRaw = rawFD >= 0 && sourceLocal.pointee.sin_family == sa_family_t(AF_INET)
+            && peerTarget.pointee.ss_family == sa_family_t(AF_INET)
+        let tos = slots[slot].tos
         var rounds = 0
         while rounds < Self.roundsPerWakeup {
             rounds += 1
-            let received = Int(vos_recvmmsg(fd, batch.receiveHeaders, UInt32(batch.count), Int32(MSG_DONTWAIT), nil))
+            let headers: UnsafeMutablePointer<vos_mmsghdr>
+            let room: Int
+            if viaRaw {
+                if OutboundBatch.capacity - outbound.slotsUsed < OutboundBatch.receiveChunk { flushOutbound() }
+                headers = outbound.receiveHeaders + outbound.slotsUsed
+                room = OutboundBatch.receiveChunk
+            } else {
+                headers = batch.receiveHeaders
+                room = batch.count
+            }
+            let received = Int(vos_recvmmsg(fd, headers, UInt32(room), Int32(MSG_DONTWAIT), nil))
             if received <= 0 { return }
+            if viaRaw { outbound.slotsUsed += received }
             let now = monotonicNanoseconds()
             // RTP clock units at 8000 Hz (125 us), the rate of G.711 and G.729.
             let arrival = UInt32(truncatingIfNeeded: now / 125_000)
@@ -164,11 +194,13 @@ final class RelayWorker: @unchecked Sendable {
             var latchedNow = false
             var outgoing = 0
             for position in 0..<received {
-                let header = batch.receiveHeaders + position
+                let header = headers + position
                 let length = Int(header.pointee.msg_len)
                 let sourceLength = header.pointee.msg_hdr.msg_namelen
                 header.pointee.msg_hdr.msg_namelen = PacketBatch.sourceCapacity
-                let source = batch.sources + position
+                guard let name = header.pointee.msg_hdr.msg_name, let vector = header.pointee.msg_hdr.msg_iov,
+                      let base = vector.pointee.iov_base else { continue }
+                let source = name.assumingMemoryBound(to: sockaddr_storage.self)
                 if isRTCP == 1 ? leg.pointee.rtcpLatched : leg.pointee.rtpLatched {
                     guard sameEndpoint(source, ownTarget) else {
                         leg.pointee.dropped &+= 1
@@ -180,13 +212,20 @@ final class RelayWorker: @unchecked Sendable {
                 }
                 leg.pointee.receivedPackets &+= 1
                 leg.pointee.receivedBytes &+= UInt64(length)
-                let packet = batch.buffers + position * PacketBatch.maximumDatagram
+                let packet = base.assumingMemoryBound(to: UInt8.self)
                 if isRTCP == 0 {
                     leg.pointee.lastRTPNanoseconds = now
                     recordRTP(packet, length: length, arrival: arrival, leg: leg)
                 }
                 guard peerLength != 0 else {
                     leg.pointee.unroutable &+= 1
+                    continue
+                }
+                if viaRaw {
+                    peerTarget.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { destination in
+                        outbound.queue(packet, length: length, from: sourceLocal, to: destination, tos: tos,
+                                       targetLeg: legIndex ^ 1, originLeg: legIndex)
+                    }
                     continue
                 }
                 let out = batch.sendHeaders + outgoing
@@ -201,8 +240,36 @@ final class RelayWorker: @unchecked Sendable {
                 onEvent(RelayEvent(sessionID: slots[slot].sessionID,
                                    kind: .latched(leg: legIndex & 1, source: SocketAddress(copying: ownTarget, length: leg.pointee.rtpTargetLength))))
             }
-            if received < batch.count { return }
+            if received < room { return }
         }
+        // Rounds used up with data left: edge-triggered epoll would not report this socket again
+        // until the next packet, so re-arm it (the modify reports it at once while it is readable).
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLET.rawValue
+        event.data.u64 = UInt64(endpoint)
+        epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    /// Sends what the raw path queued in this wakeup: one sendmmsg, repeated only past a packet
+    /// the kernel refused (which is counted as unroutable on the leg it came from).
+    private func flushOutbound() {
+        var position = 0
+        while position < outbound.queued {
+            let sent = Int(vos_sendmmsg(rawFD, outbound.sendHeaders + position, UInt32(outbound.queued - position), Int32(MSG_DONTWAIT)))
+            if sent <= 0 {
+                legs[outbound.originLegs[position]].unroutable &+= 1
+                position += 1
+                continue
+            }
+            for index in position..<(position + sent) {
+                let target = outbound.targetLegs[index]
+                legs[target].sentPackets &+= 1
+                legs[target].sentBytes &+= UInt64(outbound.sendVectors[2 * index + 1].iov_len)
+            }
+            position += sent
+        }
+        outbound.queued = 0
+        outbound.slotsUsed = 0
     }
 
     @inline(__always)
@@ -261,6 +328,19 @@ final class RelayWorker: @unchecked Sendable {
             case let .setRemote(slot, leg, address): setRemote(slot: slot, leg: leg, address)
             case let .remove(slot, reply): reply.fulfil(remove(slot: slot))
             case let .snapshot(wanted, reply): reply.fulfil(wanted.map { counters(slot: $0) })
+            case let .settle(wanted, reply):
+                reply.fulfil(wanted.map { slot in
+                    guard slot < capacity, slots[slot].active else { return 0 }
+                    drain(endpoint: 4 * slot)
+                    drain(endpoint: 4 * slot + 2)
+                    flushOutbound()
+                    return legs[2 * slot].sentPackets &+ legs[2 * slot + 1].sentPackets
+                })
+            case let .kernelActivity(active, time):
+                for entry in active where entry.slot < capacity && slots[entry.slot].active {
+                    let legIndex = 2 * entry.slot + entry.leg
+                    legs[legIndex].lastRTPNanoseconds = max(legs[legIndex].lastRTPNanoseconds, time)
+                }
             case .stop:
                 for slot in 0..<highWater where slots[slot].active { _ = remove(slot: slot) }
                 return false
@@ -272,7 +352,7 @@ final class RelayWorker: @unchecked Sendable {
     private func add(slot: Int, _ setup: SessionSetup) {
         ensureCapacity(slot + 1)
         slots[slot] = SessionSlotState(active: true, sessionID: setup.sessionID, timeoutNanoseconds: setup.timeoutNanoseconds,
-                                       createdNanoseconds: monotonicNanoseconds(), timedOutAt: 0)
+                                       createdNanoseconds: monotonicNanoseconds(), timedOutAt: 0, tos: setup.tos)
         for leg in 0..<2 {
             legs[2 * slot + leg] = LegState()
             if let remote = setup.remotes[leg] { aim(legIndex: 2 * slot + leg, at: remote) }
@@ -280,8 +360,17 @@ final class RelayWorker: @unchecked Sendable {
         for kind in 0..<4 {
             let endpoint = 4 * slot + kind
             sockets[endpoint] = setup.sockets[kind]
+            var bound = sockaddr_in()
+            var boundLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &bound) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(setup.sockets[kind], $0, &boundLength) }
+            }
+            // An IPv6 leg (or a failed lookup) keeps family 0: that leg sends from its own socket.
+            locals[endpoint] = named == 0 && bound.sin_family == sa_family_t(AF_INET) ? bound : sockaddr_in()
             var event = epoll_event()
-            event.events = EPOLLIN.rawValue
+            // Edge-triggered: a level-triggered socket is polled again at the next epoll_wait
+            // after every packet, only to find it empty; drain() reads until it is.
+            event.events = EPOLLIN.rawValue | EPOLLET.rawValue
             event.data.u64 = UInt64(endpoint)
             if epoll_ctl(epollFD, EPOLL_CTL_ADD, setup.sockets[kind], &event) != 0 {
                 // Only on resource exhaustion; the session then relays nothing and times out.
@@ -366,6 +455,7 @@ final class RelayWorker: @unchecked Sendable {
         legs = grow(legs, perSlot: 2, filler: LegState())
         targets = grow(targets, perSlot: 4, filler: sockaddr_storage())
         sockets = grow(sockets, perSlot: 4, filler: -1)
+        locals = grow(locals, perSlot: 4, filler: sockaddr_in())
         capacity = newCapacity
     }
 }

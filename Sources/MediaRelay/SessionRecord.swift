@@ -17,5 +17,16 @@ struct SessionRecord: Sendable {
     let timeoutSeconds: Int
     let dscp: Int
     var legs: [Leg]
+    /// Both legs' RTP is forwarded by the kernel (see `KernelOffload`).
     var inKernel = false
+    /// What the kernel relayed from each leg's far end during earlier offload periods (a flow's
+    /// counters vanish with its elements when the session moves back to userspace).
+    var kernelEarlier = [TrafficCounters(packets: 0, bytes: 0), TrafficCounters(packets: 0, bytes: 0)]
+
+    mutating func addKernelEarlier(_ counters: OffloadCounters) {
+        for (index, counted) in counters.received.prefix(2).enumerated() {
+            kernelEarlier[index].packets &+= counted.packets
+            kernelEarlier[index].bytes &+= counted.bytes
+        }
+    }
 }

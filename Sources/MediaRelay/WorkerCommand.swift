@@ -8,7 +8,20 @@ enum WorkerCommand: Sendable {
     /// Closes the session's sockets and answers with its final counters.
     case remove(slot: Int, reply: WorkerReply<[LegCounters]>)
     case snapshot(slots: [Int], reply: WorkerReply<[[LegCounters]]>)
+    /// The kernel relayed RTP from these legs' far ends (offloaded sessions): counts as media for
+    /// the RTP timeout and idle time, as a packet through the userspace path would.
+    case kernelActivity([KernelActivity], at: UInt64)
+    /// Relays what is queued on the sessions' RTP sockets now and answers, per session, with the
+    /// packets it has relayed in userspace so far (both legs), so the engine can tell when a
+    /// just-offloaded session stopped using the userspace path.
+    case settle(slots: [Int], reply: WorkerReply<[UInt64]>)
     case stop
+}
+
+/// One leg of an offloaded session whose kernel counters moved since the last check.
+struct KernelActivity: Sendable {
+    let slot: Int
+    let leg: Int
 }
 
 /// What the I/O thread needs to start relaying a session.
@@ -18,6 +31,8 @@ struct SessionSetup: Sendable {
     let sockets: [Int32]
     let remotes: [SocketAddress?]
     let timeoutNanoseconds: UInt64
+    /// TOS byte the sockets were created with.
+    let tos: UInt8
 }
 
 /// A one-shot answer from an I/O thread to a waiting control thread.

@@ -32,6 +32,10 @@ struct VosMediad: ParsableCommand {
             help: "Shortest time between two wakeups of an I/O thread, in microseconds: packets gather into batches meanwhile (0 = wake per packet).")
     var wakeIntervalMicroseconds = 1000
 
+    @Flag(name: .customLong("socket-send"),
+          help: "Send relayed IPv4 from each leg's own socket instead of one raw socket per I/O thread (the raw socket needs CAP_NET_RAW; without it this is automatic).")
+    var socketSend = false
+
     func run() throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-mediad")
@@ -48,10 +52,11 @@ struct VosMediad: ParsableCommand {
         }
         let threads = ioThreads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let broadcaster = MediaEventBroadcaster()
+        let offload = NetfilterKernelOffload.start(enabled: initial.kernelOffload, dscp: initial.dscp, relayPorts: initial.portRange, logger: logger)
         let engine: RelayEngine
         do {
             engine = try RelayEngine(configuration: initial, workerCount: threads,
-                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000) { event in
+                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000, rawSend: !socketSend, offload: offload) { event in
                 logger.info("event \(event.event.rawValue) session \(event.session)\(event.leg.map { " leg \($0)" } ?? "")\(event.address.map { " from \($0)" } ?? "")")
                 broadcaster.publish(event)
             }
@@ -59,7 +64,6 @@ struct VosMediad: ParsableCommand {
             logger.critical("cannot start the relay: \(error)")
             throw ExitCode(1)
         }
-        if initial.kernelOffload { logger.notice("SS_MEDIA_KERNEL_OFFLOAD is on but kernel offload is not wired in yet: media stays in userspace") }
         let socketPath = controlPath ?? directory + "/mediad.sock"
         let firewall = try MediadFirewall(store: store, logger: logger)
         let server: MediaControlServer
@@ -94,6 +98,7 @@ struct VosMediad: ParsableCommand {
         firewall.stop()
         server.stop()
         engine.shutdown()
+        offload.stop(relayPorts: engine.currentConfiguration.portRange)
     }
 
     /// The store's view of media settings, as the relay takes them.

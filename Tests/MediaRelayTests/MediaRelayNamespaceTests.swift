@@ -12,6 +12,8 @@ import Testing
         try lab.buildCallTopology()
         let mediad = try MediadHarness(parameters: [
             "SS_MEDIAPROXYPORT_START": "30000", "SS_MEDIAPROXYPORT_END": "30999", "SS_RTP_TIMEOUT": "2", "SS_QOS_RTP": "46",
+            // The userspace path: loss and jitter are measured only there.
+            "SS_MEDIA_KERNEL_OFFLOAD": "0",
         ])
         defer { mediad.stop() }
         try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1")

@@ -27,9 +27,10 @@ final class MediadHarness {
     }
 
     /// Starts the daemon (in `namespace` when given) and waits, at most 10 s, until it answers a ping.
-    func start(lab: NetworkLab?, role: String, mediaIP: String) throws {
+    /// `prefix` runs before the binary (e.g. `setpriv` to drop a capability).
+    func start(lab: NetworkLab?, role: String, mediaIP: String, extraArguments: [String] = [], prefix: [String] = []) throws {
         let binary = try BuiltProducts.path(of: "vos-mediad")
-        let command = [binary, "--data-dir", dataDirectory, "--control", controlPath, "--media-ip", mediaIP]
+        let command = prefix + [binary, "--data-dir", dataDirectory, "--control", controlPath, "--media-ip", mediaIP] + extraArguments
         daemon = try BackgroundCommand(lab?.inside(role, command) ?? command, logDirectory: dataDirectory, name: "vos-mediad")
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -44,6 +45,12 @@ final class MediadHarness {
     var log: String { (try? String(contentsOfFile: dataDirectory + "/vos-mediad.err", encoding: .utf8)) ?? "" }
 
     func client() throws -> MediaControlClient { try MediaControlClient(path: controlPath) }
+
+    /// Ends the daemon (SIGTERM) but keeps its store, for a restart with other parameters.
+    func stopDaemon() {
+        daemon?.stop()
+        daemon = nil
+    }
 
     func stop() {
         daemon?.stop()

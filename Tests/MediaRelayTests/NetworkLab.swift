@@ -9,10 +9,13 @@ import Foundation
 final class NetworkLab {
     static let prefix = "vosmr"
     let tag: String
+    /// Short label of this lab: part of veth names, so labs of suites running in parallel differ.
+    let label: String
     private(set) var namespaces: [String] = []
 
     init(_ name: String) {
         tag = "\(Self.prefix)\(getpid())\(name)"
+        label = String(name.prefix(1))
         Self.removeAbandoned()
     }
 
@@ -30,8 +33,8 @@ final class NetworkLab {
     /// A veth pair between two namespaces with an address on each end.
     func link(_ left: String, _ leftAddress: String, _ right: String, _ rightAddress: String, device: String) throws {
         // Interface names are at most 15 bytes and must be unique in the root namespace while created.
-        let leftName = "v\(getpid() % 100000)\(device)a"
-        let rightName = "v\(getpid() % 100000)\(device)b"
+        let leftName = "v\(getpid() % 100000)\(label)\(device)a"
+        let rightName = "v\(getpid() % 100000)\(label)\(device)b"
         try Command.run(["ip", "link", "add", leftName, "type", "veth", "peer", "name", rightName])
         try Command.run(["ip", "link", "set", leftName, "netns", namespace(left)])
         try Command.run(["ip", "link", "set", rightName, "netns", namespace(right)])
@@ -56,7 +59,7 @@ final class NetworkLab {
         // the address it latches (the NAT's), as in the field.
         try nft("nat", """
             table ip nat {
-              chain postrouting { type nat hook postrouting priority srcnat; oifname "v\(getpid() % 100000)nra" masquerade; }
+              chain postrouting { type nat hook postrouting priority srcnat; oifname "v\(getpid() % 100000)\(label)nra" masquerade; }
             }
             """)
     }

@@ -35,10 +35,11 @@ while time.monotonic() < deadline:
 print(json.dumps({"sent": sent, "received": received, "sources": sources}))
 """#
 
-    struct Report: Decodable {
+    struct Report: Decodable, CustomStringConvertible {
         let sent: Int
         let received: Int
         let sources: [String: Int]
+        var description: String { "sent \(sent), received \(received) from \(sources)" }
     }
 
     static func install(in directory: String) throws -> String {

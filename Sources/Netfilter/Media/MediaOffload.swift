@@ -1,3 +1,7 @@
+import CMnl
+import CNftnl
+import Glibc
+
 /// An IPv4 address and UDP port.
 public struct MediaEndpoint: Hashable, Sendable, CustomStringConvertible {
     public var address: IPAddress
@@ -96,22 +100,46 @@ extension NftablesClient {
         try ensure(MediaOffloadTable.model(dscp: dscp))
     }
 
-    /// Offloads calls (both directions each) in one atomic batch.
+    /// Offloads calls (both directions each) in one atomic batch, then deletes the conntrack
+    /// entries the userspace relay's traffic left for these tuples: NAT is decided only for a
+    /// connection's first packet, so while such an entry lives the maps would never be consulted.
     public func offload(_ calls: [OffloadedCall]) throws {
         try sendFlowElements(calls, adding: true)
+        try MediaConntrack().forget(calls)
+    }
+
+    /// Deletes the conntrack entries the userspace relay created by sending from a relay port
+    /// (`R_A:ra -> A:pa`, `R_B:rb -> B:pb`). Packets still queued in a relay socket when a call
+    /// is offloaded are relayed afterwards; if such a send comes before the far end's next packet,
+    /// its entry would catch that far end's packets as replies and keep the call in userspace. An
+    /// offloaded call's own entry has neither tuple, so it is never touched.
+    public func forgetRelayOriginatedConntrack(_ calls: [OffloadedCall]) throws {
+        let conntrack = try MediaConntrack()
+        for call in calls {
+            _ = try conntrack.delete(from: call.relayForA, to: call.sideA)
+            _ = try conntrack.delete(from: call.relayForB, to: call.sideB)
+        }
     }
 
     /// Stops offloading calls in one batch, then deletes their conntrack entries so packets
     /// already in flight fall back to the userspace relay instead of a stale NAT binding.
     public func stopOffloading(_ calls: [OffloadedCall]) throws {
         try sendFlowElements(calls, adding: false)
+        try MediaConntrack().forget(calls)
+    }
+
+    /// Removes `ip vos_media` with every flow in it (no error when it does not exist) and the
+    /// NAT bindings it created: conntrack entries towards a port in `relayPorts` whose reply
+    /// comes from somewhere else than the original destination. For daemon start (a crashed
+    /// predecessor's flows would hijack reused ports) and for offload switched off.
+    public func removeMediaTable(relayPorts: ClosedRange<UInt16>) throws {
+        try delete(.ip, MediaOffloadTable.name)
         let conntrack = try ConntrackClient()
-        for call in calls {
-            for direction in call.directions {
-                try conntrack.delete(matching: ConntrackFilter(
-                    transport: 17, source: direction.source.address,
-                    sourcePort: direction.source.port, destinationPort: direction.relay.port))
-            }
+        for entry in try conntrack.list(matching: ConntrackFilter(transport: 17))
+        where entry.source.isIPv4 && relayPorts.contains(entry.destinationPort)
+            && (entry.replySource != entry.destination || entry.replySourcePort != entry.destinationPort) {
+            try conntrack.delete(matching: ConntrackFilter(transport: 17, source: entry.source, destination: entry.destination,
+                                                           sourcePort: entry.sourcePort, destinationPort: entry.destinationPort))
         }
     }
 
@@ -124,6 +152,53 @@ extension NftablesClient {
             let destination = MediaEndpoint(.v4(Array(key[8..<12])), UInt16(key[12]) << 8 | UInt16(key[13]))
             return OffloadedFlowCounters(source: source, destination: destination, packets: element.packets ?? 0, bytes: element.bytes ?? 0)
         }
+    }
+
+    /// Counters of these calls' flows only (both directions each), asked for by key: a keyed
+    /// GETSETELEM costs the same whatever the number of offloaded calls, where a dump grows with it.
+    /// Directions missing from the set are left out.
+    public func offloadedFlowCounters(for calls: [OffloadedCall]) throws -> [OffloadedFlowCounters] {
+        var found: [OffloadedFlowCounters] = []
+        for call in calls {
+            for direction in call.directions {
+                let key = direction.source.concatenationBytes + direction.destination.concatenationBytes
+                let elements = FlowElementCollector()
+                do {
+                    try socket.dump("read counters of flow \(direction.source) -> \(direction.destination)", request: { buffer, seq in
+                        // Not a dump: NLM_F_ACK makes the kernel end the single answer with an acknowledgement.
+                        let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETSETELEM.rawValue), TableFamily.ip.netlinkFamily,
+                                                           UInt16(NLM_F_ACK), seq)
+                        if let header, let set = nftnl_set_alloc() {
+                            nftnl_set_set_str(set, UInt16(NFTNL_SET_TABLE.rawValue), MediaOffloadTable.name)
+                            nftnl_set_set_str(set, UInt16(NFTNL_SET_NAME.rawValue), "flows")
+                            ElementSpec(key: key).attach(to: set)
+                            nftnl_set_elems_nlmsg_build_payload(header, set)
+                            nftnl_set_free(set)
+                        }
+                        return header
+                    }, handle: { header in
+                        guard let set = nftnl_set_alloc() else { return }
+                        defer { nftnl_set_free(set) }
+                        guard nftnl_set_elems_nlmsg_parse(header, set) >= 0 else { return }
+                        let context = Unmanaged.passRetained(elements)
+                        _ = nftnl_set_elem_foreach(set, { element, data in
+                            guard let element, let data else { return 0 }
+                            Unmanaged<FlowElementCollector>.fromOpaque(data).takeUnretainedValue().items
+                                .append(NftablesClient.decodeElement(element))
+                            return 0
+                        }, context.toOpaque())
+                        context.release()
+                    })
+                } catch let NetfilterError.kernel(_, code, _) where code == ENOENT {
+                    continue
+                }
+                if let element = elements.items.first {
+                    found.append(OffloadedFlowCounters(source: direction.source, destination: direction.destination,
+                                                       packets: element.packets ?? 0, bytes: element.bytes ?? 0))
+                }
+            }
+        }
+        return found
     }
 
     private func sendFlowElements(_ calls: [OffloadedCall], adding: Bool) throws {
@@ -153,4 +228,9 @@ extension NftablesClient {
         addElementMessages(table, flows, flowElements, to: batch, adding: adding)
         try socket.send(batch)
     }
+}
+
+/// Collects the elements a keyed read answers with (the C callback gets it as an opaque pointer).
+private final class FlowElementCollector {
+    var items: [LiveSetElement] = []
 }

@@ -3,6 +3,8 @@
 // socket it receives on). One thread, epoll + recvmmsg, so it costs little next to the relay.
 //
 // Usage: loadgen --map FILE --pps-per-stream 50 --duration S --warmup S [--pid RELAY_PID] [--label NAME]
+//               [--caller-ip A --callee-ip B --relay-ip-caller RA --relay-ip-callee RB]  (default 127.0.0.1 each;
+//               the kernel offload case runs callers and callees on two links through a relay namespace)
 //   map lines: "caller_port callee_port relay_port_for_caller relay_port_for_callee"
 //   --pps-per-stream 0 = flood: every stream sends back to back, as fast as one thread can.
 // Prints one line of key=value results on stdout.
@@ -59,13 +61,13 @@ static uint64_t cpu_ticks(int pid) {
     return utime + stime;
 }
 
-static int open_socket(int port) {
+static int open_socket(in_addr_t address, int port) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     if (fd < 0) { perror("socket"); exit(2); }
     int size = 1 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_addr.s_addr = address;
     if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) { fprintf(stderr, "bind %d: %s\n", port, strerror(errno)); exit(2); }
     return fd;
 }
@@ -74,6 +76,8 @@ int main(int argc, char **argv) {
     const char *map = NULL, *label = "relay";
     double pps = 50, duration = 10, warmup = 2;
     int pid = 0;
+    in_addr_t local_ip[2] = {htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK)};
+    in_addr_t relay_ip[2] = {htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK)};
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--map")) map = argv[i + 1];
         else if (!strcmp(argv[i], "--pps-per-stream")) pps = atof(argv[i + 1]);
@@ -81,6 +85,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--pid")) pid = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--label")) label = argv[i + 1];
+        else if (!strcmp(argv[i], "--caller-ip")) local_ip[0] = inet_addr(argv[i + 1]);
+        else if (!strcmp(argv[i], "--callee-ip")) local_ip[1] = inet_addr(argv[i + 1]);
+        else if (!strcmp(argv[i], "--relay-ip-caller")) relay_ip[0] = inet_addr(argv[i + 1]);
+        else if (!strcmp(argv[i], "--relay-ip-callee")) relay_ip[1] = inet_addr(argv[i + 1]);
     }
     if (!map) { fprintf(stderr, "loadgen: --map FILE is required\n"); return 64; }
     FILE *f = fopen(map, "r");
@@ -92,10 +100,10 @@ int main(int argc, char **argv) {
         int ports[2] = {caller, callee}, relays[2] = {relay_a, relay_b};
         for (int k = 0; k < 2; k++) {
             stream_t *s = &streams[count++];
-            s->fd = open_socket(ports[k]);
+            s->fd = open_socket(local_ip[k], ports[k]);
             s->target.sin_family = AF_INET;
             s->target.sin_port = htons(relays[k]);
-            s->target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            s->target.sin_addr.s_addr = relay_ip[k];
             s->seq = (uint16_t)rand();
             s->ts = (uint32_t)rand();
         }
@@ -127,7 +135,10 @@ int main(int argc, char **argv) {
     const uint64_t start = now_ns();
     const uint64_t measure_from = start + (uint64_t)(warmup * 1e9);
     const uint64_t stop_sending = measure_from + (uint64_t)(duration * 1e9);
-    const uint64_t stop_all = stop_sending + 500000000ull; // drain what is in flight
+    // After the last send, read until nothing came for 300 ms (at most 5 s): a generator that fell
+    // behind under load still has relayed packets queued, and they are not lost.
+    const uint64_t drain_quiet = 300000000ull, drain_limit = stop_sending + 5000000000ull;
+    uint64_t last_received_ns = 0;
     uint64_t tick = 0, sent = 0, received = 0, sent_measured = 0, received_measured = 0, send_errors = 0;
     uint64_t cpu_start = 0, cpu_end = 0, measure_start_ns = 0, measure_end_ns = 0;
     int measuring = 0;
@@ -145,7 +156,7 @@ int main(int argc, char **argv) {
             cpu_end = cpu_ticks(pid);
             measure_end_ns = now;
         }
-        if (now >= stop_all) break;
+        if (now >= stop_sending && (now >= drain_limit || now - (last_received_ns > stop_sending ? last_received_ns : stop_sending) >= drain_quiet)) break;
         if (now < stop_sending) {
             int budget = flood ? count : 1 << 30;
             while (budget-- > 0 && (flood || start + tick * spacing <= now)) {
@@ -176,6 +187,7 @@ int main(int argc, char **argv) {
             stream_t *s = &streams[events[e].data.u32];
             int n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
             uint64_t arrived = now_ns();
+            if (n > 0) last_received_ns = arrived;
             for (int m = 0; m < n; m++) {
                 if (msgs[m].msg_len < 20) continue;
                 uint64_t stamp;
@@ -200,7 +212,7 @@ int main(int argc, char **argv) {
     double cpu_us = (double)(cpu_end - cpu_start) / ticks_per_second * 1e6;
     double loss = sent ? 100.0 * (double)(sent > received ? sent - received : 0) / (double)sent : 0;
     printf("label=%s streams=%d sent=%llu received=%llu loss_pct=%.3f send_errors=%llu window_s=%.2f relayed_pps=%.0f "
-           "cpu_us_per_packet=%.3f relay_cpu_pct=%.1f p50_us=%.0f p99_us=%.0f\n",
+           "cpu_us_per_packet=%.3f relay_cpu_pct=%.2f p50_us=%.0f p99_us=%.0f\n",
            label, count, (unsigned long long)sent, (unsigned long long)received, loss, (unsigned long long)send_errors, window,
            received_measured / window, received_measured ? cpu_us / (double)received_measured : 0, cpu_us / window / 1e4,
            p50 / 1e3, p99 / 1e3);

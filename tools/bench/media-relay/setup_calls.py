@@ -68,8 +68,8 @@ def vos_calls(args, pairs):
     rows = []
     for index, (caller, callee) in enumerate(pairs):
         request = {"version": 1, "id": index + 1, "op": "create", "tag": "bench-%d" % index,
-                   "legs": [{"local": "127.0.0.1", "remote": "127.0.0.1:%d" % caller},
-                            {"local": "127.0.0.1", "remote": "127.0.0.1:%d" % callee}]}
+                   "legs": [{"local": args.relay_ip_caller, "remote": "%s:%d" % (args.caller_ip, caller)},
+                            {"local": args.relay_ip_callee, "remote": "%s:%d" % (args.callee_ip, callee)}]}
         stream.write((json.dumps(request) + "\n").encode())
         stream.flush()
         reply = json.loads(stream.readline())
@@ -88,6 +88,11 @@ def main():
     parser.add_argument("--control", default="")
     parser.add_argument("--ng-port", type=int, default=22222)
     parser.add_argument("--map", required=True)
+    # vos only: addresses of the two sides and of the relay towards each (kernel offload case).
+    parser.add_argument("--caller-ip", default="127.0.0.1")
+    parser.add_argument("--callee-ip", default="127.0.0.1")
+    parser.add_argument("--relay-ip-caller", default="127.0.0.1")
+    parser.add_argument("--relay-ip-callee", default="127.0.0.1")
     args = parser.parse_args()
     pairs = [(args.base_port + 2 * i, args.base_port + 2 * args.calls + 2 * i) for i in range(args.calls)]
     rows = vos_calls(args, pairs) if args.relay == "vos" else rtpengine_calls(args, pairs)

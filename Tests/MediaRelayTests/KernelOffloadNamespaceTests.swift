@@ -1,0 +1,229 @@
+import Foundation
+import MediaControl
+import Testing
+
+/// Kernel offload with a real vos-mediad, real nftables and real packets, in namespaces this
+/// suite creates and deletes (same topology as `MediaRelayNamespaceTests`: the caller behind a
+/// masquerading NAT). Needs root, iproute2, nftables, conntrack and python3.
+@Suite(.serialized) struct KernelOffloadNamespaceTests {
+    @Test(.timeLimit(.minutes(1)))
+    func offloadsALatchedCallThenCleansUpAndFallsBackToUserspaceWhenSwitchedOff() throws {
+        let lab = NetworkLab("k")
+        defer { lab.destroy() }
+        try lab.buildCallTopology()
+        // Forwarding is an appliance sysctl (90-vos.conf); vos-mediad would also enable it.
+        try Command.run(lab.inside("relay", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
+        let mediad = try MediadHarness(parameters: [
+            "SS_MEDIAPROXYPORT_START": "32000", "SS_MEDIAPROXYPORT_END": "32999", "SS_RTP_TIMEOUT": "2", "SS_QOS_RTP": "46",
+            "SS_MEDIA_KERNEL_OFFLOAD": "1",
+        ])
+        defer { mediad.stop() }
+        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1")
+        let events = try mediad.client()
+        try events.subscribe()
+        let control = try mediad.client()
+        let session = try control.create(tag: "call-offload", legs: [
+            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
+            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
+        ])
+        let callerFacing = session.legs[0].local
+        let calleeFacing = session.legs[1].local
+        try installDSCPProbe(lab, relayPort: calleeFacing.port)
+
+        // 3 s of RTP each way: longer than SS_RTP_TIMEOUT, so a timeout while offloaded would show.
+        let script = try RTPPeerScript.install(in: mediad.dataDirectory)
+        let caller = try BackgroundCommand(lab.inside("caller", [
+            "python3", script, "--bind", "198.51.100.2:4000", "--to", callerFacing.description, "--count", "150",
+            "--delay", "0.4", "--listen", "4.5", "--ssrc", "1",
+        ]), logDirectory: mediad.dataDirectory, name: "caller")
+        let callee = try BackgroundCommand(lab.inside("callee", [
+            "python3", script, "--bind", "192.0.2.2:5000", "--to", calleeFacing.description, "--count", "150",
+            "--delay", "0.6", "--listen", "4.5", "--ssrc", "2",
+        ]), logDirectory: mediad.dataDirectory, name: "callee")
+
+        // While the call is up: the session is in the kernel and the maps hold both directions.
+        var seen: [MediaEvent] = []
+        var offloadedStats: SessionInfo?
+        var dnatListing = ""
+        let midCall = Date().addingTimeInterval(2)
+        while caller.process.isRunning || callee.process.isRunning {
+            if let event = try events.nextEvent(timeoutMilliseconds: 100) { seen.append(event) }
+            if offloadedStats == nil, Date() > midCall {
+                offloadedStats = try control.statistics(session: session.session).first
+                dnatListing = try nft(lab, ["list", "map", "ip", "vos_media", "dnat_targets"])
+            }
+        }
+        let callerReport = try RTPPeerScript.report(caller.finish(within: 1))
+        let calleeReport = try RTPPeerScript.report(callee.finish(within: 1))
+        #expect(!seen.contains { $0.event == .rtpTimeout }, "no RTP timeout while offloaded media flows: \(seen)")
+        let midStats = try #require(offloadedStats)
+        #expect(midStats.legs.allSatisfy { $0.path == .kernel }, "\(midStats.legs.map(\.path))")
+        #expect(dnatListing.contains("203.0.113.2 . 4000 . \(callerFacing.port) : 192.0.2.2 . 5000"), "\(dnatListing)")
+        #expect(dnatListing.contains("192.0.2.2 . 5000 . \(calleeFacing.port) : 203.0.113.2 . 4000"), "\(dnatListing)")
+
+        // Every packet delivered, from the relay ports the peers know, marked EF by the kernel too.
+        #expect(callerReport.sent == 150 && calleeReport.sent == 150)
+        #expect(calleeReport.received == 150 && calleeReport.sources == [calleeFacing.description: 150], "callee \(calleeReport)")
+        #expect(callerReport.received == 150 && callerReport.sources == [callerFacing.description: 150], "caller \(callerReport)")
+        #expect(try counter(lab, "ef") == 150)
+        #expect(try counter(lab, "other") == 0)
+
+        // Statistics add the kernel's per-flow counters to what userspace relayed before the offload.
+        let stats = try #require(try control.statistics(session: session.session).first)
+        #expect(stats.legs[0].received.packets == 150 && stats.legs[0].received.bytes == 150 * 172)
+        #expect(stats.legs[1].received.packets == 150 && stats.legs[0].sent.packets == 150 && stats.legs[1].sent.packets == 150)
+
+        // The kernel's counters stopped moving: the RTP timeout fires for the offloaded session.
+        let deadline = Date().addingTimeInterval(6)
+        while Date() < deadline, !seen.contains(where: { $0.event == .rtpTimeout }) {
+            if let event = try events.nextEvent(timeoutMilliseconds: 500) { seen.append(event) }
+        }
+        let timeout = try #require(seen.first { $0.event == .rtpTimeout }, "events: \(seen)")
+        #expect(timeout.session == session.session && (timeout.idleSeconds ?? 0) >= 2)
+
+        // After delete: no map element, no flow, no conntrack entry left to forward stale NAT.
+        let final = try #require(try control.delete(session: session.session))
+        #expect(final.legs[0].received.packets == 150 && final.legs[1].received.packets == 150)
+        #expect(!(try nft(lab, ["list", "map", "ip", "vos_media", "dnat_targets"])).contains("elements"))
+        #expect(!(try nft(lab, ["list", "map", "ip", "vos_media", "snat_sources"])).contains("elements"))
+        #expect(!(try nft(lab, ["list", "set", "ip", "vos_media", "flows"])).contains("elements"))
+        for port in [callerFacing.port, calleeFacing.port] {
+            let tracked = try Command.run(lab.inside("relay", ["conntrack", "-L", "-p", "udp", "--dport", String(port)])).output
+            #expect(!tracked.contains("dport=\(port)"), "conntrack entries left for port \(port): \(tracked)")
+        }
+
+        // Restart with offload off: the table is gone and media is relayed in userspace (here
+        // through the legs' own sockets, the path used without CAP_NET_RAW; the other tests use
+        // the raw socket).
+        mediad.stopDaemon()
+        try mediad.vosctl(["param", "set", "SS_MEDIA_KERNEL_OFFLOAD", "0"])
+        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1", extraArguments: ["--socket-send"])
+        #expect(!(try Command.run(lab.inside("relay", ["nft", "list", "tables"])).output.contains("vos_media")))
+        let control2 = try mediad.client()
+        let second = try control2.create(tag: "call-userspace", legs: [
+            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
+            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
+        ])
+        let caller2 = try BackgroundCommand(lab.inside("caller", [
+            "python3", script, "--bind", "198.51.100.2:4000", "--to", second.legs[0].local.description, "--count", "50",
+            "--delay", "0.3", "--listen", "2", "--ssrc", "3",
+        ]), logDirectory: mediad.dataDirectory, name: "caller2")
+        let callee2 = try BackgroundCommand(lab.inside("callee", [
+            "python3", script, "--bind", "192.0.2.2:5000", "--to", second.legs[1].local.description, "--count", "50",
+            "--delay", "0.5", "--listen", "2", "--ssrc", "4",
+        ]), logDirectory: mediad.dataDirectory, name: "callee2")
+        #expect(try RTPPeerScript.report(caller2.finish(within: 6)).received == 50)
+        #expect(try RTPPeerScript.report(callee2.finish(within: 6)).received == 50)
+        let userspace = try #require(try control2.statistics(session: second.session).first)
+        #expect(userspace.legs.allSatisfy { $0.path == .userspace })
+        #expect(userspace.legs[0].received.packets == 50 && userspace.legs[0].expected == 50)
+        #expect(userspace.legs[0].sent.packets == 50 && userspace.legs[1].sent.packets == 50)
+        #expect(!mediad.log.contains("unavailable"), "\(mediad.log)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anAddressChangeMovesTheSessionBackToUserspace() throws {
+        let lab = NetworkLab("u")
+        defer { lab.destroy() }
+        try lab.buildCallTopology()
+        try Command.run(lab.inside("relay", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
+        let mediad = try MediadHarness(parameters: ["SS_MEDIAPROXYPORT_START": "33000", "SS_MEDIAPROXYPORT_END": "33999", "SS_MEDIA_KERNEL_OFFLOAD": "1"])
+        defer { mediad.stop() }
+        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1")
+        let control = try mediad.client()
+        let session = try control.create(tag: "moves", legs: [
+            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
+            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
+        ])
+        let script = try RTPPeerScript.install(in: mediad.dataDirectory)
+        let caller = try BackgroundCommand(lab.inside("caller", [
+            "python3", script, "--bind", "198.51.100.2:4000", "--to", session.legs[0].local.description, "--count", "40",
+            "--delay", "0.2", "--listen", "1.5", "--ssrc", "1",
+        ]), logDirectory: mediad.dataDirectory, name: "caller")
+        let callee = try BackgroundCommand(lab.inside("callee", [
+            "python3", script, "--bind", "192.0.2.2:5000", "--to", session.legs[1].local.description, "--count", "40",
+            "--delay", "0.3", "--listen", "1.5", "--ssrc", "2",
+        ]), logDirectory: mediad.dataDirectory, name: "callee")
+        let callerReport = try RTPPeerScript.report(caller.finish(within: 5))
+        let calleeReport = try RTPPeerScript.report(callee.finish(within: 5))
+        #expect(callerReport.received == 40 && calleeReport.received == 40, "caller \(callerReport), callee \(calleeReport)")
+        #expect(try control.statistics(session: session.session).first?.legs.allSatisfy { $0.path == .kernel } == true)
+        #expect(try nft(lab, ["list", "map", "ip", "vos_media", "dnat_targets"]).contains("elements"))
+
+        // The callee re-INVITEs with another port: out of the kernel, flows and conntrack entries gone.
+        try control.update(session: session.session, leg: 1, remote: MediaEndpoint(ip: "192.0.2.2", port: 5002))
+        let moved = try #require(try control.statistics(session: session.session).first)
+        #expect(moved.legs.allSatisfy { $0.path == .userspace })
+        #expect(moved.legs[0].received.packets == 40 && moved.legs[1].received.packets == 40, "kernel counts kept after the move")
+        #expect(!(try nft(lab, ["list", "map", "ip", "vos_media", "dnat_targets"])).contains("elements"))
+        let tracked = try Command.run(lab.inside("relay", ["conntrack", "-L", "-p", "udp", "--dport", String(session.legs[0].local.port)])).output
+        #expect(!tracked.contains("dport=\(session.legs[0].local.port)"), "\(tracked)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func withoutCAPNETADMINMediaStaysInUserspaceAndTheLogSaysSoOnce() throws {
+        let lab = NetworkLab("c")
+        defer { lab.destroy() }
+        try lab.buildCallTopology()
+        try Command.run(lab.inside("relay", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
+        let mediad = try MediadHarness(parameters: ["SS_MEDIAPROXYPORT_START": "34000", "SS_MEDIAPROXYPORT_END": "34999", "SS_MEDIA_KERNEL_OFFLOAD": "1"])
+        defer { mediad.stop() }
+        // Root without CAP_NET_ADMIN: netlink refuses nf_tables changes with EPERM.
+        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1", prefix: ["setpriv", "--bounding-set", "-net_admin"])
+        let control = try mediad.client()
+        for call in 0..<2 {
+            let session = try control.create(tag: "no-cap-\(call)", legs: [
+                LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
+                LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
+            ])
+            let script = try RTPPeerScript.install(in: mediad.dataDirectory)
+            let caller = try BackgroundCommand(lab.inside("caller", [
+                "python3", script, "--bind", "198.51.100.2:4000", "--to", session.legs[0].local.description, "--count", "30",
+                "--delay", "0.2", "--listen", "1.2", "--ssrc", "1",
+            ]), logDirectory: mediad.dataDirectory, name: "caller")
+            let callee = try BackgroundCommand(lab.inside("callee", [
+                "python3", script, "--bind", "192.0.2.2:5000", "--to", session.legs[1].local.description, "--count", "30",
+                "--delay", "0.3", "--listen", "1.2", "--ssrc", "2",
+            ]), logDirectory: mediad.dataDirectory, name: "callee")
+            #expect(try RTPPeerScript.report(caller.finish(within: 5)).received == 30)
+            #expect(try RTPPeerScript.report(callee.finish(within: 5)).received == 30)
+            let stats = try #require(try control.statistics(session: session.session).first)
+            #expect(stats.legs.allSatisfy { $0.path == .userspace })
+            try control.delete(session: session.session)
+        }
+        let warnings = mediad.log.components(separatedBy: "kernel offload unavailable").count - 1
+        #expect(warnings == 1, "\(mediad.log)")
+    }
+
+    private func installDSCPProbe(_ lab: NetworkLab, relayPort: Int) throws {
+        try lab.nft("callee", """
+            table inet probe {
+              counter ef {}
+              counter other {}
+              chain input {
+                type filter hook input priority 0; policy accept;
+                ip saddr 192.0.2.1 udp sport \(relayPort) ip dscp ef counter name "ef"
+                ip saddr 192.0.2.1 udp sport \(relayPort) ip dscp != ef counter name "other"
+              }
+            }
+            """)
+    }
+
+    private func nft(_ lab: NetworkLab, _ arguments: [String]) throws -> String {
+        try Command.run(lab.inside("relay", ["nft"] + arguments)).output
+    }
+
+    private func counter(_ lab: NetworkLab, _ name: String) throws -> Int {
+        let listing = try Command.run(lab.inside("callee", ["nft", "list", "counter", "inet", "probe", name])).output
+        guard let range = listing.range(of: #"packets \d+"#, options: .regularExpression),
+              let value = Int(listing[range].dropFirst("packets ".count)) else {
+            throw CounterUnreadable(listing: listing)
+        }
+        return value
+    }
+
+    struct CounterUnreadable: Error, CustomStringConvertible {
+        let listing: String
+        var description: String { "no packet count in nft output:\n\(listing)" }
+    }
+}
