@@ -50,7 +50,8 @@ public protocol KernelOffload: Sendable {
     /// Withdraws many sessions at once (daemon stop): one kernel transaction instead of one each.
     func removeFlows(sessionIDs: [UInt64]) throws
     /// Called after the I/O threads relayed what was still queued for just-offloaded sessions:
-    /// forgets kernel state those userspace sends created (conntrack entries from relay ports).
+    /// forgets the kernel state the userspace path created (conntrack entries without NAT), so the
+    /// next packets take the kernel path. `addFlows` leaves that to this call.
     func forgetUserspaceState(sessionIDs: [UInt64]) throws
     /// Offloads many sessions, in as few kernel transactions as it can; returns the ones now in
     /// the kernel (a refused one stays in userspace).
