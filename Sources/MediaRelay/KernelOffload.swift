@@ -53,6 +53,9 @@ public protocol KernelOffload: Sendable {
     /// forgets the kernel state the userspace path created (conntrack entries without NAT), so the
     /// next packets take the kernel path. `addFlows` leaves that to this call.
     func forgetUserspaceState(sessionIDs: [UInt64]) throws
+    /// Called once the I/O threads relay nothing more for these sessions: the kernel path may set
+    /// up its own state (the call's NATed conntrack entry) ahead of the next packets.
+    func completeOffload(sessionIDs: [UInt64]) throws
     /// Offloads many sessions, in as few kernel transactions as it can; returns the ones now in
     /// the kernel (a refused one stays in userspace).
     func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64>
@@ -68,6 +71,8 @@ extension KernelOffload {
     }
 
     public func forgetUserspaceState(sessionIDs: [UInt64]) throws {}
+
+    public func completeOffload(sessionIDs: [UInt64]) throws {}
 
     public func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64> {
         Set(flows.compactMap { flow in (try? addFlow(flow)).map { flow.sessionID } })

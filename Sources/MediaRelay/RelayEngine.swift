@@ -300,7 +300,8 @@ public final class RelayEngine: @unchecked Sendable {
     /// NATed entry exists clashes with it and leaves from another port (which a NAT in front of
     /// the far end drops). So: let the workers relay what is queued (one command per worker for
     /// the whole batch), then have the offload forget the entries; repeat, at most 3 rounds, for
-    /// the sessions whose round still relayed something.
+    /// the sessions whose round still relayed something. Sessions that went quiet are completed
+    /// in the kernel.
     private func settle(_ records: [SessionRecord]) {
         var relayedBefore: [UInt64: UInt64] = [:]
         var unsettled = records
@@ -324,6 +325,9 @@ public final class RelayEngine: @unchecked Sendable {
             if !stillMoving.isEmpty { try? offload.forgetUserspaceState(sessionIDs: stillMoving.map(\.id)) }
             unsettled = stillMoving
         }
+        // Sessions still relaying after 3 rounds are left to the maps alone.
+        let busy = Set(unsettled.map(\.id))
+        try? offload.completeOffload(sessionIDs: records.map(\.id).filter { !busy.contains($0) })
     }
 
     /// Moves a session back to userspace (its sockets never closed, so the next packet is relayed

@@ -134,6 +134,13 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
         }
     }
 
+    func completeOffload(sessionIDs: [UInt64]) throws {
+        try lock.withLock {
+            guard let client else { return }
+            try client.bindOffloadedConntrack(sessionIDs.compactMap { calls[$0] })
+        }
+    }
+
     func readCounters(sessionID: UInt64) throws -> OffloadCounters {
         try lock.withLock {
             guard let client, let call = calls[sessionID] else { throw Refused(description: "session \(sessionID) is not offloaded") }

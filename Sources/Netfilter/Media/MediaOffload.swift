@@ -118,6 +118,13 @@ extension NftablesClient {
         try MediaConntrack().forget(calls)
     }
 
+    /// Creates the offloaded calls' NATed conntrack entries directly (see `MediaConntrack.bind`)
+    /// so the first packets of both sides cannot race to create them. Only once nothing is sent
+    /// from these relay ports any more.
+    public func bindOffloadedConntrack(_ calls: [OffloadedCall]) throws {
+        try MediaConntrack().bind(calls)
+    }
+
     /// Stops offloading calls in one batch, then deletes their conntrack entries so packets
     /// already in flight fall back to the userspace relay instead of a stale NAT binding.
     public func stopOffloading(_ calls: [OffloadedCall]) throws {
