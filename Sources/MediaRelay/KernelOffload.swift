@@ -50,8 +50,12 @@ public protocol KernelOffload: Sendable {
     /// Withdraws many sessions at once (daemon stop): one kernel transaction instead of one each.
     func removeFlows(sessionIDs: [UInt64]) throws
     /// Called after the I/O threads relayed what was still queued for just-offloaded sessions:
-    /// forgets kernel state those userspace sends created (conntrack entries from relay ports).
+    /// forgets the kernel state the userspace path created (conntrack entries without NAT), so the
+    /// next packets take the kernel path. `addFlows` leaves that to this call.
     func forgetUserspaceState(sessionIDs: [UInt64]) throws
+    /// Called once the I/O threads relay nothing more for these sessions: the kernel path may set
+    /// up its own state (the call's NATed conntrack entry) ahead of the next packets.
+    func completeOffload(sessionIDs: [UInt64]) throws
     /// Offloads many sessions, in as few kernel transactions as it can; returns the ones now in
     /// the kernel (a refused one stays in userspace).
     func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64>
@@ -67,6 +71,8 @@ extension KernelOffload {
     }
 
     public func forgetUserspaceState(sessionIDs: [UInt64]) throws {}
+
+    public func completeOffload(sessionIDs: [UInt64]) throws {}
 
     public func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64> {
         Set(flows.compactMap { flow in (try? addFlow(flow)).map { flow.sessionID } })

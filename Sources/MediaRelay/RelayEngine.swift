@@ -294,11 +294,14 @@ public final class RelayEngine: @unchecked Sendable {
         }
     }
 
-    /// Packets queued on the sessions' sockets before the kernel took over are still relayed by
-    /// the I/O threads; each such send may leave kernel state that pulls a call back into
-    /// userspace. Let the workers relay them (one command per worker for the whole batch), then
-    /// have the offload forget that state; repeat, at most 3 rounds, for the sessions whose
-    /// round relayed something.
+    /// The switch to the kernel, after the flows were added: conntrack entries of the userspace
+    /// path must go (NAT is decided only for a connection's first packet), but packets still queued
+    /// on the relay's sockets are relayed by the I/O threads, and a relay send after the call's
+    /// NATed entry exists clashes with it and leaves from another port (which a NAT in front of
+    /// the far end drops). So: let the workers relay what is queued (one command per worker for
+    /// the whole batch), then have the offload forget the entries; repeat, at most 3 rounds, for
+    /// the sessions whose round still relayed something. Sessions that went quiet are completed
+    /// in the kernel.
     private func settle(_ records: [SessionRecord]) {
         var relayedBefore: [UInt64: UInt64] = [:]
         var unsettled = records
@@ -322,6 +325,9 @@ public final class RelayEngine: @unchecked Sendable {
             if !stillMoving.isEmpty { try? offload.forgetUserspaceState(sessionIDs: stillMoving.map(\.id)) }
             unsettled = stillMoving
         }
+        // Sessions still relaying after 3 rounds are left to the maps alone.
+        let busy = Set(unsettled.map(\.id))
+        try? offload.completeOffload(sessionIDs: records.map(\.id).filter { !busy.contains($0) })
     }
 
     /// Moves a session back to userspace (its sockets never closed, so the next packet is relayed

@@ -130,7 +130,14 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     func forgetUserspaceState(sessionIDs: [UInt64]) throws {
         try lock.withLock {
             guard let client else { return }
-            try client.forgetRelayOriginatedConntrack(sessionIDs.compactMap { calls[$0] })
+            try client.forgetConntrack(sessionIDs.compactMap { calls[$0] })
+        }
+    }
+
+    func completeOffload(sessionIDs: [UInt64]) throws {
+        try lock.withLock {
+            guard let client else { return }
+            try client.bindOffloadedConntrack(sessionIDs.compactMap { calls[$0] })
         }
     }
 
@@ -212,7 +219,9 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     /// One kernel transaction for all of `admitted`, then the bookkeeping for their counters.
     private func offload(_ admitted: [UInt64: OffloadedCall]) throws {
         guard let client else { throw Refused(description: "kernel offload is unavailable") }
-        try guarded { try client.offload(Array(admitted.values)) }
+        // Conntrack entries are forgotten by `forgetUserspaceState`, after the I/O threads relayed
+        // what was queued (see RelayEngine.settle).
+        try guarded { try client.offload(Array(admitted.values), forgettingConntrack: false) }
         for (id, call) in admitted {
             calls[id] = call
             directions[FlowDirection(source: call.sideA, destination: call.sideB)] = (id, 0)

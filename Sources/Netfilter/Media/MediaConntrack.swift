@@ -34,6 +34,40 @@ final class MediaConntrack {
         return removed
     }
 
+    /// Creates each call's NATed entry directly, once the userspace path's entries are gone and
+    /// the relay no longer sends for the call. Otherwise the first packets of both sides create it
+    /// through the maps, and when they arrive together on two CPUs the second entry clashes with
+    /// the first at confirmation and its packet is dropped. The entry is given as it stood before
+    /// NAT (original `A:pa -> R_A:ra`, reply `R_A:ra -> A:pa`) plus DNAT to `B:pb` and SNAT to
+    /// `R_B:rb`: the kernel's NAT setup then derives the reply `B:pb -> R_B:rb` and marks the
+    /// entry as NATed (given the NATed reply it would see nothing to translate). An entry a packet
+    /// created meanwhile wins (EEXIST); any failure leaves creation to the maps, which still work.
+    func bind(_ calls: [OffloadedCall], timeoutSeconds: UInt32 = 30) {
+        func address(_ endpoint: MediaEndpoint) -> UInt32 { endpoint.address.bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+        for call in calls where [call.sideA, call.relayForA, call.sideB, call.relayForB].allSatisfy({ $0.address.isIPv4 }) {
+            guard let ct = nfct_new() else { return }
+            defer { nfct_destroy(ct) }
+            nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, UInt8(AF_INET))
+            nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, UInt8(IPPROTO_UDP))
+            nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, address(call.sideA))
+            nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, address(call.relayForA))
+            nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, call.sideA.port.bigEndian)
+            nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, call.relayForA.port.bigEndian)
+            nfct_set_attr_u8(ct, ATTR_REPL_L3PROTO, UInt8(AF_INET))
+            nfct_set_attr_u8(ct, ATTR_REPL_L4PROTO, UInt8(IPPROTO_UDP))
+            nfct_set_attr_u32(ct, ATTR_REPL_IPV4_SRC, address(call.relayForA))
+            nfct_set_attr_u32(ct, ATTR_REPL_IPV4_DST, address(call.sideA))
+            nfct_set_attr_u16(ct, ATTR_REPL_PORT_SRC, call.relayForA.port.bigEndian)
+            nfct_set_attr_u16(ct, ATTR_REPL_PORT_DST, call.sideA.port.bigEndian)
+            nfct_set_attr_u32(ct, ATTR_DNAT_IPV4, address(call.sideB))
+            nfct_set_attr_u16(ct, ATTR_DNAT_PORT, call.sideB.port.bigEndian)
+            nfct_set_attr_u32(ct, ATTR_SNAT_IPV4, address(call.relayForB))
+            nfct_set_attr_u16(ct, ATTR_SNAT_PORT, call.relayForB.port.bigEndian)
+            nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeoutSeconds)
+            _ = nfct_query(handle, NFCT_Q_CREATE, UnsafeRawPointer(ct))
+        }
+    }
+
     /// Deletes the UDP entry with this tuple in either direction; false when there was none.
     func delete(from source: MediaEndpoint, to destination: MediaEndpoint) throws -> Bool {
         guard source.address.isIPv4, destination.address.isIPv4 else {

@@ -100,25 +100,29 @@ extension NftablesClient {
         try ensure(MediaOffloadTable.model(dscp: dscp))
     }
 
-    /// Offloads calls (both directions each) in one atomic batch, then deletes the conntrack
-    /// entries the userspace relay's traffic left for these tuples: NAT is decided only for a
-    /// connection's first packet, so while such an entry lives the maps would never be consulted.
-    public func offload(_ calls: [OffloadedCall]) throws {
+    /// Offloads calls (both directions each) in one atomic batch, then (unless the caller will do
+    /// it itself, see `forgetConntrack`) deletes the conntrack entries the userspace relay's
+    /// traffic left for these tuples: NAT is decided only for a connection's first packet, so
+    /// while such an entry lives the maps would never be consulted.
+    public func offload(_ calls: [OffloadedCall], forgettingConntrack: Bool = true) throws {
         try sendFlowElements(calls, adding: true)
+        if forgettingConntrack { try forgetConntrack(calls) }
+    }
+
+    /// Deletes every conntrack entry these calls' tuples can have, by exact tuple (no dump): the
+    /// far ends' `A:pa -> R_A:ra`, `B:pb -> R_B:rb` and the relay-originated `R_A:ra -> A:pa`,
+    /// `R_B:rb -> B:pb`. A relay that still had packets queued when the elements went in should
+    /// relay those first and call this afterwards: a relay send after an offloaded call's NATed
+    /// entry exists clashes with it and leaves from another source port.
+    public func forgetConntrack(_ calls: [OffloadedCall]) throws {
         try MediaConntrack().forget(calls)
     }
 
-    /// Deletes the conntrack entries the userspace relay created by sending from a relay port
-    /// (`R_A:ra -> A:pa`, `R_B:rb -> B:pb`). Packets still queued in a relay socket when a call
-    /// is offloaded are relayed afterwards; if such a send comes before the far end's next packet,
-    /// its entry would catch that far end's packets as replies and keep the call in userspace. An
-    /// offloaded call's own entry has neither tuple, so it is never touched.
-    public func forgetRelayOriginatedConntrack(_ calls: [OffloadedCall]) throws {
-        let conntrack = try MediaConntrack()
-        for call in calls {
-            _ = try conntrack.delete(from: call.relayForA, to: call.sideA)
-            _ = try conntrack.delete(from: call.relayForB, to: call.sideB)
-        }
+    /// Creates the offloaded calls' NATed conntrack entries directly (see `MediaConntrack.bind`)
+    /// so the first packets of both sides cannot race to create them. Only once nothing is sent
+    /// from these relay ports any more.
+    public func bindOffloadedConntrack(_ calls: [OffloadedCall]) throws {
+        try MediaConntrack().bind(calls)
     }
 
     /// Stops offloading calls in one batch, then deletes their conntrack entries so packets
