@@ -70,11 +70,11 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "VOSTestSupport", path: "Tests/VOSTestSupport"),
-        .testTarget(name: "VOSModelTests", dependencies: ["VOSModel"]),
+        .testTarget(name: "VOSModelTests", dependencies: ["VOSModel", "VOSTestSupport"]),
         .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel"]),
-        .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel"]),
+        .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),
-        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "VOSTestSupport"], resources: [.copy("Torture")]),
         .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore"]),
         .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"], resources: [.copy("Scenarios")]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl"]),

@@ -3,7 +3,7 @@
 final class ControlConnection: @unchecked Sendable {
     // @unchecked: writes are serialised by `writeLock`; reads happen only on the connection thread.
     let stream: UnixStream
-    private let writeLock = ControlLock()
+    private let writeLock = ControlPathLock()
 
     init(stream: UnixStream) { self.stream = stream }
 

@@ -13,7 +13,7 @@ public final class MediaControlServer: @unchecked Sendable {
     private let firewall: (any FirewallControlHandler)?
     private let broadcaster: MediaEventBroadcaster
     private let listenFD: Int32
-    private let lock = ControlLock()
+    private let lock = ControlPathLock()
     private var connections: [ObjectIdentifier: ControlConnection] = [:]
     private var stopped = false
     private let onError: @Sendable (String) -> Void

@@ -11,11 +11,11 @@ public final class RelayEngine: @unchecked Sendable {
     // guarded by `lock`; `workers` and `offload` are immutable after init; `kernelPacketsSeen`
     // `activityTimer`, `pendingOffers` and `offerScheduled` are touched only on `eventQueue`
     // (and in init/shutdown); `stopping` is guarded by `offloadLock`.
-    private let lock = RelayLock()
+    private let lock = ControlPathLock()
     /// Serialises every kernel offload change (add, remove, switch) so a flow is never added for a
     /// session that a concurrent update or delete already changed. Taken before `lock`, never
     /// inside it; control-path only.
-    private let offloadLock = RelayLock()
+    private let offloadLock = ControlPathLock()
     /// Kernel packet counts per offloaded session and leg at the last activity check.
     private var kernelPacketsSeen: [UInt64: [UInt64]] = [:]
     private var activityTimer: DispatchSourceTimer?

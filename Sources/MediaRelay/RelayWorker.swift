@@ -1,4 +1,5 @@
 import CVOSSys
+import MediaControl
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +18,7 @@ final class RelayWorker: @unchecked Sendable {
     let index: Int
     private let epollFD: Int32
     private let wakeFD: Int32
-    private let queueLock = RelayLock()
+    private let queueLock = ControlPathLock()
     private var queued: [WorkerCommand] = []
     private let onEvent: @Sendable (RelayEvent) -> Void
     private let finished = DispatchSemaphore(value: 0)

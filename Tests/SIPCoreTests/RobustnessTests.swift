@@ -1,24 +1,15 @@
 import Testing
+import VOSTestSupport
 @testable import SIPCore
 
 /// Deterministic mutation loop over the torture corpus: nothing may trap, and whatever parses
 /// must survive parse -> serialize -> parse unchanged. The libFuzzer target does the same at scale.
 @Suite struct RobustnessTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let interesting: [UInt8] = Array(" \t\r\n:;,<>\"\\@%/=[]?*0x".utf8) + [0, 0x7F, 0xC3, 0xFF]
 
     @Test func mutatedTortureMessagesNeverCrash() throws {
-        var rng = SplitMix(state: 4475)
+        var rng = SeededGenerator(seed: 4475)
         var parsed = 0
         for seed in TortureCorpus.all {
             for _ in 0..<300 {
@@ -59,7 +50,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = SplitMix(state: 1)
+        var rng = SeededGenerator(seed: 1)
         for _ in 0..<2_000 {
             let bytes = (0..<Int.random(in: 0..<512, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             _ = try? SIPMessage(parsing: bytes)

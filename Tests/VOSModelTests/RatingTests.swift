@@ -1,4 +1,5 @@
 import Testing
+import VOSTestSupport
 @testable import VOSModel
 
 @Suite struct RatingTests {
@@ -31,7 +32,7 @@ import Testing
     /// Property: for every interval pair and duration, billing never undercharges time and is
     /// monotone in duration; cost is monotone too.
     @Test func billingPropertiesHoldOverAGrid() throws {
-        var generator = SplitMix64(seed: 0x5eed)
+        var generator = SeededGenerator(seed: 0x5eed)
         for _ in 0..<300 {
             let first = Int(generator.next() % 120) + 1
             let next = Int(generator.next() % 60) + 1
@@ -90,15 +91,3 @@ import Testing
     }
 }
 
-/// Deterministic generator so a failing property case can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

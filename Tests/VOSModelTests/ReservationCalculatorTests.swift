@@ -1,20 +1,11 @@
 import Testing
+import VOSTestSupport
 import VOSModel
 
 /// Property tests over random rates and durations, replayable from a fixed seed.
 @Suite struct ReservationCalculatorTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    static func randomRate(_ random: inout Generator) -> RateEntry {
+    static func randomRate(_ random: inout SeededGenerator) -> RateEntry {
         let intervals = [1, 6, 30, 60]
         return RateEntry(prefix: "1", pricePerMinute: Money(units: Int64.random(in: 0...200_000, using: &random)),
                          firstInterval: intervals.randomElement(using: &random) ?? 60,
@@ -23,7 +14,7 @@ import VOSModel
     }
 
     @Test func billedSecondsCoverTheCallAndGrowWithIt() {
-        var random = Generator(state: 1)
+        var random = SeededGenerator(seed: 1)
         for _ in 0..<300 {
             let rate = Self.randomRate(&random)
             var previous = 0
@@ -43,7 +34,7 @@ import VOSModel
     }
 
     @Test func costGrowsWithBilledSecondsAtEveryPrecision() {
-        var random = Generator(state: 2)
+        var random = SeededGenerator(seed: 2)
         for _ in 0..<300 {
             let rate = Self.randomRate(&random)
             for digits in 0...Money.scale {
@@ -59,7 +50,7 @@ import VOSModel
     }
 
     @Test func affordableSecondsIsTheLastStepThatFits() {
-        var random = Generator(state: 3)
+        var random = SeededGenerator(seed: 3)
         for _ in 0..<500 {
             let rate = Self.randomRate(&random)
             let policy = ReservationPolicy(fractionDigits: Int.random(in: 0...4, using: &random))
@@ -80,7 +71,7 @@ import VOSModel
     }
 
     @Test func aChargeNeverExceedsItsAllowance() {
-        var random = Generator(state: 4)
+        var random = SeededGenerator(seed: 4)
         for _ in 0..<500 {
             let rate = Self.randomRate(&random)
             let calculator = ReservationCalculator(rate: rate, policy: ReservationPolicy(fractionDigits: Int.random(in: 0...4, using: &random)))

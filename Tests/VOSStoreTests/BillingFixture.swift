@@ -1,6 +1,7 @@
 import Foundation
 import VOSModel
 @testable import VOSStore
+import VOSTestSupport
 
 /// A real temporary store with one rate table and one customer account, plus helpers to drive the
 /// billing API as the controller would.
@@ -92,19 +93,6 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// SplitMix64: a tiny deterministic generator so property tests and simulations replay exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension Int64 {
     static func seconds(_ value: Int) -> Int64 { Int64(value) * 1000 }

@@ -1,4 +1,5 @@
 import Testing
+import VOSTestSupport
 import VOSModel
 @testable import VOSStore
 
