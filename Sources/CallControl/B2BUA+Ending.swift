@@ -26,7 +26,6 @@ extension B2BUA {
         sessionsByInvite[ObjectIdentifier(session.customerInvite)] = nil
         dialogs[session.customer.key] = nil
         activeByMapping[session.mappingGateway.name, default: 1] -= 1
-        if let account = session.account { activeByAccount[account, default: 1] -= 1 }
         let endWall = MonotonicTime.wallMilliseconds()
         let endMonotonic = loop.now
         guard let mediaSession = session.mediaSession, let media else {

@@ -48,7 +48,6 @@ extension B2BUA {
         sessionsByInvite[ObjectIdentifier(transaction)] = session
         dialogs[leg.key] = (session, .customer)
         activeByMapping[gateway.name, default: 0] += 1
-        if let account = gateway.account { activeByAccount[account, default: 0] += 1 }
         if !request.body.isEmpty, request.contentType?.lowercased().hasPrefix("application/sdp") ?? true {
             session.customerOffer = try? SDPSession(parsing: request.body)
             session.callerCodec = session.customerOffer.flatMap { SDPRelay.audioCodecs(of: $0).first }
@@ -357,7 +356,6 @@ extension B2BUA {
         loop.cancel(session.attemptTimer)
         releaseVendorLine(session)
         session.currentCandidate = nil
-        if case .inviteTimeout = outcome { health.countTimeout(candidate.gateway.name) }
         guard session.state == .routing else { return }
         session.plan.record(outcome, for: candidate)
         if session.cancelRequested { return }

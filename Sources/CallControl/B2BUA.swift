@@ -31,7 +31,6 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     var limiter = RateLimiterTable<String>()
     var activeByMapping: [String: Int] = [:]
     var activeByVendor: [String: Int] = [:]
-    var activeByAccount: [String: Int] = [:]
     let health: GatewayHealth
     var nextProbe: [String: UInt64] = [:]
     /// 403s by source address: what the firewall's ban feed reads.

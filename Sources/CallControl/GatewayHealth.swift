@@ -50,8 +50,6 @@ final class GatewayHealth {
         return changed
     }
 
-    func countTimeout(_ gateway: String) {}
-
     func countCall(_ gateway: String, now: UInt64) {
         var state = states[gateway] ?? State()
         let second = now / 1_000_000_000
