@@ -11,7 +11,7 @@ import Testing
         let lab = NetworkLab("k")
         defer { lab.destroy() }
         try lab.buildCallTopology()
-        // Forwarding is an appliance sysctl (90-vos.conf); vos-mediad would also enable it.
+        // Forwarding is an appliance sysctl (90-vos.conf); vos-mediad never changes it itself.
         try Command.run(lab.inside("relay", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
         let mediad = try MediadHarness(parameters: [
             "SS_MEDIAPROXYPORT_START": "32000", "SS_MEDIAPROXYPORT_END": "32999", "SS_RTP_TIMEOUT": "2", "SS_QOS_RTP": "46",

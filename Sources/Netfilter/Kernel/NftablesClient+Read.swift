@@ -175,12 +175,20 @@ extension NftablesClient {
 
     /// Lists a set's elements with remaining lifetime, comment and per-element counters.
     public func listElements(_ family: TableFamily, _ table: String, set name: String) throws -> [LiveSetElement] {
+        try setElements(family, table, set: name, key: nil, purpose: "list elements of \(table) \(name)")
+    }
+
+    /// GETSETELEM: the whole set (a dump) when `key` is nil, else only the element with that key
+    /// (a single answer ended by an acknowledgement; ENOENT when it is absent).
+    func setElements(_ family: TableFamily, _ table: String, set name: String, key: [UInt8]?, purpose: String) throws -> [LiveSetElement] {
         let elements = Accumulator<LiveSetElement>()
-        try socket.dump("list elements of \(table) \(name)", request: { buffer, seq in
-            let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETSETELEM.rawValue), family.netlinkFamily, UInt16(NLM_F_DUMP), seq)
+        try socket.dump(purpose, request: { buffer, seq in
+            let flags = key == nil ? NLM_F_DUMP : NLM_F_ACK
+            let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETSETELEM.rawValue), family.netlinkFamily, UInt16(flags), seq)
             if let header, let set = nftnl_set_alloc() {
                 nftnl_set_set_str(set, UInt16(NFTNL_SET_TABLE.rawValue), table)
                 nftnl_set_set_str(set, UInt16(NFTNL_SET_NAME.rawValue), name)
+                if let key { ElementSpec(key: key).attach(to: set) }
                 nftnl_set_elems_nlmsg_build_payload(header, set)
                 nftnl_set_free(set)
             }

@@ -166,37 +166,14 @@ extension NftablesClient {
         for call in calls {
             for direction in call.directions {
                 let key = direction.source.concatenationBytes + direction.destination.concatenationBytes
-                let elements = FlowElementCollector()
+                let elements: [LiveSetElement]
                 do {
-                    try socket.dump("read counters of flow \(direction.source) -> \(direction.destination)", request: { buffer, seq in
-                        // Not a dump: NLM_F_ACK makes the kernel end the single answer with an acknowledgement.
-                        let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETSETELEM.rawValue), TableFamily.ip.netlinkFamily,
-                                                           UInt16(NLM_F_ACK), seq)
-                        if let header, let set = nftnl_set_alloc() {
-                            nftnl_set_set_str(set, UInt16(NFTNL_SET_TABLE.rawValue), MediaOffloadTable.name)
-                            nftnl_set_set_str(set, UInt16(NFTNL_SET_NAME.rawValue), "flows")
-                            ElementSpec(key: key).attach(to: set)
-                            nftnl_set_elems_nlmsg_build_payload(header, set)
-                            nftnl_set_free(set)
-                        }
-                        return header
-                    }, handle: { header in
-                        guard let set = nftnl_set_alloc() else { return }
-                        defer { nftnl_set_free(set) }
-                        guard nftnl_set_elems_nlmsg_parse(header, set) >= 0 else { return }
-                        let context = Unmanaged.passRetained(elements)
-                        _ = nftnl_set_elem_foreach(set, { element, data in
-                            guard let element, let data else { return 0 }
-                            Unmanaged<FlowElementCollector>.fromOpaque(data).takeUnretainedValue().items
-                                .append(NftablesClient.decodeElement(element))
-                            return 0
-                        }, context.toOpaque())
-                        context.release()
-                    })
+                    elements = try setElements(.ip, MediaOffloadTable.name, set: "flows", key: key,
+                                               purpose: "read counters of flow \(direction.source) -> \(direction.destination)")
                 } catch let NetfilterError.kernel(_, code, _) where code == ENOENT {
                     continue
                 }
-                if let element = elements.items.first {
+                if let element = elements.first {
                     found.append(OffloadedFlowCounters(source: direction.source, destination: direction.destination,
                                                        packets: element.packets ?? 0, bytes: element.bytes ?? 0))
                 }
@@ -232,9 +209,4 @@ extension NftablesClient {
         addElementMessages(table, flows, flowElements, to: batch, adding: adding)
         try socket.send(batch)
     }
-}
-
-/// Collects the elements a keyed read answers with (the C callback gets it as an opaque pointer).
-private final class FlowElementCollector {
-    var items: [LiveSetElement] = []
 }
