@@ -11,6 +11,7 @@ struct RenderedFileTests {
     static let files: [(String, String)] = [
         ("vos_filter.nft", RulesetFiles.firewall()),
         ("vos_media.nft", RulesetFiles.media()),
+        ("vos_capture.nft", RulesetFiles.capture()),
     ]
 
     /// Set VOS_REGENERATE_NFT=1 to rewrite the committed files after an intended change.
@@ -37,6 +38,19 @@ struct RenderedFileTests {
         }
     }
 
+    /// What `nft list` printed (nft 1.0.6) for filter chains at these hooks and priorities.
+    @Test func prioritiesPrintAsNftListsThem() {
+        let cases: [(Chain.BaseHook.Hook, Int32, String)] = [
+            (.prerouting, -99, "dstnat + 1"), (.prerouting, -90, "dstnat + 10"), (.prerouting, -89, "-89"),
+            (.prerouting, -110, "dstnat - 10"), (.input, -99, "-99"), (.input, 5, "filter + 5"), (.input, -5, "filter - 5"),
+            (.input, 11, "11"), (.forward, -149, "mangle + 1"), (.postrouting, 101, "srcnat + 1"), (.input, 100, "100"),
+            (.output, -100, "-100"), (.input, 50, "security"), (.input, -300, "raw"), (.forward, 0, "filter"),
+        ]
+        for (hook, priority, expected) in cases {
+            #expect(RulesetRenderer.priorityName(.init(kind: .filter, hook: hook, priority: priority)) == expected)
+        }
+    }
+
     @Test func scannerRulesAreCommentedWithTheirPattern() {
         let text = RulesetFiles.firewall()
         for agent in FirewallPolicy.knownScannerUserAgents {
@@ -55,7 +69,7 @@ struct RenderedFileTests {
     }
 
     @Test func everyRuleHasAUniqueComment() {
-        for table in [FirewallCompiler.compile(.defaults), MediaOffloadTable.model()] {
+        for table in [FirewallCompiler.compile(.defaults), MediaOffloadTable.model(), MediaCaptureTable.model()] {
             let comments = table.chains.flatMap(\.rules).map(\.comment)
             #expect(Set(comments).count == comments.count)
             #expect(!comments.contains(""))
@@ -98,6 +112,13 @@ struct NftAgreementTests {
         defer { ns.remove() }
         try ns.exec(["nft", "-f", RenderedFileTests.nftDirectory.appendingPathComponent("vos_media.nft").path])
         #expect(try ns.inside { try NftablesClient().audit(MediaOffloadTable.model()) }.isEmpty)
+    }
+
+    @Test func captureFileLoadedByNftHasNoDrift() throws {
+        let ns = try TestNamespace("agree-c")
+        defer { ns.remove() }
+        try ns.exec(["nft", "-f", RenderedFileTests.nftDirectory.appendingPathComponent("vos_capture.nft").path])
+        #expect(try ns.inside { try NftablesClient().audit(MediaCaptureTable.model()) }.isEmpty)
     }
 
     @Test func firewallFileLoadedByNftLacksOnlyTheStringRules() throws {

@@ -124,6 +124,12 @@ enum ExpressionCodec {
             nftnl_expr_set_u32(e, attr(NFTNL_EXPR_NAT_REG_ADDR_MIN), addressRegister)
             nftnl_expr_set_u32(e, attr(NFTNL_EXPR_NAT_REG_PROTO_MIN), protocolRegister)
             return e
+        case .tproxy(let family, let addressRegister, let portRegister):
+            let e = try make("tproxy")
+            nftnl_expr_set_u32(e, attr(NFTNL_EXPR_TPROXY_FAMILY), family)
+            if let addressRegister { nftnl_expr_set_u32(e, attr(NFTNL_EXPR_TPROXY_REG_ADDR), addressRegister) }
+            if let portRegister { nftnl_expr_set_u32(e, attr(NFTNL_EXPR_TPROXY_REG_PORT), portRegister) }
+            return e
         case .unknown(let name):
             throw NetfilterError.invalidInput("cannot build undecoded expression \(name)")
         }
@@ -201,6 +207,11 @@ enum ExpressionCodec {
             return .nat(
                 type: u32(NFTNL_EXPR_NAT_TYPE), family: u32(NFTNL_EXPR_NAT_FAMILY),
                 addressRegister: u32(NFTNL_EXPR_NAT_REG_ADDR_MIN), protocolRegister: u32(NFTNL_EXPR_NAT_REG_PROTO_MIN))
+        case "tproxy":
+            return .tproxy(
+                family: has(NFTNL_EXPR_TPROXY_FAMILY) ? u32(NFTNL_EXPR_TPROXY_FAMILY) : 0,
+                addressRegister: has(NFTNL_EXPR_TPROXY_REG_ADDR) ? u32(NFTNL_EXPR_TPROXY_REG_ADDR) : nil,
+                portRegister: has(NFTNL_EXPR_TPROXY_REG_PORT) ? u32(NFTNL_EXPR_TPROXY_REG_PORT) : nil)
         default:
             return .unknown(name: name)
         }

@@ -18,6 +18,9 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
     case verdict(code: Int32, chain: String?)
     case xtablesMatch(name: String, revision: UInt32, info: [UInt8])
     case nat(type: UInt32, family: UInt32, addressRegister: UInt32, protocolRegister: UInt32)
+    /// Hands the packet to the local socket listening on the address and/or port in these
+    /// registers; a missing register means "keep the packet's own" (nft's `tproxy to :PORT`).
+    case tproxy(family: UInt32, addressRegister: UInt32?, portRegister: UInt32?)
     /// An expression vos never emits (someone edited the table by hand).
     case unknown(name: String)
 
@@ -55,6 +58,9 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
             return "[ match \(name) rev \(revision) info \(info.count)b ]"
         case .nat(let type, let family, let addressRegister, let protoRegister):
             return "[ nat \(type == 0 ? "snat" : "dnat") \(family == 2 ? "ip" : String(family)) addr_min reg \(addressRegister) proto_min reg \(protoRegister) ]"
+        case .tproxy(let family, let addressRegister, let portRegister):
+            let parts = [KernelNames.family(family)] + [addressRegister.map { "addr reg \($0)" }, portRegister.map { "port reg \($0)" }]
+            return "[ tproxy \(parts.compactMap { $0 }.joined(separator: " ")) ]"
         case .unknown(let name): return "[ \(name) (not decoded) ]"
         }
     }
@@ -67,6 +73,17 @@ enum KernelNames {
         case 15: return "nfproto"
         case 16: return "l4proto"
         default: return "key \(key)"
+        }
+    }
+
+    /// libnftnl's spelling of an NFPROTO_* value; 0 (unspecified) prints nothing.
+    static func family(_ family: UInt32) -> String? {
+        switch family {
+        case 0: return nil
+        case 1: return "inet"
+        case 2: return "ip"
+        case 10: return "ip6"
+        default: return "family \(family)"
         }
     }
 

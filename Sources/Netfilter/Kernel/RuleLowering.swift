@@ -134,6 +134,14 @@ struct RuleLowering {
                 .lookup(set: map, source: r1, destination: r1),
                 .nat(type: isDestination ? 1 : 0, family: 2, addressRegister: r1, protocolRegister: Self.firstRegister32 + 1),
             ]
+        case .transparentProxyMap(let fields, let map):
+            requireNetwork(.ipv4)
+            requireTransport(.udp)
+            loadConcatenation(fields)
+            expressions += [
+                .lookup(set: map, source: r1, destination: r1),
+                .tproxy(family: UInt32(AddressFamily.ipv4.nfproto), addressRegister: nil, portRegister: r1),
+            ]
         case .setDSCP(let dscp):
             requireNetwork(.ipv4)
             // DSCP is the top six bits of the second header byte; nft rewrites the first 16 bits

@@ -67,6 +67,10 @@ public enum RuleTerm: Sendable, Hashable {
     case concatenationInSet([PacketField], set: String)
     case destinationNATMap([PacketField], map: String)
     case sourceNATMap([PacketField], map: String)
+    /// `tproxy to : FIELDS map @MAP` (IPv4, UDP): delivers the packet to the local socket bound to
+    /// the port the map gives for its key, whatever socket its own destination port belongs to.
+    /// nft refuses tproxy without a transport match, so the rule needs `explicitTransport(.udp)` first.
+    case transparentProxyMap([PacketField], map: String)
     case setDSCP(UInt8)
     case counter
     case verdict(Verdict)

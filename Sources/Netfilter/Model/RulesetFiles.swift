@@ -21,4 +21,19 @@ public enum RulesetFiles {
             "Relayed packets are forwarded, so the host needs net.ipv4.ip_forward=1.",
         ])
     }
+
+    public static func capture() -> String {
+        RulesetRenderer.render([MediaCaptureTable.model()], header: [
+            "vos media capture (table ip vos_capture), owned by vos-mediad and rendered by the Netfilter module.",
+            "vos-mediad adds a map element per call leg at run time (relay address . leg port : capture port);",
+            "this file is the empty skeleton. TPROXY hands the leg's UDP packets to its I/O thread's capture",
+            "socket (bound 0.0.0.0:PORT with IP_TRANSPARENT), which reads many legs at once with recvmmsg.",
+            "The per-leg sockets stay bound so the kernel never gives a captured port to another program.",
+            "Needs the nft_tproxy kernel module and CAP_NET_ADMIN. Priority dstnat + 1 runs after the",
+            "vos_media DNAT, so offloaded flows no longer match a relay port.",
+            "",
+            "nft 1.0.6 lists the rule as \"meta l4proto udp tproxy to\" without the map; that is a display",
+            "limitation of nft, the kernel rule does look the port up in @ports (`nft --debug=netlink list`).",
+        ])
+    }
 }

@@ -93,6 +93,8 @@ public enum RulesetRenderer {
             return "dnat ip to \(fields.map(\.rawValue).joined(separator: " . ")) map @\(map)"
         case .sourceNATMap(let fields, let map):
             return "snat ip to \(fields.map(\.rawValue).joined(separator: " . ")) map @\(map)"
+        case .transparentProxyMap(let fields, let map):
+            return "tproxy to : \(fields.map(\.rawValue).joined(separator: " . ")) map @\(map)"
         case .setDSCP(let dscp): return "ip dscp set \(dscpName(dscp))"
         case .counter: return "counter"
         case .verdict(.accept): return "accept"
@@ -119,15 +121,21 @@ public enum RulesetRenderer {
         return out
     }
 
+    /// nft's spelling: a standard priority by name, one within 10 of it as an offset
+    /// (`dstnat + 1`), anything else as a number. `dstnat` and `srcnat` are only names on the
+    /// hook they belong to, whatever the chain type (nft 1.0.6 prints it so and reads it back).
     static func priorityName(_ hook: Chain.BaseHook) -> String {
-        switch (hook.kind, hook.priority) {
-        case (.filter, 0): return "filter"
-        case (.filter, -150): return "mangle"
-        case (.filter, -300): return "raw"
-        case (.nat, -100): return "dstnat"
-        case (.nat, 100): return "srcnat"
-        default: return String(hook.priority)
+        let standard: [(value: Int32, name: String, hook: Chain.BaseHook.Hook?)] = [
+            (-300, "raw", nil), (-150, "mangle", nil), (-100, "dstnat", .prerouting),
+            (0, "filter", nil), (50, "security", nil), (100, "srcnat", .postrouting),
+        ]
+        for entry in standard where entry.hook == nil || entry.hook == hook.hook {
+            let offset = Int(hook.priority) - Int(entry.value)
+            guard abs(offset) <= 10 else { continue }
+            if offset == 0 { return entry.name }
+            return "\(entry.name) \(offset > 0 ? "+" : "-") \(abs(offset))"
         }
+        return String(hook.priority)
     }
 
     /// nft prints the DiffServ names it knows and a hex value otherwise.

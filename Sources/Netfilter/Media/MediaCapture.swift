@@ -1,0 +1,107 @@
+import Glibc
+
+/// A relay leg port whose packets go to an I/O thread's capture socket instead of the leg's own.
+public struct CapturedPort: Hashable, Sendable {
+    /// The relay address and leg port the far end sends to.
+    public var local: MediaEndpoint
+    /// Port of the capture socket (bound to 0.0.0.0 with IP_TRANSPARENT) that receives them.
+    public var capturePort: UInt16
+
+    public init(local: MediaEndpoint, capturePort: UInt16) {
+        self.local = local
+        self.capturePort = capturePort
+    }
+}
+
+/// The `ip vos_capture` table owned by vos-mediad (IPv4 only; IPv6 legs keep their own sockets).
+///
+/// - `ports`: relay address . leg port -> capture socket port. The prerouting chain hands every
+///   UDP packet whose destination is in the map to that socket with TPROXY, so one socket per I/O
+///   thread can receive many legs' packets in one recvmmsg; the socket learns the leg from
+///   IP_ORIGDSTADDR.
+///
+/// The chain runs at priority -99, just after `vos_media`'s DNAT (-100): offloaded flows already
+/// have a remote destination by then, so they never match a relay port here.
+public enum MediaCaptureTable {
+    public static let name = "vos_capture"
+
+    public static func model() -> Table {
+        Table(
+            family: .ip, name: name,
+            sets: [
+                NamedSet(name: "ports", keyFields: [.ipv4Address, .inetService], valueFields: [.inetService],
+                         size: 65535, keepsLiveElements: true),
+            ],
+            chains: [
+                Chain(name: "prerouting", hook: .init(kind: .filter, hook: .prerouting, priority: -99), rules: [
+                    Rule([.explicitTransport(.udp), .transparentProxyMap([.ipDestination, .udpDestinationPort], map: "ports")],
+                         comment: "relay leg ports go to their I/O thread's capture socket"),
+                ]),
+            ])
+    }
+}
+
+extension NftablesClient {
+    /// Creates `ip vos_capture` unless it already matches the model (then captures are kept).
+    @discardableResult
+    public func ensureCaptureTable() throws -> Bool {
+        try ensure(MediaCaptureTable.model())
+    }
+
+    /// Captures leg ports in one atomic batch. Capturing a port again with the same capture port
+    /// changes nothing; with another capture port the kernel refuses (EEXIST), so moving a leg
+    /// to another thread is `removeCapture` then `addCapture`.
+    public func addCapture(_ ports: [CapturedPort]) throws {
+        for port in ports where !port.local.address.isIPv4 {
+            throw NetfilterError.invalidInput("media capture is IPv4 only: \(port.local)")
+        }
+        let specs = ports.map {
+            ElementSpec(key: $0.local.concatenationBytes, value: [UInt8($0.capturePort >> 8), UInt8($0.capturePort & 0xff)])
+        }
+        try sendCaptureElements(specs, adding: true)
+    }
+
+    /// Stops capturing leg ports in one atomic batch; ports that are not captured are ignored.
+    public func removeCapture(_ locals: [MediaEndpoint]) throws {
+        let requested = locals.filter(\.address.isIPv4)
+        do {
+            try sendCaptureElements(requested.map { ElementSpec(key: $0.concatenationBytes) }, adding: false)
+        } catch let NetfilterError.kernel(_, code, _) where code == ENOENT {
+            // One missing element makes the kernel abort the whole batch, so the present ones
+            // were not removed either. Kernels before 6.3 have no "delete if present" message
+            // (DESTROYSETELEM), so delete again only what the map holds. vos-mediad is the
+            // map's only writer, so nothing can disappear between the listing and the retry.
+            let present: Set<MediaEndpoint>
+            do {
+                present = Set(try capturedPorts().map(\.local))
+            } catch let NetfilterError.kernel(_, code, _) where code == ENOENT {
+                return  // no table: nothing is captured
+            }
+            let remaining = requested.filter(present.contains)
+            try sendCaptureElements(remaining.map { ElementSpec(key: $0.concatenationBytes) }, adding: false)
+        }
+    }
+
+    /// Removes `ip vos_capture` with every capture in it (no error when it does not exist).
+    public func removeCaptureTable() throws {
+        try delete(.ip, MediaCaptureTable.name)
+    }
+
+    /// Every captured leg port (ENOENT when the table does not exist).
+    public func capturedPorts() throws -> [CapturedPort] {
+        try listElements(.ip, MediaCaptureTable.name, set: "ports").compactMap { element in
+            guard element.key.count == 8, let value = element.value, value.count == 2 else { return nil }
+            let key = element.key
+            let local = MediaEndpoint(.v4(Array(key[0..<4])), UInt16(key[4]) << 8 | UInt16(key[5]))
+            return CapturedPort(local: local, capturePort: UInt16(value[0]) << 8 | UInt16(value[1]))
+        }
+    }
+
+    private func sendCaptureElements(_ specs: [ElementSpec], adding: Bool) throws {
+        let table = MediaCaptureTable.model()
+        guard !specs.isEmpty, let ports = table.set(named: "ports") else { return }
+        let batch = NetlinkBatch(socket: socket)
+        addElementMessages(table, ports, specs, to: batch, adding: adding)
+        try socket.send(batch)
+    }
+}
