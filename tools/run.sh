@@ -17,7 +17,8 @@ BIN="$(swift build -c "$CONFIGURATION" --show-bin-path)"
 # A development machine is not an appliance: programming its nftables (management ports open
 # only to SS_FIREWALL_MANAGEMENT_SUBNETS) could cut your own SSH. VOS_FIREWALL=1 turns it on.
 "$BIN/vosctl" --data-dir "$DATA_DIR" param set SS_FIREWALL_ENABLE "${VOS_FIREWALL:-0}" >/dev/null
-"$BIN/vos-mediad" --data-dir "$DATA_DIR" &
+# Same for port capture (table ip vos_capture); VOS_RECEIVE=capture turns it on.
+"$BIN/vos-mediad" --data-dir "$DATA_DIR" --receive "${VOS_RECEIVE:-sockets}" &
 MEDIAD=$!
 "$BIN/vos-controller" --data-dir "$DATA_DIR" --sip-listen "$SIP_LISTEN" &
 CONTROLLER=$!

@@ -57,21 +57,26 @@ final class PacketBatch {
 /// every session ready in one wakeup are received into consecutive slots and leave in one
 /// `sendmmsg` on the raw socket, each with a hand-built IPv4 + UDP header (the leg's own source
 /// address and port, the session's DSCP), instead of one `sendmmsg` per receiving socket.
+/// Each slot receives `headerLength` bytes into its buffer, so the header is written in front of
+/// the payload and a packet leaves as one iovec (the kernel copies and checks one region, not two).
 final class OutboundBatch {
     static let capacity = 256
     /// IPv4 (20, no options) + UDP (8).
     static let headerLength = 28
     /// Receive slots handed to one recvmmsg.
     static let receiveChunk = 64
+    /// Ancillary data room per receive slot: a capture socket reports each packet's original
+    /// destination (IP_ORIGDSTADDR, a 16-byte cmsghdr + sockaddr_in = 32 bytes).
+    static let controlSpace = 64
 
     let buffers: UnsafeMutablePointer<UInt8>
     let sources: UnsafeMutablePointer<sockaddr_storage>
     let receiveHeaders: UnsafeMutablePointer<vos_mmsghdr>
     let receiveVectors: UnsafeMutablePointer<iovec>
-    let packetHeaders: UnsafeMutablePointer<UInt8>
+    let controls: UnsafeMutablePointer<UInt8>
     let destinations: UnsafeMutablePointer<sockaddr_in>
     let sendHeaders: UnsafeMutablePointer<vos_mmsghdr>
-    /// Two per message: the built header, then the payload in its receive slot.
+    /// One per message: the built header and the payload behind it, in the payload's receive slot.
     let sendVectors: UnsafeMutablePointer<iovec>
     /// Per queued message: leg index it goes to (sent counters) and leg it came from (unroutable on failure).
     let targetLegs: UnsafeMutablePointer<Int>
@@ -87,32 +92,33 @@ final class OutboundBatch {
         sources.initialize(repeating: sockaddr_storage(), count: count)
         receiveHeaders = .allocate(capacity: count)
         receiveVectors = .allocate(capacity: count)
-        packetHeaders = .allocate(capacity: count * Self.headerLength)
-        packetHeaders.initialize(repeating: 0, count: count * Self.headerLength)
+        controls = .allocate(capacity: count * Self.controlSpace)
+        controls.initialize(repeating: 0, count: count * Self.controlSpace)
         destinations = .allocate(capacity: count)
         destinations.initialize(repeating: sockaddr_in(), count: count)
         sendHeaders = .allocate(capacity: count)
-        sendVectors = .allocate(capacity: 2 * count)
+        sendVectors = .allocate(capacity: count)
         targetLegs = .allocate(capacity: count)
         targetLegs.initialize(repeating: 0, count: count)
         originLegs = .allocate(capacity: count)
         originLegs.initialize(repeating: 0, count: count)
         for index in 0..<count {
-            receiveVectors[index] = iovec(iov_base: UnsafeMutableRawPointer(buffers + index * PacketBatch.maximumDatagram),
-                                          iov_len: PacketBatch.maximumDatagram)
+            receiveVectors[index] = iovec(iov_base: UnsafeMutableRawPointer(buffers + index * PacketBatch.maximumDatagram + Self.headerLength),
+                                          iov_len: PacketBatch.maximumDatagram - Self.headerLength)
             var receive = msghdr()
             receive.msg_name = UnsafeMutableRawPointer(sources + index)
             receive.msg_namelen = PacketBatch.sourceCapacity
             receive.msg_iov = receiveVectors + index
             receive.msg_iovlen = 1
+            receive.msg_control = UnsafeMutableRawPointer(controls + index * Self.controlSpace)
+            receive.msg_controllen = Self.controlSpace
             receiveHeaders[index] = vos_mmsghdr(msg_hdr: receive, msg_len: 0)
-            sendVectors[2 * index] = iovec(iov_base: UnsafeMutableRawPointer(packetHeaders + index * Self.headerLength), iov_len: Self.headerLength)
-            sendVectors[2 * index + 1] = iovec(iov_base: nil, iov_len: 0)
+            sendVectors[index] = iovec(iov_base: nil, iov_len: 0)
             var send = msghdr()
             send.msg_name = UnsafeMutableRawPointer(destinations + index)
             send.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
-            send.msg_iov = sendVectors + 2 * index
-            send.msg_iovlen = 2
+            send.msg_iov = sendVectors + index
+            send.msg_iovlen = 1
             sendHeaders[index] = vos_mmsghdr(msg_hdr: send, msg_len: 0)
         }
     }
@@ -122,7 +128,7 @@ final class OutboundBatch {
         sources.deallocate()
         receiveHeaders.deallocate()
         receiveVectors.deallocate()
-        packetHeaders.deallocate()
+        controls.deallocate()
         destinations.deallocate()
         sendHeaders.deallocate()
         sendVectors.deallocate()
@@ -130,14 +136,14 @@ final class OutboundBatch {
         originLegs.deallocate()
     }
 
-    /// Queues `length` bytes at `payload` from `source` to `destination` (both IPv4, network
-    /// order inside), with TOS byte `tos`.
+    /// Queues `length` bytes at `payload` (in a receive slot, so `headerLength` bytes before it
+    /// are free) from `source` to `destination` (both IPv4, network order inside), with TOS byte `tos`.
     @inline(__always)
     func queue(_ payload: UnsafeMutablePointer<UInt8>, length: Int, from source: UnsafePointer<sockaddr_in>,
                to destination: UnsafePointer<sockaddr_in>, tos: UInt8, targetLeg: Int, originLeg: Int) {
         let index = queued
         queued += 1
-        let header = packetHeaders + index * Self.headerLength
+        let header = payload - Self.headerLength
         let totalLength = UInt16(truncatingIfNeeded: Self.headerLength + length)
         let udpLength = UInt16(truncatingIfNeeded: 8 + length)
         let raw = UnsafeMutableRawPointer(header)
@@ -163,7 +169,7 @@ final class OutboundBatch {
                            toByteOffset: 26, as: UInt16.self)
         }
         destinations[index] = destination.pointee
-        sendVectors[2 * index + 1] = iovec(iov_base: UnsafeMutableRawPointer(payload), iov_len: length)
+        sendVectors[index] = iovec(iov_base: UnsafeMutableRawPointer(header), iov_len: Self.headerLength + length)
         targetLegs[index] = targetLeg
         originLegs[index] = originLeg
     }

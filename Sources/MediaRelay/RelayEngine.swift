@@ -10,7 +10,8 @@ public final class RelayEngine: @unchecked Sendable {
     // @unchecked: `configuration`, `pool`, `directory`, `freeSlots`, `nextSlot` and `nextID` are
     // guarded by `lock`; `workers` and `offload` are immutable after init; `kernelPacketsSeen`
     // `activityTimer`, `pendingOffers` and `offerScheduled` are touched only on `eventQueue`
-    // (and in init/shutdown); `stopping` is guarded by `offloadLock`.
+    // (and in init/shutdown); `stopping` is guarded by `offloadLock`; `pendingCaptures`,
+    // `captureScheduled` and `capturedSessions` are touched only on `captureQueue`.
     private let lock = ControlPathLock()
     /// Serialises every kernel offload change (add, remove, switch) so a flow is never added for a
     /// session that a concurrent update or delete already changed. Taken before `lock`, never
@@ -37,25 +38,36 @@ public final class RelayEngine: @unchecked Sendable {
     private var nextID: UInt64 = 1
     private var workers: [RelayWorker] = []
     private let offload: any KernelOffload
+    private let capture: any PortCapture
+    /// Binds and unbinds captured ports off the control path's critical section, in order.
+    private let captureQueue = DispatchQueue(label: "vos.mediad.capture")
+    private var pendingCaptures: [UInt64] = []
+    private var captureScheduled = false
+    /// Sessions whose ports are bound to a capture socket, with those ports.
+    private var capturedSessions: [UInt64: [MediaEndpoint]] = [:]
     private let eventQueue = DispatchQueue(label: "vos.mediad.events")
     private let onEvent: @Sendable (MediaEvent) -> Void
 
     /// Starts `workerCount` I/O threads, each waking at most once per `minimumWakeInterval`
     /// nanoseconds (see `RelayWorker`). `onEvent` is called on a private serial queue.
     /// `rawSend`: relay IPv4 through one raw socket per I/O thread (needs CAP_NET_RAW; without it
-    /// the thread quietly uses the legs' own sockets), see `RelayWorker`.
+    /// the thread quietly uses the legs' own sockets), see `RelayWorker`. `capture`: bind legs on
+    /// a specific IPv4 address to their I/O thread's capture socket (see `PortCapture`).
+    /// `sendMark`: SO_MARK of the raw send sockets, for the kernel offload's rules (see `RelayWorker`).
     public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0, rawSend: Bool = true,
-                offload: any KernelOffload = UnavailableKernelOffload(),
-                onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(RelayError) {
+                offload: any KernelOffload = UnavailableKernelOffload(), capture: any PortCapture = UnavailablePortCapture(),
+                sendMark: UInt32? = nil, onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(RelayError) {
         self.configuration = configuration
         pool = PortPool(range: configuration.portRange)
         self.offload = offload
+        self.capture = capture
         self.onEvent = onEvent
         let count = max(1, workerCount)
         freeSlots = Array(repeating: [], count: count)
         nextSlot = Array(repeating: 0, count: count)
         for index in 0..<count {
-            let worker = try RelayWorker(index: index, minimumWakeInterval: minimumWakeInterval, rawSend: rawSend) { [weak self] report in
+            let worker = try RelayWorker(index: index, minimumWakeInterval: minimumWakeInterval, rawSend: rawSend,
+                                         capture: capture.isAvailable, sendMark: sendMark) { [weak self] report in
                 guard let self else { return }
                 eventQueue.async { self.deliver(report) }
             }
@@ -134,9 +146,15 @@ public final class RelayEngine: @unchecked Sendable {
                 let record = SessionRecord(id: id, tag: tag, worker: worker, slot: slot, createdNanoseconds: monotonicNanoseconds(),
                                            timeoutSeconds: config.rtpTimeoutSeconds, dscp: config.dscp, legs: legs)
                 directory[id] = record
-                let setup = SessionSetup(sessionID: id, sockets: [pairs[0].rtp, pairs[0].rtcp, pairs[1].rtp, pairs[1].rtcp],
+                var setup = SessionSetup(sessionID: id, sockets: [pairs[0].rtp, pairs[0].rtcp, pairs[1].rtp, pairs[1].rtcp],
                                          remotes: remotes, timeoutNanoseconds: UInt64(config.rtpTimeoutSeconds) * 1_000_000_000,
                                          tos: UInt8(truncatingIfNeeded: config.tosByte))
+                if workers[worker].capturePort != nil, !Self.capturableLocals(record).isEmpty {
+                    setup.applied = { [weak self] in
+                        guard let engine = self else { return }
+                        engine.captureQueue.async { engine.queueCapture(id) }
+                    }
+                }
                 return (record, setup)
             }
         }
@@ -176,6 +194,11 @@ public final class RelayEngine: @unchecked Sendable {
             let counters = try? offload.readCounters(sessionID: id)
             try? offload.removeFlow(sessionID: id)
             return (record, counters)
+        }
+        // Unbound before the I/O thread forgets the ports (and the pool hands them out again); a
+        // bind still queued for this session finds it gone from the directory and skips it.
+        captureQueue.sync {
+            if let locals = capturedSessions.removeValue(forKey: id) { try? capture.unbind(locals) }
         }
         let reply = WorkerReply<[LegCounters]>()
         workers[record.worker].post(.remove(slot: record.slot, reply: reply))
@@ -234,7 +257,54 @@ public final class RelayEngine: @unchecked Sendable {
             }
             if !offloaded.isEmpty { try? offload.removeFlows(sessionIDs: offloaded) }
         }
+        captureQueue.sync {
+            let locals = capturedSessions.values.flatMap { $0 }
+            capturedSessions.removeAll()
+            if !locals.isEmpty { try? capture.unbind(locals) }
+        }
         workers.forEach { $0.stop() }
+    }
+
+    // MARK: - Port capture (capture queue)
+
+    /// Legs bound to a specific IPv4 address can be captured (the kernel map is keyed by address
+    /// and port); a wildcard or IPv6 leg keeps receiving on its own sockets.
+    private static func capturableLocals(_ record: SessionRecord) -> [MediaEndpoint] {
+        record.legs.flatMap { leg -> [MediaEndpoint] in
+            guard !leg.local.ip.contains(":"), leg.local.ip != "0.0.0.0", leg.local.port < 65535 else { return [] }
+            return [leg.local, MediaEndpoint(ip: leg.local.ip, port: leg.local.port + 1)]
+        }
+    }
+
+    /// A session its I/O thread now knows: bind its ports with the others that arrive meanwhile,
+    /// so a burst of new calls is one kernel transaction.
+    private func queueCapture(_ id: UInt64) {
+        pendingCaptures.append(id)
+        guard !captureScheduled else { return }
+        captureScheduled = true
+        captureQueue.async { [self] in
+            captureScheduled = false
+            let ids = pendingCaptures
+            pendingCaptures.removeAll()
+            bindCaptured(ids)
+        }
+    }
+
+    private func bindCaptured(_ ids: [UInt64]) {
+        let records = lock.withLock { ids.compactMap { directory[$0] } }
+        var bindings: [CaptureBinding] = []
+        var bound: [UInt64: [MediaEndpoint]] = [:]
+        for record in records where capturedSessions[record.id] == nil {
+            guard let port = workers[record.worker].capturePort else { continue }
+            let locals = Self.capturableLocals(record)
+            bindings += locals.map { CaptureBinding(local: $0, capturePort: port) }
+            bound[record.id] = locals
+        }
+        guard !bindings.isEmpty else { return }
+        // A refusal leaves these sessions on their own sockets, which relay them as before; the
+        // capture implementation logs why.
+        guard (try? capture.bind(bindings)) != nil else { return }
+        capturedSessions.merge(bound) { _, new in new }
     }
 
     // MARK: - Events

@@ -6,7 +6,9 @@ import Glibc
 #endif
 
 /// One I/O thread: an epoll set over the sockets of the sessions assigned to it, drained with
-/// recvmmsg and forwarded with sendmmsg from preallocated buffers.
+/// recvmmsg and forwarded with sendmmsg from preallocated buffers. With port capture (see
+/// `PortCapture`) most packets arrive instead on the thread's one capture socket, many legs per
+/// recvmmsg, and find their leg through a table indexed by destination port.
 ///
 /// Both legs of a session live on the same thread, so forwarding, latching and statistics touch
 /// only thread-owned memory. Endpoint number `e` (the epoll token) encodes everything the packet
@@ -40,8 +42,20 @@ final class RelayWorker: @unchecked Sendable {
     /// address and port. Send-only: an IPPROTO_RAW socket receives nothing.
     private let rawFD: Int32
     private let outbound = OutboundBatch()
+    /// The capture socket (IP_TRANSPARENT, IP_RECVORIGDSTADDR, bound 0.0.0.0:capturePort), or -1.
+    private let captureFD: Int32
+    /// Where the kernel is to deliver this thread's captured legs; nil without capture.
+    let capturePort: UInt16?
+    /// Endpoint number per local port (-1 = none): which leg a captured packet is for. Ports are
+    /// unique across the relay's addresses (the port pool hands each out once).
+    private let portEndpoints: UnsafeMutablePointer<Int32>
+    /// Captured packets for a port no leg of this thread has (a binding raced a session's end).
+    private var captureMisses: UInt64 = 0
 
     private static let wakeToken = UInt64.max
+    private static let captureToken = UInt64.max - 1
+    /// recvmmsg rounds on the capture socket per wakeup; it carries every captured leg's packets.
+    private static let captureRoundsPerWakeup = 16
     private static let maximumEvents: Int32 = 256
     private static let timeoutScanInterval: UInt64 = 500_000_000
     /// recvmmsg rounds per ready socket before moving on, so one flooded socket cannot starve the rest.
@@ -52,7 +66,12 @@ final class RelayWorker: @unchecked Sendable {
     /// packet into one per batch, at the price of at most that much added latency.
     private let minimumWakeInterval: UInt64
 
-    init(index: Int, minimumWakeInterval: UInt64, rawSend: Bool, onEvent: @escaping @Sendable (RelayEvent) -> Void) throws(RelayError) {
+    /// `capture`: open a capture socket (needs the raw socket for sending, and CAP_NET_ADMIN or
+    /// CAP_NET_RAW for IP_TRANSPARENT; without them the thread quietly has none).
+    /// `sendMark`: SO_MARK for the raw socket (needs CAP_NET_ADMIN), so kernel rules can tell the
+    /// relay's own sends apart (the offload table leaves them untracked).
+    init(index: Int, minimumWakeInterval: UInt64, rawSend: Bool, capture: Bool, sendMark: UInt32?,
+         onEvent: @escaping @Sendable (RelayEvent) -> Void) throws(RelayError) {
         self.index = index
         self.minimumWakeInterval = minimumWakeInterval
         self.onEvent = onEvent
@@ -71,6 +90,19 @@ final class RelayWorker: @unchecked Sendable {
         locals = .allocate(capacity: 0)
         // EPERM without CAP_NET_RAW: the per-leg sockets then send, as before.
         rawFD = rawSend ? socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_RAW)) : -1
+        if rawFD >= 0, var mark = sendMark {
+            // Without CAP_NET_ADMIN the mark is refused; offload (which needs it too) is off then anyway.
+            _ = setsockopt(rawFD, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size))
+        }
+        portEndpoints = .allocate(capacity: 65536)
+        portEndpoints.initialize(repeating: -1, count: 65536)
+        if capture && rawFD >= 0, let (fd, port) = Self.openCaptureSocket() {
+            captureFD = fd
+            capturePort = port
+        } else {
+            captureFD = -1
+            capturePort = nil
+        }
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
         event.data.u64 = Self.wakeToken
@@ -80,7 +112,48 @@ final class RelayWorker: @unchecked Sendable {
             close(wakeFD)
             throw .socketFailure(operation: "epoll_ctl(eventfd)", address: "I/O thread \(index)", reason: reason)
         }
+        if captureFD >= 0 {
+            event.events = EPOLLIN.rawValue | EPOLLET.rawValue
+            event.data.u64 = Self.captureToken
+            // Without it in the set nothing is captured for this thread (capturePort would lie): fail loudly.
+            guard epoll_ctl(epollFD, EPOLL_CTL_ADD, captureFD, &event) == 0 else {
+                let reason = errnoText()
+                close(epollFD)
+                close(wakeFD)
+                throw .socketFailure(operation: "epoll_ctl(capture socket)", address: "I/O thread \(index)", reason: reason)
+            }
+        }
         ensureCapacity(256)
+    }
+
+    /// A UDP socket the kernel may hand packets for other local ports (TPROXY needs
+    /// IP_TRANSPARENT), reporting each packet's original destination. Nil when not permitted.
+    private static func openCaptureSocket() -> (Int32, UInt16)? {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var one: Int32 = 1
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        // One socket takes the packets of thousands of legs: give it the queue they would have had together.
+        var buffer: Int32 = 8 << 20
+        guard setsockopt(fd, Int32(SOL_IP), Int32(IP_TRANSPARENT), &one, size) == 0,
+              setsockopt(fd, Int32(SOL_IP), Int32(IP_RECVORIGDSTADDR), &one, size) == 0 else {
+            close(fd)
+            return nil
+        }
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, size) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, size)
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            return nil
+        }
+        return (fd, UInt16(bigEndian: address.sin_port))
     }
 
     deinit {
@@ -89,7 +162,9 @@ final class RelayWorker: @unchecked Sendable {
         targets.deallocate()
         sockets.deallocate()
         locals.deallocate()
+        portEndpoints.deallocate()
         if rawFD >= 0 { close(rawFD) }
+        if captureFD >= 0 { close(captureFD) }
         close(epollFD)
         close(wakeFD)
     }
@@ -131,6 +206,8 @@ final class RelayWorker: @unchecked Sendable {
                     let token = events[position].data.u64
                     if token == Self.wakeToken {
                         commandsWaiting = true
+                    } else if token == Self.captureToken {
+                        drainCapture()
                     } else {
                         drain(endpoint: Int(truncatingIfNeeded: token))
                     }
@@ -163,7 +240,6 @@ final class RelayWorker: @unchecked Sendable {
         let legIndex = endpoint >> 1
         let leg = legs + legIndex
         let peer = legs + (legIndex ^ 1)
-        let ownTarget = targets + (2 * legIndex + isRTCP)
         let peerTarget = targets + (2 * (legIndex ^ 1) + isRTCP)
         let fd = sockets[endpoint]
         let peerFD = sockets[endpoint ^ 2]
@@ -191,8 +267,6 @@ final class RelayWorker: @unchecked Sendable {
             let now = monotonicNanoseconds()
             // RTP clock units at 8000 Hz (125 us), the rate of G.711 and G.729.
             let arrival = UInt32(truncatingIfNeeded: now / 125_000)
-            let peerLength = isRTCP == 1 ? peer.pointee.rtcpTargetLength : peer.pointee.rtpTargetLength
-            var latchedNow = false
             var outgoing = 0
             for position in 0..<received {
                 let header = headers + position
@@ -201,27 +275,9 @@ final class RelayWorker: @unchecked Sendable {
                 header.pointee.msg_hdr.msg_namelen = PacketBatch.sourceCapacity
                 guard let name = header.pointee.msg_hdr.msg_name, let vector = header.pointee.msg_hdr.msg_iov,
                       let base = vector.pointee.iov_base else { continue }
-                let source = name.assumingMemoryBound(to: sockaddr_storage.self)
-                if isRTCP == 1 ? leg.pointee.rtcpLatched : leg.pointee.rtpLatched {
-                    guard sameEndpoint(source, ownTarget) else {
-                        leg.pointee.dropped &+= 1
-                        continue
-                    }
-                } else {
-                    latch(leg: leg, legIndex: legIndex, isRTCP: isRTCP, source: source, length: sourceLength)
-                    latchedNow = latchedNow || isRTCP == 0
-                }
-                leg.pointee.receivedPackets &+= 1
-                leg.pointee.receivedBytes &+= UInt64(length)
                 let packet = base.assumingMemoryBound(to: UInt8.self)
-                if isRTCP == 0 {
-                    leg.pointee.lastRTPNanoseconds = now
-                    recordRTP(packet, length: length, arrival: arrival, leg: leg)
-                }
-                guard peerLength != 0 else {
-                    leg.pointee.unroutable &+= 1
-                    continue
-                }
+                guard admit(endpoint: endpoint, source: name.assumingMemoryBound(to: sockaddr_storage.self), sourceLength: sourceLength,
+                            packet: packet, length: length, now: now, arrival: arrival) else { continue }
                 if viaRaw {
                     peerTarget.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { destination in
                         outbound.queue(packet, length: length, from: sourceLocal, to: destination, tos: tos,
@@ -231,24 +287,137 @@ final class RelayWorker: @unchecked Sendable {
                 }
                 let out = batch.sendHeaders + outgoing
                 out.pointee.msg_hdr.msg_name = UnsafeMutableRawPointer(peerTarget)
-                out.pointee.msg_hdr.msg_namelen = peerLength
+                out.pointee.msg_hdr.msg_namelen = isRTCP == 1 ? peer.pointee.rtcpTargetLength : peer.pointee.rtpTargetLength
                 batch.sendVectors[outgoing].iov_base = UnsafeMutableRawPointer(packet)
                 batch.sendVectors[outgoing].iov_len = length
                 outgoing += 1
             }
             if outgoing > 0 { send(outgoing, from: peerFD, countingOn: peer, unsentOn: leg) }
-            if latchedNow {
-                onEvent(RelayEvent(sessionID: slots[slot].sessionID,
-                                   kind: .latched(leg: legIndex & 1, source: SocketAddress(copying: ownTarget, length: leg.pointee.rtpTargetLength))))
-            }
             if received < room { return }
         }
         // Rounds used up with data left: edge-triggered epoll would not report this socket again
         // until the next packet, so re-arm it (the modify reports it at once while it is readable).
+        rearm(fd, token: UInt64(endpoint))
+    }
+
+    /// Reads what the capture socket has: packets for any of this thread's captured legs, each
+    /// queued on the raw socket from the leg its original destination port names.
+    private func drainCapture() {
+        var rounds = 0
+        while rounds < Self.captureRoundsPerWakeup {
+            rounds += 1
+            if OutboundBatch.capacity - outbound.slotsUsed < OutboundBatch.receiveChunk { flushOutbound() }
+            let headers = outbound.receiveHeaders + outbound.slotsUsed
+            let room = OutboundBatch.receiveChunk
+            // The kernel shrinks msg_controllen to what it wrote; give every slot its full room back.
+            for position in 0..<room { headers[position].msg_hdr.msg_controllen = OutboundBatch.controlSpace }
+            let received = Int(vos_recvmmsg(captureFD, headers, UInt32(room), Int32(MSG_DONTWAIT), nil))
+            if received <= 0 { return }
+            outbound.slotsUsed += received
+            let now = monotonicNanoseconds()
+            let arrival = UInt32(truncatingIfNeeded: now / 125_000)
+            for position in 0..<received {
+                let header = headers + position
+                let length = Int(header.pointee.msg_len)
+                let sourceLength = header.pointee.msg_hdr.msg_namelen
+                header.pointee.msg_hdr.msg_namelen = PacketBatch.sourceCapacity
+                guard let port = Self.originalDestinationPort(header.pointee.msg_hdr), case let endpoint = Int(portEndpoints[Int(port)]),
+                      endpoint >= 0, endpoint >> 2 < capacity, slots[endpoint >> 2].active,
+                      let name = header.pointee.msg_hdr.msg_name, let vector = header.pointee.msg_hdr.msg_iov,
+                      let base = vector.pointee.iov_base else {
+                    captureMisses &+= 1
+                    continue
+                }
+                let packet = base.assumingMemoryBound(to: UInt8.self)
+                guard admit(endpoint: endpoint, source: name.assumingMemoryBound(to: sockaddr_storage.self), sourceLength: sourceLength,
+                            packet: packet, length: length, now: now, arrival: arrival) else { continue }
+                forwardCaptured(endpoint: endpoint, packet: packet, length: length)
+            }
+            if received < room { return }
+        }
+        rearm(captureFD, token: Self.captureToken)
+    }
+
+    /// Queues a captured packet on the raw socket, or (the other leg is IPv6: a mixed-family
+    /// session, rare) sends it at once from the other leg's own socket.
+    @inline(__always)
+    private func forwardCaptured(endpoint: Int, packet: UnsafeMutablePointer<UInt8>, length: Int) {
+        let isRTCP = endpoint & 1
+        let legIndex = endpoint >> 1
+        let peerTarget = targets + (2 * (legIndex ^ 1) + isRTCP)
+        let sourceLocal = locals + (endpoint ^ 2)
+        if sourceLocal.pointee.sin_family == sa_family_t(AF_INET) && peerTarget.pointee.ss_family == sa_family_t(AF_INET) {
+            peerTarget.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { destination in
+                outbound.queue(packet, length: length, from: sourceLocal, to: destination, tos: slots[endpoint >> 2].tos,
+                               targetLeg: legIndex ^ 1, originLeg: legIndex)
+            }
+            return
+        }
+        let peer = legs + (legIndex ^ 1)
+        let peerLength = isRTCP == 1 ? peer.pointee.rtcpTargetLength : peer.pointee.rtpTargetLength
+        let sent = peerTarget.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            sendto(sockets[endpoint ^ 2], packet, length, Int32(MSG_DONTWAIT), $0, peerLength)
+        }
+        if sent == length {
+            peer.pointee.sentPackets &+= 1
+            peer.pointee.sentBytes &+= UInt64(length)
+        } else {
+            legs[legIndex].unroutable &+= 1
+        }
+    }
+
+    /// The destination port a captured packet was sent to (IP_ORIGDSTADDR), host order.
+    @inline(__always)
+    private static func originalDestinationPort(_ message: msghdr) -> UInt16? {
+        // cmsghdr: length (8 bytes), level, type; the sockaddr_in follows at the 8-byte-aligned offset 16.
+        guard message.msg_controllen >= 32, let control = message.msg_control,
+              control.loadUnaligned(fromByteOffset: 8, as: Int32.self) == Int32(SOL_IP),
+              control.loadUnaligned(fromByteOffset: 12, as: Int32.self) == Int32(IP_ORIGDSTADDR) else { return nil }
+        return UInt16(bigEndian: control.loadUnaligned(fromByteOffset: 18, as: UInt16.self))
+    }
+
+    /// Has edge-triggered epoll report a socket that may still hold data (the modify reports it
+    /// at once while it is readable).
+    private func rearm(_ fd: Int32, token: UInt64) {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | EPOLLET.rawValue
-        event.data.u64 = UInt64(endpoint)
+        event.data.u64 = token
         epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    /// Accounts one packet from the far end of leg `endpoint`: latching (or dropping a packet from
+    /// another source once latched), counters, RTP statistics. False when it is not to be forwarded.
+    @inline(__always)
+    private func admit(endpoint: Int, source: UnsafeMutablePointer<sockaddr_storage>, sourceLength: socklen_t,
+                       packet: UnsafeMutablePointer<UInt8>, length: Int, now: UInt64, arrival: UInt32) -> Bool {
+        let isRTCP = endpoint & 1
+        let legIndex = endpoint >> 1
+        let leg = legs + legIndex
+        let ownTarget = targets + (2 * legIndex + isRTCP)
+        if isRTCP == 1 ? leg.pointee.rtcpLatched : leg.pointee.rtpLatched {
+            guard sameEndpoint(source, ownTarget) else {
+                leg.pointee.dropped &+= 1
+                return false
+            }
+        } else {
+            latch(leg: leg, legIndex: legIndex, isRTCP: isRTCP, source: source, length: sourceLength)
+            if isRTCP == 0 {
+                onEvent(RelayEvent(sessionID: slots[endpoint >> 2].sessionID,
+                                   kind: .latched(leg: legIndex & 1, source: SocketAddress(copying: ownTarget, length: sourceLength))))
+            }
+        }
+        leg.pointee.receivedPackets &+= 1
+        leg.pointee.receivedBytes &+= UInt64(length)
+        if isRTCP == 0 {
+            leg.pointee.lastRTPNanoseconds = now
+            recordRTP(packet, length: length, arrival: arrival, leg: leg)
+        }
+        let peer = legs + (legIndex ^ 1)
+        guard (isRTCP == 1 ? peer.pointee.rtcpTargetLength : peer.pointee.rtpTargetLength) != 0 else {
+            leg.pointee.unroutable &+= 1
+            return false
+        }
+        return true
     }
 
     /// Sends what the raw path queued in this wakeup: one sendmmsg, repeated only past a packet
@@ -265,7 +434,7 @@ final class RelayWorker: @unchecked Sendable {
             for index in position..<(position + sent) {
                 let target = outbound.targetLegs[index]
                 legs[target].sentPackets &+= 1
-                legs[target].sentBytes &+= UInt64(outbound.sendVectors[2 * index + 1].iov_len)
+                legs[target].sentBytes &+= UInt64(outbound.sendVectors[index].iov_len - OutboundBatch.headerLength)
             }
             position += sent
         }
@@ -368,6 +537,9 @@ final class RelayWorker: @unchecked Sendable {
             }
             // An IPv6 leg (or a failed lookup) keeps family 0: that leg sends from its own socket.
             locals[endpoint] = named == 0 && bound.sin_family == sa_family_t(AF_INET) ? bound : sockaddr_in()
+            if locals[endpoint].sin_family == sa_family_t(AF_INET) {
+                portEndpoints[Int(UInt16(bigEndian: bound.sin_port))] = Int32(endpoint)
+            }
             var event = epoll_event()
             // Edge-triggered: a level-triggered socket is polled again at the next epoll_wait
             // after every packet, only to find it empty; drain() reads until it is.
@@ -379,6 +551,7 @@ final class RelayWorker: @unchecked Sendable {
             }
         }
         highWater = max(highWater, slot + 1)
+        setup.applied?()
     }
 
     private func leg(forEndpoint endpoint: Int) -> UnsafeMutablePointer<LegState> { legs + (endpoint >> 1) }
@@ -405,7 +578,12 @@ final class RelayWorker: @unchecked Sendable {
         guard slot < capacity, slots[slot].active else { return [.empty, .empty] }
         let final = counters(slot: slot)
         for kind in 0..<4 {
-            let fd = sockets[4 * slot + kind]
+            let endpoint = 4 * slot + kind
+            if locals[endpoint].sin_family == sa_family_t(AF_INET) {
+                let port = Int(UInt16(bigEndian: locals[endpoint].sin_port))
+                if portEndpoints[port] == Int32(endpoint) { portEndpoints[port] = -1 }
+            }
+            let fd = sockets[endpoint]
             epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
             close(fd)
             sockets[4 * slot + kind] = -1

@@ -33,6 +33,9 @@ struct SessionSetup: Sendable {
     let timeoutNanoseconds: UInt64
     /// TOS byte the sockets were created with.
     let tos: UInt8
+    /// Called on the I/O thread once the session is in its tables (the engine then binds the
+    /// session's ports to the thread's capture socket; earlier, captured packets would find no leg).
+    var applied: (@Sendable () -> Void)? = nil
 }
 
 /// A one-shot answer from an I/O thread to a waiting control thread.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import MediaControl
 import MediaRelay
+import enum Netfilter.MediaOffloadTable
 import VOSModel
 import VOSRuntime
 import VOSStore
@@ -36,6 +37,14 @@ struct VosMediad: ParsableCommand {
           help: "Send relayed IPv4 from each leg's own socket instead of one raw socket per I/O thread (the raw socket needs CAP_NET_RAW; without it this is automatic).")
     var socketSend = false
 
+    @Option(name: .customLong("receive"),
+            help: "How I/O threads receive IPv4 legs on a specific --media-ip: 'capture' (one socket per thread, legs' ports steered to it by table ip vos_capture; needs CAP_NET_ADMIN and nft_tproxy, else falls back) or 'sockets' (each leg's own socket).")
+    var receive: ReceiveMode = .capture
+
+    enum ReceiveMode: String, ExpressibleByArgument, CaseIterable {
+        case capture, sockets
+    }
+
     func run() throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-mediad")
@@ -53,15 +62,19 @@ struct VosMediad: ParsableCommand {
         let threads = ioThreads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let broadcaster = MediaEventBroadcaster()
         let offload = NetfilterKernelOffload.start(enabled: initial.kernelOffload, dscp: initial.dscp, relayPorts: initial.portRange, logger: logger)
+        // Capture sends through the raw socket, so it needs raw sends.
+        let capture = NetfilterPortCapture.start(enabled: receive == .capture && !socketSend, logger: logger)
         let engine: RelayEngine
         do {
             engine = try RelayEngine(configuration: initial, workerCount: threads,
-                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000, rawSend: !socketSend, offload: offload) { event in
+                                     minimumWakeInterval: UInt64(max(0, wakeIntervalMicroseconds)) * 1000, rawSend: !socketSend,
+                                     offload: offload, capture: capture, sendMark: MediaOffloadTable.relayPacketMark) { event in
                 logger.info("event \(event.event.rawValue) session \(event.session)\(event.leg.map { " leg \($0)" } ?? "")\(event.address.map { " from \($0)" } ?? "")")
                 broadcaster.publish(event)
             }
         } catch {
             logger.critical("cannot start the relay: \(error)")
+            capture.stop()
             throw ExitCode(1)
         }
         let socketPath = controlPath ?? directory + "/mediad.sock"
@@ -75,6 +88,7 @@ struct VosMediad: ParsableCommand {
         } catch {
             logger.critical("cannot open the control socket: \(error)")
             engine.shutdown()
+            capture.stop()
             throw ExitCode(1)
         }
         let watcher = try ConfigurationWatcher(store: store, logger: logger) { [mediaIP] generation in
@@ -98,6 +112,7 @@ struct VosMediad: ParsableCommand {
         firewall.stop()
         server.stop()
         engine.shutdown()
+        capture.stop()
         offload.stop(relayPorts: engine.currentConfiguration.portRange)
     }
 

@@ -47,7 +47,8 @@ final class SwitchLab: @unchecked Sendable {
 
     @discardableResult
     func startMediad() throws -> Daemon {
-        let daemon = try Daemon(Vosctl.binary("vos-mediad"), ["--data-dir", scratch.child("var"), "--media-ip", "127.0.0.1"],
+        // The host's namespace: per-leg sockets, so no capture table goes into the host's nftables.
+        let daemon = try Daemon(Vosctl.binary("vos-mediad"), ["--data-dir", scratch.child("var"), "--media-ip", "127.0.0.1", "--receive", "sockets"],
                                 log: scratch.child("mediad.log"))
         daemons.append(daemon)
         guard daemon.waitForLog("vos-mediad started") else { throw Failure("vos-mediad did not start:\n\(daemon.log)") }

@@ -5,9 +5,11 @@ import Testing
 /// Real packets through a real vos-mediad, in network namespaces this suite creates and deletes.
 /// Needs root, iproute2, nftables and python3; the binaries come from the same build (see BuiltProducts).
 @Suite(.serialized) struct MediaRelayNamespaceTests {
-    @Test(.timeLimit(.minutes(1)))
-    func relaysACallerBehindNATWithDSCPLatchingStatisticsAndTimeout() throws {
-        let lab = NetworkLab("a")
+    /// The same call and the same expectations for both receive paths: legs steered to the I/O
+    /// thread's capture socket by table ip vos_capture (the default), and each leg's own socket.
+    @Test(.timeLimit(.minutes(1)), arguments: ["capture", "sockets"])
+    func relaysACallerBehindNATWithDSCPLatchingStatisticsAndTimeout(receive: String) throws {
+        let lab = NetworkLab(receive == "capture" ? "a" : "s")
         defer { lab.destroy() }
         try lab.buildCallTopology()
         let mediad = try MediadHarness(parameters: [
@@ -16,7 +18,7 @@ import Testing
             "SS_MEDIA_KERNEL_OFFLOAD": "0",
         ])
         defer { mediad.stop() }
-        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1")
+        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1", extraArguments: ["--receive", receive])
         let events = try mediad.client()
         try events.subscribe()
         let control = try mediad.client()
@@ -60,6 +62,14 @@ import Testing
             "python3", script, "--bind", "192.0.2.130:6000", "--to", callerFacing.description, "--count", "20",
             "--delay", "1.2", "--listen", "2", "--ssrc", "666",
         ]), logDirectory: mediad.dataDirectory, name: "intruder")
+        // Capture: the kernel steers the session's four ports (RTP and RTCP of both legs) to the
+        // relay thread's capture socket; with per-leg sockets there is no capture table at all.
+        let expectedCaptures = [callerFacing, calleeFacing].flatMap { ["\($0.ip) . \($0.port) : ", "\($0.ip) . \($0.port + 1) : "] }
+        #expect(capturedPorts(lab).count == (receive == "capture" ? 4 : 0))
+        if receive == "capture" {
+            let map = capturedPortsListing(lab)
+            for entry in expectedCaptures { #expect(map.contains(entry), "\(entry) missing from \(map)") }
+        }
         let callerReport = try RTPPeerScript.report(caller.finish(within: 10))
         let calleeReport = try RTPPeerScript.report(callee.finish(within: 10))
         let intruderReport = try RTPPeerScript.report(intruder.finish(within: 10))
@@ -112,7 +122,27 @@ import Testing
         let final = try #require(try control.delete(session: session.session))
         #expect(final.legs[0].received.packets == 100)
         #expect(try control.statistics().isEmpty)
+        #expect(capturedPorts(lab).isEmpty, "a deleted session's ports are no longer captured")
         #expect(mediad.isRunning)
+        mediad.stopDaemon()
+        #expect(try !Command.run(lab.inside("relay", ["nft", "list", "tables"])).output.contains("vos_capture"),
+                "the capture table goes with the daemon")
+    }
+
+    /// `nft list map ip vos_capture ports` in the relay namespace ("" when there is no such table).
+    private func capturedPortsListing(_ lab: NetworkLab) -> String {
+        // nft fails when the table does not exist: nothing is captured then.
+        (try? Command.run(lab.inside("relay", ["nft", "list", "map", "ip", "vos_capture", "ports"])))?.output ?? ""
+    }
+
+    /// The captured ports' map entries (`ADDRESS . PORT : CAPTURE_PORT`).
+    private func capturedPorts(_ lab: NetworkLab) -> [String] {
+        let listing = capturedPortsListing(lab)
+        guard let open = listing.range(of: "elements = {"), let close = listing.range(of: "}", range: open.upperBound..<listing.endIndex) else {
+            return []
+        }
+        return listing[open.upperBound..<close.lowerBound].split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
     }
 
     @Test(.timeLimit(.minutes(1)))

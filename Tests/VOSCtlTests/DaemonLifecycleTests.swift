@@ -15,7 +15,9 @@ import VOSTestSupport
         let process = Process()
         process.executableURL = URL(fileURLWithPath: (Vosctl.binaryDirectory as NSString).appendingPathComponent(daemon))
         // A high port, so the test never collides with a SIP server already on 5060.
-        process.arguments = ["--data-dir", scratch.child("var")] + (daemon == "vos-controller" ? ["--sip-listen", "127.0.0.1:15060"] : [])
+        // vos-mediad: per-leg sockets, so it creates no capture table in the host's nftables either.
+        process.arguments = ["--data-dir", scratch.child("var")]
+            + (daemon == "vos-controller" ? ["--sip-listen", "127.0.0.1:15060"] : ["--receive", "sockets"])
         let log = scratch.child("\(daemon).log")
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

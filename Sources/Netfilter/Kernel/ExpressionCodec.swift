@@ -130,6 +130,8 @@ enum ExpressionCodec {
             if let addressRegister { nftnl_expr_set_u32(e, attr(NFTNL_EXPR_TPROXY_REG_ADDR), addressRegister) }
             if let portRegister { nftnl_expr_set_u32(e, attr(NFTNL_EXPR_TPROXY_REG_PORT), portRegister) }
             return e
+        case .notrack:
+            return try make("notrack")
         case .unknown(let name):
             throw NetfilterError.invalidInput("cannot build undecoded expression \(name)")
         }
@@ -212,6 +214,7 @@ enum ExpressionCodec {
                 family: has(NFTNL_EXPR_TPROXY_FAMILY) ? u32(NFTNL_EXPR_TPROXY_FAMILY) : 0,
                 addressRegister: has(NFTNL_EXPR_TPROXY_REG_ADDR) ? u32(NFTNL_EXPR_TPROXY_REG_ADDR) : nil,
                 portRegister: has(NFTNL_EXPR_TPROXY_REG_PORT) ? u32(NFTNL_EXPR_TPROXY_REG_PORT) : nil)
+        case "notrack": return .notrack
         default:
             return .unknown(name: name)
         }

@@ -18,6 +18,7 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
     case verdict(code: Int32, chain: String?)
     case xtablesMatch(name: String, revision: UInt32, info: [UInt8])
     case nat(type: UInt32, family: UInt32, addressRegister: UInt32, protocolRegister: UInt32)
+    case notrack
     /// Hands the packet to the local socket listening on the address and/or port in these
     /// registers; a missing register means "keep the packet's own" (nft's `tproxy to :PORT`).
     case tproxy(family: UInt32, addressRegister: UInt32?, portRegister: UInt32?)
@@ -61,6 +62,7 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
         case .tproxy(let family, let addressRegister, let portRegister):
             let parts = [KernelNames.family(family)] + [addressRegister.map { "addr reg \($0)" }, portRegister.map { "port reg \($0)" }]
             return "[ tproxy \(parts.compactMap { $0 }.joined(separator: " ")) ]"
+        case .notrack: return "[ notrack ]"
         case .unknown(let name): return "[ \(name) (not decoded) ]"
         }
     }
@@ -69,6 +71,7 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
 enum KernelNames {
     static func metaKey(_ key: UInt32) -> String {
         switch key {
+        case 3: return "mark"
         case 6: return "iifname"
         case 15: return "nfproto"
         case 16: return "l4proto"

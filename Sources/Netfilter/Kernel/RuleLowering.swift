@@ -151,6 +151,10 @@ struct RuleLowering {
                 .bitwise(source: r1, destination: r1, mask: [0xff, 0x03], xor: [0x00, dscp << 2]),
                 .payloadWrite(base: 1, offset: 0, length: 2, source: r1, checksumType: 1, checksumOffset: 10),
             ]
+        case .packetMark(let mark):
+            expressions += [.meta(key: 3, destination: r1), .compare(op: 0, source: r1, data: Self.hostOrder(mark))]
+        case .noConntrack:
+            expressions.append(.notrack)
         case .counter:
             expressions.append(.counter)
         case .verdict(.accept):

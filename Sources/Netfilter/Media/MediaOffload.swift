@@ -60,8 +60,16 @@ public struct OffloadedFlowCounters: Sendable, Equatable {
 /// - `snat_sources`: (after DNAT) source . sport . destination . dport -> relay address . port.
 /// - `flows`: same key as `snat_sources`, with a counter per element; the forward chain counts
 ///   and DSCP-marks every relayed packet (the NAT chains only see a connection's first packet).
+/// - `output` (priority raw): packets the userspace relay sends (its raw sockets carry
+///   `relayPacketMark`) are not tracked. A conntrack entry left by a relay send has the reply
+///   tuple an offloaded call's NATed entry needs (far end -> relay port), so a send in the moment
+///   a call moves to the kernel would make that call's first kernel packet fail to insert
+///   (`insert_failed`, dropped). Nothing needs their state: the firewall admits the RTP range
+///   statelessly and the relay latches by itself.
 public enum MediaOffloadTable {
     public static let name = "vos_media"
+    /// SO_MARK of the relay's raw send sockets ("VOS" 0x01).
+    public static let relayPacketMark: UInt32 = 0x564f_5301
 
     public static func model(dscp: UInt8 = 46) -> Table {
         let fourTuple: [PacketField] = [.ipSource, .udpSourcePort, .ipDestination, .udpDestinationPort]
@@ -84,6 +92,10 @@ public enum MediaOffloadTable {
                 Chain(name: "postrouting", hook: .init(kind: .nat, hook: .postrouting, priority: 100), rules: [
                     Rule([.sourceNATMap(fourTuple, map: "snat_sources")],
                          comment: "offloaded media leaves from the relay port the far end knows"),
+                ]),
+                Chain(name: "output", hook: .init(kind: .filter, hook: .output, priority: -300), rules: [
+                    Rule([.packetMark(relayPacketMark), .noConntrack],
+                         comment: "the relay's own sends leave no conntrack entry to clash with an offloaded call's NAT"),
                 ]),
                 Chain(name: "forward", hook: .init(kind: .filter, hook: .forward, priority: 0), rules: [
                     Rule([.concatenationInSet(fourTuple, set: "flows"), .setDSCP(dscp), .verdict(.accept)],

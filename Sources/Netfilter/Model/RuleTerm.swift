@@ -72,6 +72,10 @@ public enum RuleTerm: Sendable, Hashable {
     /// nft refuses tproxy without a transport match, so the rule needs `explicitTransport(.udp)` first.
     case transparentProxyMap([PacketField], map: String)
     case setDSCP(UInt8)
+    /// `meta mark 0x...`: the packet (or its socket, SO_MARK) carries this mark.
+    case packetMark(UInt32)
+    /// `notrack`: conntrack leaves the packet alone (only in chains of priority raw).
+    case noConntrack
     case counter
     case verdict(Verdict)
 }

@@ -96,6 +96,8 @@ public enum RulesetRenderer {
         case .transparentProxyMap(let fields, let map):
             return "tproxy to : \(fields.map(\.rawValue).joined(separator: " . ")) map @\(map)"
         case .setDSCP(let dscp): return "ip dscp set \(dscpName(dscp))"
+        case .packetMark(let mark): return "meta mark 0x" + hex(withUnsafeBytes(of: mark.bigEndian) { Array($0) })
+        case .noConntrack: return "notrack"
         case .counter: return "counter"
         case .verdict(.accept): return "accept"
         case .verdict(.drop): return "drop"

@@ -83,6 +83,9 @@ start_vos() {
     # Loopback: the userspace path against rtpengine's userspace path (offload cannot relay
     # loopback traffic, and its nat table would turn conntrack on for everything on the host).
     "$VOSCTL" --data-dir "$data" param set SS_MEDIA_KERNEL_OFFLOAD 0 >/dev/null
+    # The host's namespace: no firewall table (its conntrack rules would tax both relays' loopback
+    # traffic, and it would outlive the run). rtpengine runs without one too.
+    "$VOSCTL" --data-dir "$data" param set SS_FIREWALL_ENABLE 0 >/dev/null
     "$VOS_MEDIAD" --data-dir "$data" --control "$data/mediad.sock" --media-ip 127.0.0.1 $VOS_MEDIAD_ARGS 2>"$WORK/vos.log" &
     RELAY_PID=$!
     wait_for test -S "$data/mediad.sock"
@@ -166,6 +169,8 @@ run() {
     "start_$relay" "$calls"
     "$WORK/loadgen" --map "$WORK/map" --pps-per-stream "$pps" --duration "$DURATION" --warmup "$WARMUP" \
         --pid "$RELAY_PID" --label "$relay/$case"
+    # How vos-mediad received (port capture or per-leg sockets), for the record.
+    [[ $relay == vos ]] && { grep -iE "capture" "$WORK/vos.log" >&2 || true; }
     stop_relay
 }
 
