@@ -499,6 +499,8 @@ final class RelayWorker: @unchecked Sendable {
             case let .remove(slot, reply): reply.fulfil(remove(slot: slot))
             case let .snapshot(wanted, reply): reply.fulfil(wanted.map { counters(slot: $0) })
             case let .settle(wanted, reply):
+                // A captured session's queued packets wait on the capture socket, not on its own.
+                if captureFD >= 0 { drainCapture() }
                 reply.fulfil(wanted.map { slot in
                     guard slot < capacity, slots[slot].active else { return 0 }
                     drain(endpoint: 4 * slot)
