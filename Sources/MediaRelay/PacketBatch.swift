@@ -3,39 +3,20 @@ import CVOSSys
 import Glibc
 #endif
 
-/// The preallocated buffers, iovecs and mmsghdr arrays one I/O thread reuses for every
-/// recvmmsg/sendmmsg, so the packet path never allocates. Received datagrams are forwarded from
-/// the same buffers: the send headers just point at them.
-final class PacketBatch {
-    static let maximumDatagram = 2048
+/// The send side of the per-leg-socket path (no raw socket, or an IPv6 leg): up to `count`
+/// datagrams of one leg leave in one `sendmmsg` from the other leg's socket, straight from the
+/// `OutboundBatch` receive slots they arrived in.
+final class SocketSendBatch {
     let count: Int
-    let buffers: UnsafeMutablePointer<UInt8>
-    let sources: UnsafeMutablePointer<sockaddr_storage>
-    let receiveHeaders: UnsafeMutablePointer<vos_mmsghdr>
-    let receiveVectors: UnsafeMutablePointer<iovec>
     let sendHeaders: UnsafeMutablePointer<vos_mmsghdr>
     let sendVectors: UnsafeMutablePointer<iovec>
 
-    static let sourceCapacity = socklen_t(MemoryLayout<sockaddr_storage>.size)
-
     init(count: Int) {
         self.count = count
-        buffers = .allocate(capacity: count * Self.maximumDatagram)
-        sources = .allocate(capacity: count)
-        sources.initialize(repeating: sockaddr_storage(), count: count)
-        receiveHeaders = .allocate(capacity: count)
-        receiveVectors = .allocate(capacity: count)
         sendHeaders = .allocate(capacity: count)
         sendVectors = .allocate(capacity: count)
         for index in 0..<count {
-            receiveVectors[index] = iovec(iov_base: UnsafeMutableRawPointer(buffers + index * Self.maximumDatagram), iov_len: Self.maximumDatagram)
             sendVectors[index] = iovec(iov_base: nil, iov_len: 0)
-            var receive = msghdr()
-            receive.msg_name = UnsafeMutableRawPointer(sources + index)
-            receive.msg_namelen = Self.sourceCapacity
-            receive.msg_iov = receiveVectors + index
-            receive.msg_iovlen = 1
-            receiveHeaders[index] = vos_mmsghdr(msg_hdr: receive, msg_len: 0)
             var send = msghdr()
             send.msg_iov = sendVectors + index
             send.msg_iovlen = 1
@@ -44,16 +25,13 @@ final class PacketBatch {
     }
 
     deinit {
-        buffers.deallocate()
-        sources.deallocate()
-        receiveHeaders.deallocate()
-        receiveVectors.deallocate()
         sendHeaders.deallocate()
         sendVectors.deallocate()
     }
 }
 
-/// The buffers one I/O thread relays IPv4 packets through when it has a raw socket: packets of
+/// The preallocated buffers one I/O thread receives every packet into (so the packet path never
+/// allocates), and the batch it relays IPv4 packets through when it has a raw socket: packets of
 /// every session ready in one wakeup are received into consecutive slots and leave in one
 /// `sendmmsg` on the raw socket, each with a hand-built IPv4 + UDP header (the leg's own source
 /// address and port, the session's DSCP), instead of one `sendmmsg` per receiving socket.
@@ -61,6 +39,8 @@ final class PacketBatch {
 /// the payload and a packet leaves as one iovec (the kernel copies and checks one region, not two).
 final class OutboundBatch {
     static let capacity = 256
+    static let maximumDatagram = 2048
+    static let sourceCapacity = socklen_t(MemoryLayout<sockaddr_storage>.size)
     /// IPv4 (20, no options) + UDP (8).
     static let headerLength = 28
     /// Receive slots handed to one recvmmsg.
@@ -87,7 +67,7 @@ final class OutboundBatch {
 
     init() {
         let count = Self.capacity
-        buffers = .allocate(capacity: count * PacketBatch.maximumDatagram)
+        buffers = .allocate(capacity: count * Self.maximumDatagram)
         sources = .allocate(capacity: count)
         sources.initialize(repeating: sockaddr_storage(), count: count)
         receiveHeaders = .allocate(capacity: count)
@@ -103,11 +83,11 @@ final class OutboundBatch {
         originLegs = .allocate(capacity: count)
         originLegs.initialize(repeating: 0, count: count)
         for index in 0..<count {
-            receiveVectors[index] = iovec(iov_base: UnsafeMutableRawPointer(buffers + index * PacketBatch.maximumDatagram + Self.headerLength),
-                                          iov_len: PacketBatch.maximumDatagram - Self.headerLength)
+            receiveVectors[index] = iovec(iov_base: UnsafeMutableRawPointer(buffers + index * Self.maximumDatagram + Self.headerLength),
+                                          iov_len: Self.maximumDatagram - Self.headerLength)
             var receive = msghdr()
             receive.msg_name = UnsafeMutableRawPointer(sources + index)
-            receive.msg_namelen = PacketBatch.sourceCapacity
+            receive.msg_namelen = Self.sourceCapacity
             receive.msg_iov = receiveVectors + index
             receive.msg_iovlen = 1
             receive.msg_control = UnsafeMutableRawPointer(controls + index * Self.controlSpace)

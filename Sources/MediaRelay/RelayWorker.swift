@@ -35,7 +35,7 @@ final class RelayWorker: @unchecked Sendable {
     private var sockets: UnsafeMutablePointer<Int32>
     /// Per endpoint: the address its socket is bound to (IPv4 only; the source of raw sends).
     private var locals: UnsafeMutablePointer<sockaddr_in>
-    private let batch = PacketBatch(count: 64)
+    private let batch = SocketSendBatch(count: OutboundBatch.receiveChunk)
     /// One raw IPv4 socket (IPPROTO_RAW: we write the IP header) per thread, or -1. A socket per
     /// leg needs one sendmmsg per leg per wakeup, since a UDP socket only sends from its own port;
     /// the raw socket sends every session's packets of a wakeup in one call, each from its leg's
@@ -251,32 +251,21 @@ final class RelayWorker: @unchecked Sendable {
         var rounds = 0
         while rounds < Self.roundsPerWakeup {
             rounds += 1
-            let headers: UnsafeMutablePointer<vos_mmsghdr>
-            let room: Int
-            if viaRaw {
-                if OutboundBatch.capacity - outbound.slotsUsed < OutboundBatch.receiveChunk { flushOutbound() }
-                headers = outbound.receiveHeaders + outbound.slotsUsed
-                room = OutboundBatch.receiveChunk
-            } else {
-                headers = batch.receiveHeaders
-                room = batch.count
-            }
+            if OutboundBatch.capacity - outbound.slotsUsed < OutboundBatch.receiveChunk { flushOutbound() }
+            let headers = outbound.receiveHeaders + outbound.slotsUsed
+            let room = OutboundBatch.receiveChunk
             let received = Int(vos_recvmmsg(fd, headers, UInt32(room), Int32(MSG_DONTWAIT), nil))
             if received <= 0 { return }
+            // The socket path sends from these slots before the next receive, so only raw-queued
+            // packets keep theirs until the flush.
             if viaRaw { outbound.slotsUsed += received }
             let now = monotonicNanoseconds()
             // RTP clock units at 8000 Hz (125 us), the rate of G.711 and G.729.
             let arrival = UInt32(truncatingIfNeeded: now / 125_000)
             var outgoing = 0
             for position in 0..<received {
-                let header = headers + position
-                let length = Int(header.pointee.msg_len)
-                let sourceLength = header.pointee.msg_hdr.msg_namelen
-                header.pointee.msg_hdr.msg_namelen = PacketBatch.sourceCapacity
-                guard let name = header.pointee.msg_hdr.msg_name, let vector = header.pointee.msg_hdr.msg_iov,
-                      let base = vector.pointee.iov_base else { continue }
-                let packet = base.assumingMemoryBound(to: UInt8.self)
-                guard admit(endpoint: endpoint, source: name.assumingMemoryBound(to: sockaddr_storage.self), sourceLength: sourceLength,
+                guard let (packet, length, source, sourceLength) = Self.datagram(in: headers + position),
+                      admit(endpoint: endpoint, source: source, sourceLength: sourceLength,
                             packet: packet, length: length, now: now, arrival: arrival) else { continue }
                 if viaRaw {
                     peerTarget.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { destination in
@@ -318,18 +307,13 @@ final class RelayWorker: @unchecked Sendable {
             let arrival = UInt32(truncatingIfNeeded: now / 125_000)
             for position in 0..<received {
                 let header = headers + position
-                let length = Int(header.pointee.msg_len)
-                let sourceLength = header.pointee.msg_hdr.msg_namelen
-                header.pointee.msg_hdr.msg_namelen = PacketBatch.sourceCapacity
-                guard let port = Self.originalDestinationPort(header.pointee.msg_hdr), case let endpoint = Int(portEndpoints[Int(port)]),
-                      endpoint >= 0, endpoint >> 2 < capacity, slots[endpoint >> 2].active,
-                      let name = header.pointee.msg_hdr.msg_name, let vector = header.pointee.msg_hdr.msg_iov,
-                      let base = vector.pointee.iov_base else {
+                guard let (packet, length, source, sourceLength) = Self.datagram(in: header),
+                      let port = Self.originalDestinationPort(header.pointee.msg_hdr), case let endpoint = Int(portEndpoints[Int(port)]),
+                      endpoint >= 0, endpoint >> 2 < capacity, slots[endpoint >> 2].active else {
                     captureMisses &+= 1
                     continue
                 }
-                let packet = base.assumingMemoryBound(to: UInt8.self)
-                guard admit(endpoint: endpoint, source: name.assumingMemoryBound(to: sockaddr_storage.self), sourceLength: sourceLength,
+                guard admit(endpoint: endpoint, source: source, sourceLength: sourceLength,
                             packet: packet, length: length, now: now, arrival: arrival) else { continue }
                 forwardCaptured(endpoint: endpoint, packet: packet, length: length)
             }
@@ -364,6 +348,19 @@ final class RelayWorker: @unchecked Sendable {
         } else {
             legs[legIndex].unroutable &+= 1
         }
+    }
+
+    /// A received slot's datagram and source; gives the slot its full name length back for its
+    /// next receive (the kernel shrinks it to the source's size).
+    @inline(__always)
+    private static func datagram(in header: UnsafeMutablePointer<vos_mmsghdr>)
+        -> (UnsafeMutablePointer<UInt8>, Int, UnsafeMutablePointer<sockaddr_storage>, socklen_t)? {
+        let sourceLength = header.pointee.msg_hdr.msg_namelen
+        header.pointee.msg_hdr.msg_namelen = OutboundBatch.sourceCapacity
+        guard let name = header.pointee.msg_hdr.msg_name, let vector = header.pointee.msg_hdr.msg_iov,
+              let base = vector.pointee.iov_base else { return nil }
+        return (base.assumingMemoryBound(to: UInt8.self), Int(header.pointee.msg_len),
+                name.assumingMemoryBound(to: sockaddr_storage.self), sourceLength)
     }
 
     /// The destination port a captured packet was sent to (IP_ORIGDSTADDR), host order.

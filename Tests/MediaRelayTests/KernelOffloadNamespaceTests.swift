@@ -28,18 +28,16 @@ import Testing
         ])
         let callerFacing = session.legs[0].local
         let calleeFacing = session.legs[1].local
-        try installDSCPProbe(lab, relayPort: calleeFacing.port)
+        try lab.installDSCPProbe(relayPort: calleeFacing.port)
 
         // 3 s of RTP each way: longer than SS_RTP_TIMEOUT, so a timeout while offloaded would show.
         let script = try RTPPeerScript.install(in: mediad.dataDirectory)
-        let caller = try BackgroundCommand(lab.inside("caller", [
-            "python3", script, "--bind", "198.51.100.2:4000", "--to", callerFacing.description, "--count", "150",
-            "--delay", "0.4", "--listen", "4.5", "--ssrc", "1",
-        ]), logDirectory: mediad.dataDirectory, name: "caller")
-        let callee = try BackgroundCommand(lab.inside("callee", [
-            "python3", script, "--bind", "192.0.2.2:5000", "--to", calleeFacing.description, "--count", "150",
-            "--delay", "0.6", "--listen", "4.5", "--ssrc", "2",
-        ]), logDirectory: mediad.dataDirectory, name: "callee")
+        let caller = try RTPPeerScript.start(script, in: lab, role: "caller", bind: "198.51.100.2:4000", to: callerFacing, [
+            "--count", "150", "--delay", "0.4", "--listen", "4.5", "--ssrc", "1",
+        ], logDirectory: mediad.dataDirectory)
+        let callee = try RTPPeerScript.start(script, in: lab, role: "callee", bind: "192.0.2.2:5000", to: calleeFacing, [
+            "--count", "150", "--delay", "0.6", "--listen", "4.5", "--ssrc", "2",
+        ], logDirectory: mediad.dataDirectory)
 
         // While the call is up: the session is in the kernel and the maps hold both directions.
         var seen: [MediaEvent] = []
@@ -65,8 +63,8 @@ import Testing
         #expect(callerReport.sent == 150 && calleeReport.sent == 150)
         #expect(calleeReport.received == 150 && calleeReport.sources == [calleeFacing.description: 150], "callee \(calleeReport)")
         #expect(callerReport.received == 150 && callerReport.sources == [callerFacing.description: 150], "caller \(callerReport)")
-        #expect(try counter(lab, "ef") == 150)
-        #expect(try counter(lab, "other") == 0)
+        #expect(try lab.probeCounter("ef") == 150)
+        #expect(try lab.probeCounter("other") == 0)
 
         // Statistics add the kernel's per-flow counters to what userspace relayed before the offload.
         let stats = try #require(try control.statistics(session: session.session).first)
@@ -104,14 +102,12 @@ import Testing
             LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
             LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
         ])
-        let caller2 = try BackgroundCommand(lab.inside("caller", [
-            "python3", script, "--bind", "198.51.100.2:4000", "--to", second.legs[0].local.description, "--count", "50",
-            "--delay", "0.3", "--listen", "2", "--ssrc", "3",
-        ]), logDirectory: mediad.dataDirectory, name: "caller2")
-        let callee2 = try BackgroundCommand(lab.inside("callee", [
-            "python3", script, "--bind", "192.0.2.2:5000", "--to", second.legs[1].local.description, "--count", "50",
-            "--delay", "0.5", "--listen", "2", "--ssrc", "4",
-        ]), logDirectory: mediad.dataDirectory, name: "callee2")
+        let caller2 = try RTPPeerScript.start(script, in: lab, role: "caller", name: "caller2", bind: "198.51.100.2:4000", to: second.legs[0].local, [
+            "--count", "50", "--delay", "0.3", "--listen", "2", "--ssrc", "3",
+        ], logDirectory: mediad.dataDirectory)
+        let callee2 = try RTPPeerScript.start(script, in: lab, role: "callee", name: "callee2", bind: "192.0.2.2:5000", to: second.legs[1].local, [
+            "--count", "50", "--delay", "0.5", "--listen", "2", "--ssrc", "4",
+        ], logDirectory: mediad.dataDirectory)
         #expect(try RTPPeerScript.report(caller2.finish(within: 6)).received == 50)
         #expect(try RTPPeerScript.report(callee2.finish(within: 6)).received == 50)
         let userspace = try #require(try control2.statistics(session: second.session).first)
@@ -136,14 +132,12 @@ import Testing
             LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
         ])
         let script = try RTPPeerScript.install(in: mediad.dataDirectory)
-        let caller = try BackgroundCommand(lab.inside("caller", [
-            "python3", script, "--bind", "198.51.100.2:4000", "--to", session.legs[0].local.description, "--count", "40",
-            "--delay", "0.2", "--listen", "1.5", "--ssrc", "1",
-        ]), logDirectory: mediad.dataDirectory, name: "caller")
-        let callee = try BackgroundCommand(lab.inside("callee", [
-            "python3", script, "--bind", "192.0.2.2:5000", "--to", session.legs[1].local.description, "--count", "40",
-            "--delay", "0.3", "--listen", "1.5", "--ssrc", "2",
-        ]), logDirectory: mediad.dataDirectory, name: "callee")
+        let caller = try RTPPeerScript.start(script, in: lab, role: "caller", bind: "198.51.100.2:4000", to: session.legs[0].local, [
+            "--count", "40", "--delay", "0.2", "--listen", "1.5", "--ssrc", "1",
+        ], logDirectory: mediad.dataDirectory)
+        let callee = try RTPPeerScript.start(script, in: lab, role: "callee", bind: "192.0.2.2:5000", to: session.legs[1].local, [
+            "--count", "40", "--delay", "0.3", "--listen", "1.5", "--ssrc", "2",
+        ], logDirectory: mediad.dataDirectory)
         let callerReport = try RTPPeerScript.report(caller.finish(within: 5))
         let calleeReport = try RTPPeerScript.report(callee.finish(within: 5))
         #expect(callerReport.received == 40 && calleeReport.received == 40, "caller \(callerReport), callee \(calleeReport)")
@@ -177,14 +171,12 @@ import Testing
                 LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
             ])
             let script = try RTPPeerScript.install(in: mediad.dataDirectory)
-            let caller = try BackgroundCommand(lab.inside("caller", [
-                "python3", script, "--bind", "198.51.100.2:4000", "--to", session.legs[0].local.description, "--count", "30",
-                "--delay", "0.2", "--listen", "1.2", "--ssrc", "1",
-            ]), logDirectory: mediad.dataDirectory, name: "caller")
-            let callee = try BackgroundCommand(lab.inside("callee", [
-                "python3", script, "--bind", "192.0.2.2:5000", "--to", session.legs[1].local.description, "--count", "30",
-                "--delay", "0.3", "--listen", "1.2", "--ssrc", "2",
-            ]), logDirectory: mediad.dataDirectory, name: "callee")
+            let caller = try RTPPeerScript.start(script, in: lab, role: "caller", bind: "198.51.100.2:4000", to: session.legs[0].local, [
+                "--count", "30", "--delay", "0.2", "--listen", "1.2", "--ssrc", "1",
+            ], logDirectory: mediad.dataDirectory)
+            let callee = try RTPPeerScript.start(script, in: lab, role: "callee", bind: "192.0.2.2:5000", to: session.legs[1].local, [
+                "--count", "30", "--delay", "0.3", "--listen", "1.2", "--ssrc", "2",
+            ], logDirectory: mediad.dataDirectory)
             #expect(try RTPPeerScript.report(caller.finish(within: 5)).received == 30)
             #expect(try RTPPeerScript.report(callee.finish(within: 5)).received == 30)
             let stats = try #require(try control.statistics(session: session.session).first)
@@ -195,35 +187,7 @@ import Testing
         #expect(warnings == 1, "\(mediad.log)")
     }
 
-    private func installDSCPProbe(_ lab: NetworkLab, relayPort: Int) throws {
-        try lab.nft("callee", """
-            table inet probe {
-              counter ef {}
-              counter other {}
-              chain input {
-                type filter hook input priority 0; policy accept;
-                ip saddr 192.0.2.1 udp sport \(relayPort) ip dscp ef counter name "ef"
-                ip saddr 192.0.2.1 udp sport \(relayPort) ip dscp != ef counter name "other"
-              }
-            }
-            """)
-    }
-
     private func nft(_ lab: NetworkLab, _ arguments: [String]) throws -> String {
         try Command.run(lab.inside("relay", ["nft"] + arguments)).output
-    }
-
-    private func counter(_ lab: NetworkLab, _ name: String) throws -> Int {
-        let listing = try Command.run(lab.inside("callee", ["nft", "list", "counter", "inet", "probe", name])).output
-        guard let range = listing.range(of: #"packets \d+"#, options: .regularExpression),
-              let value = Int(listing[range].dropFirst("packets ".count)) else {
-            throw CounterUnreadable(listing: listing)
-        }
-        return value
-    }
-
-    struct CounterUnreadable: Error, CustomStringConvertible {
-        let listing: String
-        var description: String { "no packet count in nft output:\n\(listing)" }
     }
 }

@@ -33,35 +33,22 @@ import Testing
         #expect(callerFacing.ip == "203.0.113.1" && calleeFacing.ip == "192.0.2.1")
         for leg in session.legs { #expect(leg.local.port % 2 == 0 && (30000...30998).contains(leg.local.port)) }
 
-        try lab.nft("callee", """
-            table inet probe {
-              counter ef {}
-              counter other {}
-              chain input {
-                type filter hook input priority 0; policy accept;
-                ip saddr 192.0.2.1 udp sport \(calleeFacing.port) ip dscp ef counter name "ef"
-                ip saddr 192.0.2.1 udp sport \(calleeFacing.port) ip dscp != ef counter name "other"
-              }
-            }
-            """)
+        try lab.installDSCPProbe(relayPort: calleeFacing.port)
 
         let script = try RTPPeerScript.install(in: mediad.dataDirectory)
         // Start-up order by delays, not by luck: every receiving socket is bound before the first
         // packet (python needs ~0.1 s to start), the caller latches before the callee speaks,
         // and the intruder comes after the latch.
-        let caller = try BackgroundCommand(lab.inside("caller", [
-            "python3", script, "--bind", "198.51.100.2:4000", "--to", callerFacing.description, "--count", "100",
-            "--skip-every", "9", "--uneven-timestamps", "--delay", "0.4", "--listen", "3.5", "--ssrc", "1",
-        ]), logDirectory: mediad.dataDirectory, name: "caller")
-        let callee = try BackgroundCommand(lab.inside("callee", [
-            "python3", script, "--bind", "192.0.2.2:5000", "--to", calleeFacing.description, "--count", "50",
-            "--delay", "1.0", "--listen", "3.5", "--ssrc", "2",
-        ]), logDirectory: mediad.dataDirectory, name: "callee")
+        let caller = try RTPPeerScript.start(script, in: lab, role: "caller", bind: "198.51.100.2:4000", to: callerFacing, [
+            "--count", "100", "--skip-every", "9", "--uneven-timestamps", "--delay", "0.4", "--listen", "3.5", "--ssrc", "1",
+        ], logDirectory: mediad.dataDirectory)
+        let callee = try RTPPeerScript.start(script, in: lab, role: "callee", bind: "192.0.2.2:5000", to: calleeFacing, [
+            "--count", "50", "--delay", "1.0", "--listen", "3.5", "--ssrc", "2",
+        ], logDirectory: mediad.dataDirectory)
         // A third host aims at the caller-facing port once the caller has latched it.
-        let intruder = try BackgroundCommand(lab.inside("intruder", [
-            "python3", script, "--bind", "192.0.2.130:6000", "--to", callerFacing.description, "--count", "20",
-            "--delay", "1.2", "--listen", "2", "--ssrc", "666",
-        ]), logDirectory: mediad.dataDirectory, name: "intruder")
+        let intruder = try RTPPeerScript.start(script, in: lab, role: "intruder", bind: "192.0.2.130:6000", to: callerFacing, [
+            "--count", "20", "--delay", "1.2", "--listen", "2", "--ssrc", "666",
+        ], logDirectory: mediad.dataDirectory)
         // Capture: the kernel steers the session's four ports (RTP and RTCP of both legs) to the
         // relay thread's capture socket; with per-leg sockets there is no capture table at all.
         let expectedCaptures = [callerFacing, calleeFacing].flatMap { ["\($0.ip) . \($0.port) : ", "\($0.ip) . \($0.port + 1) : "] }
@@ -83,8 +70,8 @@ import Testing
         #expect(intruderReport.received == 0)
 
         // DSCP EF on every relayed packet the callee saw.
-        #expect(try counter(lab, "ef") == 100)
-        #expect(try counter(lab, "other") == 0)
+        #expect(try lab.probeCounter("ef") == 100)
+        #expect(try lab.probeCounter("other") == 0)
 
         let stats = try #require(try control.statistics(session: session.session).first)
         let callerLeg = stats.legs[0]
@@ -204,19 +191,5 @@ import Testing
         let again = try client.exchange(MediaRequest(id: 0, op: .delete, session: first.session))
         #expect(again.error?.code == .unknownSession)
         #expect(try client.statistics().map(\.session) == [widened.session])
-    }
-
-    private func counter(_ lab: NetworkLab, _ name: String) throws -> Int {
-        let listing = try Command.run(lab.inside("callee", ["nft", "list", "counter", "inet", "probe", name])).output
-        guard let range = listing.range(of: #"packets \d+"#, options: .regularExpression),
-              let value = Int(listing[range].dropFirst("packets ".count)) else {
-            throw CounterUnreadable(listing: listing)
-        }
-        return value
-    }
-
-    struct CounterUnreadable: Error, CustomStringConvertible {
-        let listing: String
-        var description: String { "no packet count in nft output:\n\(listing)" }
     }
 }

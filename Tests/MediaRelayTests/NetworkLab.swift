@@ -71,6 +71,37 @@ final class NetworkLab {
         try Command.run(inside(role, ["nft", "-f", file]))
     }
 
+    /// Counters `ef` and `other` (table `inet probe` in the callee) of the relay's packets from
+    /// 192.0.2.1:`relayPort`, split by DSCP EF or not; read them with `probeCounter`.
+    func installDSCPProbe(relayPort: Int) throws {
+        try nft("callee", """
+            table inet probe {
+              counter ef {}
+              counter other {}
+              chain input {
+                type filter hook input priority 0; policy accept;
+                ip saddr 192.0.2.1 udp sport \(relayPort) ip dscp ef counter name "ef"
+                ip saddr 192.0.2.1 udp sport \(relayPort) ip dscp != ef counter name "other"
+              }
+            }
+            """)
+    }
+
+    /// Packets counted so far by probe counter `name` (see `installDSCPProbe`).
+    func probeCounter(_ name: String) throws -> Int {
+        let listing = try Command.run(inside("callee", ["nft", "list", "counter", "inet", "probe", name])).output
+        guard let range = listing.range(of: #"packets \d+"#, options: .regularExpression),
+              let value = Int(listing[range].dropFirst("packets ".count)) else {
+            throw CounterUnreadable(listing: listing)
+        }
+        return value
+    }
+
+    struct CounterUnreadable: Error, CustomStringConvertible {
+        let listing: String
+        var description: String { "no packet count in nft output:\n\(listing)" }
+    }
+
     func destroy() {
         for name in namespaces.reversed() { Command.attempt(["ip", "netns", "del", name]) }
         namespaces.removeAll()

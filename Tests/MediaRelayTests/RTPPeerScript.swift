@@ -1,4 +1,5 @@
 import Foundation
+import MediaControl
 
 /// A small RTP endpoint in python3, run under `ip netns exec`: sends `count` packets of 172 bytes
 /// from its bound socket (the socket it also receives on, like a symmetric RTP phone) and
@@ -34,6 +35,14 @@ while time.monotonic() < deadline:
         received += 1; key = "%s:%d" % source; sources[key] = sources.get(key, 0) + 1
 print(json.dumps({"sent": sent, "received": received, "sources": sources}))
 """#
+
+    /// Starts the peer in `role`'s namespace, bound to `bind` and sending to `to`; `arguments`
+    /// are the script's other options (`--count`, `--delay`, `--listen`, `--ssrc`...).
+    static func start(_ script: String, in lab: NetworkLab, role: String, name: String? = nil, bind: String, to: MediaEndpoint,
+                      _ arguments: [String], logDirectory: String) throws -> BackgroundCommand {
+        try BackgroundCommand(lab.inside(role, ["python3", script, "--bind", bind, "--to", to.description] + arguments),
+                              logDirectory: logDirectory, name: name ?? role)
+    }
 
     struct Report: Decodable, CustomStringConvertible {
         let sent: Int

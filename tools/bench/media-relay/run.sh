@@ -78,18 +78,25 @@ wait_for() {
     done
 }
 
-start_vos() {
+# A fresh store in $WORK/vos-data with these parameters (NAME VALUE pairs); RTP ports from 24000.
+new_vos_store() {
     local data="$WORK/vos-data"
     rm -rf "$data" && mkdir -p "$data"
     "$VOSCTL" --data-dir "$data" init >/dev/null
     "$VOSCTL" --data-dir "$data" param set SS_MEDIAPROXYPORT_START 24000 >/dev/null
-    "$VOSCTL" --data-dir "$data" param set SS_MEDIAPROXYPORT_END 27999 >/dev/null
+    while (($# >= 2)); do
+        "$VOSCTL" --data-dir "$data" param set "$1" "$2" >/dev/null
+        shift 2
+    done
+}
+
+start_vos() {
+    local data="$WORK/vos-data"
     # Loopback: the userspace path against rtpengine's userspace path (offload cannot relay
     # loopback traffic, and its nat table would turn conntrack on for everything on the host).
-    "$VOSCTL" --data-dir "$data" param set SS_MEDIA_KERNEL_OFFLOAD 0 >/dev/null
-    # The host's namespace: no firewall table (its conntrack rules would tax both relays' loopback
-    # traffic, and it would outlive the run). rtpengine runs without one too.
-    "$VOSCTL" --data-dir "$data" param set SS_FIREWALL_ENABLE 0 >/dev/null
+    # The host's namespace: no firewall table either (its conntrack rules would tax both relays'
+    # loopback traffic, and it would outlive the run); rtpengine runs without one too.
+    new_vos_store SS_MEDIAPROXYPORT_END 27999 SS_MEDIA_KERNEL_OFFLOAD 0 SS_FIREWALL_ENABLE 0
     "$VOS_MEDIAD" --data-dir "$data" --control "$data/mediad.sock" --media-ip 127.0.0.1 $VOS_MEDIAD_ARGS 2>"$WORK/vos.log" &
     RELAY_PID=$!
     wait_for test -S "$data/mediad.sock"
@@ -132,11 +139,7 @@ setup_offload_namespaces() {
 start_vos_offload() {
     setup_offload_namespaces
     local data="$WORK/vos-data"
-    rm -rf "$data" && mkdir -p "$data"
-    "$VOSCTL" --data-dir "$data" init >/dev/null
-    "$VOSCTL" --data-dir "$data" param set SS_MEDIAPROXYPORT_START 24000 >/dev/null
-    "$VOSCTL" --data-dir "$data" param set SS_MEDIAPROXYPORT_END 31999 >/dev/null
-    "$VOSCTL" --data-dir "$data" param set SS_MEDIA_KERNEL_OFFLOAD 1 >/dev/null
+    new_vos_store SS_MEDIAPROXYPORT_END 31999 SS_MEDIA_KERNEL_OFFLOAD 1
     # `ip netns exec` execs the daemon, so $! is vos-mediad's own PID.
     ip netns exec "$NS_RELAY" "$VOS_MEDIAD" --data-dir "$data" --control "$data/mediad.sock" --media-ip 10.201.1.1 $VOS_MEDIAD_ARGS 2>"$WORK/vos.log" &
     RELAY_PID=$!
