@@ -19,11 +19,14 @@ public struct OffloadFlow: Sendable, Equatable {
     public let sessionID: UInt64
     public let legs: [Leg]
     public let dscp: Int
+    /// The relay's configured port range when the flow was offered (`SS_MEDIAPROXYPORT_*`).
+    public let relayPorts: ClosedRange<Int>
 
-    public init(sessionID: UInt64, legs: [Leg], dscp: Int) {
+    public init(sessionID: UInt64, legs: [Leg], dscp: Int, relayPorts: ClosedRange<Int>) {
         self.sessionID = sessionID
         self.legs = legs
         self.dscp = dscp
+        self.relayPorts = relayPorts
     }
 }
 
@@ -49,13 +52,6 @@ public protocol KernelOffload: Sendable {
     func removeFlow(sessionID: UInt64) throws
     /// Withdraws many sessions at once (daemon stop): one kernel transaction instead of one each.
     func removeFlows(sessionIDs: [UInt64]) throws
-    /// Called after the I/O threads relayed what was still queued for just-offloaded sessions:
-    /// forgets the kernel state the userspace path created (conntrack entries without NAT), so the
-    /// next packets take the kernel path. `addFlows` leaves that to this call.
-    func forgetUserspaceState(sessionIDs: [UInt64]) throws
-    /// Called once the I/O threads relay nothing more for these sessions: the kernel path may set
-    /// up its own state (the call's NATed conntrack entry) ahead of the next packets.
-    func completeOffload(sessionIDs: [UInt64]) throws
     /// Offloads many sessions, in as few kernel transactions as it can; returns the ones now in
     /// the kernel (a refused one stays in userspace).
     func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64>
@@ -69,10 +65,6 @@ extension KernelOffload {
     public func removeFlows(sessionIDs: [UInt64]) throws {
         for id in sessionIDs { try removeFlow(sessionID: id) }
     }
-
-    public func forgetUserspaceState(sessionIDs: [UInt64]) throws {}
-
-    public func completeOffload(sessionIDs: [UInt64]) throws {}
 
     public func addFlows(_ flows: [OffloadFlow]) -> Set<UInt64> {
         Set(flows.compactMap { flow in (try? addFlow(flow)).map { flow.sessionID } })

@@ -3,14 +3,15 @@ import Glibc
 #endif
 
 /// Opens the UDP sockets legs use: non-blocking (the I/O threads drain them with recvmmsg),
-/// DSCP set once at creation so every packet sent from it carries the marking.
+/// DSCP set once at creation so every packet sent from it carries the marking, and optionally an
+/// SO_MARK (the kernel offload leaves packets with the relay's mark untracked).
 enum MediaSocket {
     enum BindOutcome {
         case bound(Int32)
         case portInUse
     }
 
-    static func open(_ address: SocketAddress, tos: Int32) throws(RelayError) -> BindOutcome {
+    static func open(_ address: SocketAddress, tos: Int32, mark: UInt32? = nil) throws(RelayError) -> BindOutcome {
         let flags = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(address.family, flags, 0)
         guard fd >= 0 else { throw .socketFailure(operation: "socket", address: address.description, reason: errnoText()) }
@@ -23,6 +24,10 @@ enum MediaSocket {
             let reason = errnoText()
             close(fd)
             throw .socketFailure(operation: "setting DSCP (TOS \(tos))", address: address.description, reason: reason)
+        }
+        if var mark {
+            // Refused without CAP_NET_ADMIN; kernel offload, which the mark is for, is off then too.
+            _ = setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size))
         }
         var storage = address.storage
         let bound = withUnsafePointer(to: &storage) {

@@ -18,8 +18,12 @@ struct PortPool {
         let rtcp: Int32
     }
 
-    init(range: ClosedRange<Int>) {
+    /// SO_MARK every leg socket gets (see `RelayEngine.init`'s `sendMark`).
+    private let socketMark: UInt32?
+
+    init(range: ClosedRange<Int>, socketMark: UInt32? = nil) {
         self.range = range
+        self.socketMark = socketMark
         cursor = Self.firstEven(range)
     }
 
@@ -47,11 +51,11 @@ struct PortPool {
             if cursor + 1 > range.upperBound { cursor = first }
             if inUse.contains(port) { continue }
             base.port = port
-            guard case let .bound(rtp) = try MediaSocket.open(base, tos: tos) else { continue }
+            guard case let .bound(rtp) = try MediaSocket.open(base, tos: tos, mark: socketMark) else { continue }
             base.port = port + 1
             let rtcp: Int32
             do {
-                guard case let .bound(fd) = try MediaSocket.open(base, tos: tos) else {
+                guard case let .bound(fd) = try MediaSocket.open(base, tos: tos, mark: socketMark) else {
                     close(rtp)
                     continue
                 }

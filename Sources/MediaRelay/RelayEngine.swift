@@ -53,12 +53,13 @@ public final class RelayEngine: @unchecked Sendable {
     /// `rawSend`: relay IPv4 through one raw socket per I/O thread (needs CAP_NET_RAW; without it
     /// the thread quietly uses the legs' own sockets), see `RelayWorker`. `capture`: bind legs on
     /// a specific IPv4 address to their I/O thread's capture socket (see `PortCapture`).
-    /// `sendMark`: SO_MARK of the raw send sockets, for the kernel offload's rules (see `RelayWorker`).
+    /// `sendMark`: SO_MARK of every socket the relay sends from (raw and per leg), for the kernel
+    /// offload's rules (see `RelayWorker`).
     public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0, rawSend: Bool = true,
                 offload: any KernelOffload = UnavailableKernelOffload(), capture: any PortCapture = UnavailablePortCapture(),
                 sendMark: UInt32? = nil, onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(RelayError) {
         self.configuration = configuration
-        pool = PortPool(range: configuration.portRange)
+        pool = PortPool(range: configuration.portRange, socketMark: sendMark)
         self.offload = offload
         self.capture = capture
         self.onEvent = onEvent
@@ -346,58 +347,22 @@ public final class RelayEngine: @unchecked Sendable {
     private func offerOffload(_ ids: [UInt64]) {
         guard offload.isAvailable, !ids.isEmpty else { return }
         offloadLock.withLock {
-            let candidates = lock.withLock { () -> [SessionRecord] in
-                guard configuration.kernelOffload, !stopping else { return [] }
-                return ids.compactMap { directory[$0] }.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }
+            let (candidates, relayPorts) = lock.withLock { () -> ([SessionRecord], ClosedRange<Int>) in
+                guard configuration.kernelOffload, !stopping else { return ([], configuration.portRange) }
+                return (ids.compactMap { directory[$0] }.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } },
+                        configuration.portRange)
             }
             for start in stride(from: 0, to: candidates.count, by: Self.offloadBatch) {
                 let chunk = Array(candidates[start..<min(start + Self.offloadBatch, candidates.count)])
                 let flows = chunk.map { record in
                     OffloadFlow(sessionID: record.id, legs: record.legs.compactMap { leg in leg.latched.map { OffloadFlow.Leg(local: leg.local, remote: $0) } },
-                                dscp: record.dscp)
+                                dscp: record.dscp, relayPorts: relayPorts)
                 }
                 let accepted = offload.addFlows(flows)
                 guard !accepted.isEmpty else { continue }
                 lock.withLock { for id in accepted { directory[id]?.inKernel = true } }
-                settle(chunk.filter { accepted.contains($0.id) })
             }
         }
-    }
-
-    /// The switch to the kernel, after the flows were added: conntrack entries of the userspace
-    /// path must go (NAT is decided only for a connection's first packet), but packets still queued
-    /// on the relay's sockets are relayed by the I/O threads, and a relay send after the call's
-    /// NATed entry exists clashes with it and leaves from another port (which a NAT in front of
-    /// the far end drops). So: let the workers relay what is queued (one command per worker for
-    /// the whole batch), then have the offload forget the entries; repeat, at most 3 rounds, for
-    /// the sessions whose round still relayed something. Sessions that went quiet are completed
-    /// in the kernel.
-    private func settle(_ records: [SessionRecord]) {
-        var relayedBefore: [UInt64: UInt64] = [:]
-        var unsettled = records
-        for _ in 0..<3 where !unsettled.isEmpty {
-            var replies: [(WorkerReply<[UInt64]>, [SessionRecord])] = []
-            for worker in workers.indices {
-                let mine = unsettled.filter { $0.worker == worker }
-                guard !mine.isEmpty else { continue }
-                let reply = WorkerReply<[UInt64]>()
-                workers[worker].post(.settle(slots: mine.map(\.slot), reply: reply))
-                replies.append((reply, mine))
-            }
-            var stillMoving: [SessionRecord] = []
-            for (reply, mine) in replies {
-                guard let relayed = reply.wait() else { return }
-                for (record, count) in zip(mine, relayed) where relayedBefore[record.id] != count {
-                    relayedBefore[record.id] = count
-                    stillMoving.append(record)
-                }
-            }
-            if !stillMoving.isEmpty { try? offload.forgetUserspaceState(sessionIDs: stillMoving.map(\.id)) }
-            unsettled = stillMoving
-        }
-        // Sessions still relaying after 3 rounds are left to the maps alone.
-        let busy = Set(unsettled.map(\.id))
-        try? offload.completeOffload(sessionIDs: records.map(\.id).filter { !busy.contains($0) })
     }
 
     /// Moves a session back to userspace (its sockets never closed, so the next packet is relayed

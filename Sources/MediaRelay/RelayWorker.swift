@@ -495,16 +495,6 @@ final class RelayWorker: @unchecked Sendable {
             case let .setRemote(slot, leg, address): setRemote(slot: slot, leg: leg, address)
             case let .remove(slot, reply): reply.fulfil(remove(slot: slot))
             case let .snapshot(wanted, reply): reply.fulfil(wanted.map { counters(slot: $0) })
-            case let .settle(wanted, reply):
-                // A captured session's queued packets wait on the capture socket, not on its own.
-                if captureFD >= 0 { drainCapture() }
-                reply.fulfil(wanted.map { slot in
-                    guard slot < capacity, slots[slot].active else { return 0 }
-                    drain(endpoint: 4 * slot)
-                    drain(endpoint: 4 * slot + 2)
-                    flushOutbound()
-                    return legs[2 * slot].sentPackets &+ legs[2 * slot + 1].sentPackets
-                })
             case let .kernelActivity(active, time):
                 for entry in active where entry.slot < capacity && slots[entry.slot].active {
                     let legIndex = 2 * entry.slot + entry.leg

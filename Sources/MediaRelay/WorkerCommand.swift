@@ -11,10 +11,6 @@ enum WorkerCommand: Sendable {
     /// The kernel relayed RTP from these legs' far ends (offloaded sessions): counts as media for
     /// the RTP timeout and idle time, as a packet through the userspace path would.
     case kernelActivity([KernelActivity], at: UInt64)
-    /// Relays what is queued on the sessions' RTP sockets now and answers, per session, with the
-    /// packets it has relayed in userspace so far (both legs), so the engine can tell when a
-    /// just-offloaded session stopped using the userspace path.
-    case settle(slots: [Int], reply: WorkerReply<[UInt64]>)
     case stop
 }
 

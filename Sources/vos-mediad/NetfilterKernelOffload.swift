@@ -21,6 +21,9 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     private var available = true
     /// The DSCP the table's forward rule marks; nil until the table was created by this process.
     private var tableDSCP: Int?
+    /// The port range the table's `untracked` rule covers: a session on ports outside it would
+    /// have tracked userspace packets that could clash with its NATed entry.
+    private var tableRelayPorts: ClosedRange<UInt16> = MediaOffloadTable.defaultRelayPorts
     private var calls: [UInt64: OffloadedCall] = [:]
     /// Which session and leg each direction's `flows` counter belongs to (keyed as the kernel reports it).
     private var directions: [FlowDirection: (session: UInt64, leg: Int)] = [:]
@@ -47,9 +50,8 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             do {
                 let client = try NftablesClient()
                 offload.client = client
-                let low = UInt16(clamping: relayPorts.lowerBound), high = UInt16(clamping: relayPorts.upperBound)
-                try client.removeMediaTable(relayPorts: low...max(low, high))
-                if enabled { try offload.prepareTable(dscp: dscp) }
+                try client.removeMediaTable(relayPorts: Self.portRange(relayPorts))
+                if enabled { try offload.prepareTable(dscp: dscp, relayPorts: relayPorts) }
             } catch {
                 if enabled {
                     offload.disable(because: error)
@@ -127,20 +129,6 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
         }
     }
 
-    func forgetUserspaceState(sessionIDs: [UInt64]) throws {
-        try lock.withLock {
-            guard let client else { return }
-            try client.forgetConntrack(sessionIDs.compactMap { calls[$0] })
-        }
-    }
-
-    func completeOffload(sessionIDs: [UInt64]) throws {
-        try lock.withLock {
-            guard let client else { return }
-            try client.bindOffloadedConntrack(sessionIDs.compactMap { calls[$0] })
-        }
-    }
-
     func readCounters(sessionID: UInt64) throws -> OffloadCounters {
         try lock.withLock {
             guard let client, let call = calls[sessionID] else { throw Refused(description: "session \(sessionID) is not offloaded") }
@@ -181,8 +169,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     func stop(relayPorts: ClosedRange<Int>) {
         lock.withLock {
             guard let client, tableDSCP != nil else { return }
-            let low = UInt16(clamping: relayPorts.lowerBound), high = UInt16(clamping: relayPorts.upperBound)
-            do { try client.removeMediaTable(relayPorts: low...max(low, high)) } catch {
+            do { try client.removeMediaTable(relayPorts: Self.portRange(relayPorts)) } catch {
                 logger.warning("could not remove table ip vos_media on stop: \(error)")
             }
         }
@@ -206,12 +193,16 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
               let relayForB = MediaEndpoint(flow.legs[1].local.ip, UInt16(clamping: flow.legs[1].local.port)) else {
             throw Refused(description: "session \(flow.sessionID) stays in userspace: kernel offload is IPv4 only")
         }
-        if tableDSCP != flow.dscp {
-            // One forward rule marks every flow; its DSCP can only change while no flow uses it.
+        let covered = flow.legs.allSatisfy { tableRelayPorts.contains(UInt16(clamping: $0.local.port)) }
+        if tableDSCP != flow.dscp || !covered {
+            // One forward rule marks every flow and one rule untracks the port range; either can
+            // only change while no flow uses the table.
             guard calls.isEmpty else {
-                throw Refused(description: "session \(flow.sessionID) stays in userspace: its DSCP \(flow.dscp) differs from the \(tableDSCP.map(String.init) ?? "-") marked by offloaded sessions")
+                throw Refused(description: covered
+                    ? "session \(flow.sessionID) stays in userspace: its DSCP \(flow.dscp) differs from the \(tableDSCP.map(String.init) ?? "-") marked by offloaded sessions"
+                    : "session \(flow.sessionID) stays in userspace: its ports are outside \(tableRelayPorts), the range offloaded sessions were set up with")
             }
-            try guarded { try prepareTable(dscp: flow.dscp) }
+            try guarded { try prepareTable(dscp: flow.dscp, relayPorts: flow.relayPorts) }
         }
         return OffloadedCall(sideA: sideA, relayForA: relayForA, sideB: sideB, relayForB: relayForB)
     }
@@ -219,9 +210,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     /// One kernel transaction for all of `admitted`, then the bookkeeping for their counters.
     private func offload(_ admitted: [UInt64: OffloadedCall]) throws {
         guard let client else { throw Refused(description: "kernel offload is unavailable") }
-        // Conntrack entries are forgotten by `forgetUserspaceState`, after the I/O threads relayed
-        // what was queued (see RelayEngine.settle).
-        try guarded { try client.offload(Array(admitted.values), forgettingConntrack: false) }
+        try guarded { try client.offload(Array(admitted.values)) }
         for (id, call) in admitted {
             calls[id] = call
             directions[FlowDirection(source: call.sideA, destination: call.sideB)] = (id, 0)
@@ -233,11 +222,18 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     /// silence every offloaded call. It is a host-wide setting, so vos-mediad does not change it:
     /// the appliance sets it (appliance/sysctl/90-vos.conf); elsewhere offload stays off and the
     /// log says why.
-    private func prepareTable(dscp: Int) throws {
+    private func prepareTable(dscp: Int, relayPorts: ClosedRange<Int>) throws {
         guard let client else { throw Refused(description: "no netfilter connection") }
         try requireForwarding()
-        try client.ensureMediaTable(dscp: UInt8(clamping: dscp & 0x3F))
+        let ports = Self.portRange(relayPorts)
+        try client.ensureMediaTable(dscp: UInt8(clamping: dscp & 0x3F), relayPorts: ports)
         tableDSCP = dscp
+        tableRelayPorts = ports
+    }
+
+    private static func portRange(_ range: ClosedRange<Int>) -> ClosedRange<UInt16> {
+        let low = UInt16(clamping: range.lowerBound), high = UInt16(clamping: range.upperBound)
+        return low...max(low, high)
     }
 
     private func requireForwarding() throws {

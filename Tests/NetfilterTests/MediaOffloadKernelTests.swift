@@ -24,7 +24,22 @@ struct MediaOffloadKernelTests {
         let call = self.call
         #expect(try relay.inside { try NftablesClient().ensureMediaTable() })
         #expect(try relay.inside { try NftablesClient().ensureMediaTable() } == false)
+
+        // Before the offload, media to a relay port reaches the relay's socket untracked: no
+        // conntrack entry for the offload to clean up or race with.
+        let beforeOffload = try relay.inside { () -> [String] in
+            let fd = try UDP.receiver(port: 20000)
+            try a.inside { try UDP.send("rtp-to-relay", to: "203.0.113.2", port: 20000, from: 4000, count: 2) }
+            return UDP.drain(fd)
+        }
+        #expect(beforeOffload == ["rtp-to-relay", "rtp-to-relay"])
+        #expect(try relay.inside { try ConntrackClient().list(matching: ConntrackFilter(transport: 17)) }.isEmpty)
+
         try relay.inside { try NftablesClient().offload([call]) }
+        // The call's NATed entry exists before its first kernel packet: created, not raced for.
+        let created = try relay.inside { try ConntrackClient().list(matching: ConntrackFilter(transport: 17)) }
+        #expect(created.count == 1)
+        #expect(created.first?.destinationPort == 20000 && created.first?.replySource == IPAddress("198.51.100.1"))
         let listing = try relay.exec(["nft", "list", "table", "ip", "vos_media"])
         #expect(listing.contains("203.0.113.1 . 4000 . 20000 : 198.51.100.1 . 5000"))
         #expect(listing.contains("198.51.100.1 . 5000 . 30000 : 203.0.113.1 . 4000"))

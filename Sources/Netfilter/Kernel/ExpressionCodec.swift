@@ -64,11 +64,12 @@ enum ExpressionCodec {
             setBytes(e, NFTNL_EXPR_BITWISE_MASK, mask)
             setBytes(e, NFTNL_EXPR_BITWISE_XOR, xor)
             return e
-        case .lookup(let set, let sreg, let dreg):
+        case .lookup(let set, let sreg, let dreg, let inverted):
             let e = try make("lookup")
             nftnl_expr_set_u32(e, attr(NFTNL_EXPR_LOOKUP_SREG), sreg)
             nftnl_expr_set_str(e, attr(NFTNL_EXPR_LOOKUP_SET), set)
             if let dreg { nftnl_expr_set_u32(e, attr(NFTNL_EXPR_LOOKUP_DREG), dreg) }
+            if inverted { nftnl_expr_set_u32(e, attr(NFTNL_EXPR_LOOKUP_FLAGS), UInt32(NFT_LOOKUP_F_INV.rawValue)) }
             return e
         case .dynamicSet(let op, let set, let sreg, let timeout, let nested):
             let e = try make("dynset")
@@ -172,7 +173,8 @@ enum ExpressionCodec {
         case "lookup":
             return .lookup(
                 set: string(NFTNL_EXPR_LOOKUP_SET), source: u32(NFTNL_EXPR_LOOKUP_SREG),
-                destination: has(NFTNL_EXPR_LOOKUP_DREG) ? u32(NFTNL_EXPR_LOOKUP_DREG) : nil)
+                destination: has(NFTNL_EXPR_LOOKUP_DREG) ? u32(NFTNL_EXPR_LOOKUP_DREG) : nil,
+                inverted: has(NFTNL_EXPR_LOOKUP_FLAGS) && u32(NFTNL_EXPR_LOOKUP_FLAGS) & UInt32(NFT_LOOKUP_F_INV.rawValue) != 0)
         case "dynset":
             let collector = ExpressionCollector()
             let context = Unmanaged.passRetained(collector)

@@ -9,7 +9,8 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
     case compare(op: UInt32, source: UInt32, data: [UInt8])
     case range(source: UInt32, from: [UInt8], to: [UInt8])
     case bitwise(source: UInt32, destination: UInt32, mask: [UInt8], xor: [UInt8])
-    case lookup(set: String, source: UInt32, destination: UInt32?)
+    /// `inverted`: matches when the key is *not* in the set (`!= @set`, NFT_LOOKUP_F_INV).
+    case lookup(set: String, source: UInt32, destination: UInt32?, inverted: Bool = false)
     case dynamicSet(op: UInt32, set: String, keySource: UInt32, timeoutMilliseconds: UInt64?, expressions: [KernelExpression])
     case limit(rate: UInt64, unitSeconds: UInt64, burst: UInt32, type: UInt32, flags: UInt32)
     case connectionLimit(count: UInt32, flags: UInt32)
@@ -39,8 +40,8 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
             return "[ range eq reg \(sreg) 0x\(RulesetRenderer.hex(from)) 0x\(RulesetRenderer.hex(to)) ]"
         case .bitwise(let sreg, let dreg, let mask, let xor):
             return "[ bitwise reg \(dreg) = ( reg \(sreg) & 0x\(RulesetRenderer.hex(mask)) ) ^ 0x\(RulesetRenderer.hex(xor)) ]"
-        case .lookup(let set, let sreg, let dreg):
-            return "[ lookup reg \(sreg) set \(set)\(dreg.map { " dreg \($0)" } ?? "") ]"
+        case .lookup(let set, let sreg, let dreg, let inverted):
+            return "[ lookup reg \(sreg) set \(set)\(dreg.map { " dreg \($0)" } ?? "")\(inverted ? " 0x1" : "") ]"
         case .dynamicSet(let op, let set, let sreg, let timeout, let nested):
             let name = ["add", "update", "delete"][Int(min(op, 2))]
             let timeoutText = timeout.map { " timeout \($0)ms" } ?? ""

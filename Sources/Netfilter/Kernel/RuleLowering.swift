@@ -127,6 +127,9 @@ struct RuleLowering {
         case .concatenationInSet(let fields, let set):
             loadConcatenation(fields)
             expressions.append(.lookup(set: set, source: r1, destination: nil))
+        case .concatenationNotInSet(let fields, let set):
+            loadConcatenation(fields)
+            expressions.append(.lookup(set: set, source: r1, destination: nil, inverted: true))
         case .destinationNATMap(let fields, let map), .sourceNATMap(let fields, let map):
             loadConcatenation(fields)
             let isDestination = { if case .destinationNATMap = term { return true } else { return false } }()

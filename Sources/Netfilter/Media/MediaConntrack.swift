@@ -34,14 +34,14 @@ final class MediaConntrack {
         return removed
     }
 
-    /// Creates each call's NATed entry directly, once the userspace path's entries are gone and
-    /// the relay no longer sends for the call. Otherwise the first packets of both sides create it
-    /// through the maps, and when they arrive together on two CPUs the second entry clashes with
-    /// the first at confirmation and its packet is dropped. The entry is given as it stood before
-    /// NAT (original `A:pa -> R_A:ra`, reply `R_A:ra -> A:pa`) plus DNAT to `B:pb` and SNAT to
-    /// `R_B:rb`: the kernel's NAT setup then derives the reply `B:pb -> R_B:rb` and marks the
-    /// entry as NATed (given the NATed reply it would see nothing to translate). An entry a packet
-    /// created meanwhile wins (EEXIST); any failure leaves creation to the maps, which still work.
+    /// Creates each call's NATed entry directly, before its keys enter the maps (its packets are
+    /// untracked until then, see `MediaOffloadTable`). Left to the maps, the first packets of
+    /// both sides would each create it, and when they arrive together on two CPUs the second
+    /// entry clashes with the first at confirmation and its packet is dropped. The entry is given
+    /// as it stood before NAT (original `A:pa -> R_A:ra`, reply `R_A:ra -> A:pa`) plus DNAT to
+    /// `B:pb` and SNAT to `R_B:rb`: the kernel's NAT setup then derives the reply
+    /// `B:pb -> R_B:rb` and marks the entry as NATed (given the NATed reply it would see nothing to
+    /// translate). Any failure leaves creation to the maps, which still work.
     func bind(_ calls: [OffloadedCall], timeoutSeconds: UInt32 = 30) {
         func address(_ endpoint: MediaEndpoint) -> UInt32 { endpoint.address.bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
         for call in calls where [call.sideA, call.relayForA, call.sideB, call.relayForB].allSatisfy({ $0.address.isIPv4 }) {

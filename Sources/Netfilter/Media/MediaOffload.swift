@@ -60,18 +60,27 @@ public struct OffloadedFlowCounters: Sendable, Equatable {
 /// - `snat_sources`: (after DNAT) source . sport . destination . dport -> relay address . port.
 /// - `flows`: same key as `snat_sources`, with a counter per element; the forward chain counts
 ///   and DSCP-marks every relayed packet (the NAT chains only see a connection's first packet).
-/// - `output` (priority raw): packets the userspace relay sends (its raw sockets carry
-///   `relayPacketMark`) are not tracked. A conntrack entry left by a relay send has the reply
-///   tuple an offloaded call's NATed entry needs (far end -> relay port), so a send in the moment
-///   a call moves to the kernel would make that call's first kernel packet fail to insert
-///   (`insert_failed`, dropped). Nothing needs their state: the firewall admits the RTP range
-///   statelessly and the relay latches by itself.
+/// - `untracked` (prerouting, priority raw): media to a relay port that is not offloaded is not
+///   tracked. An offloaded call then has exactly one conntrack entry, the NATed one vos-mediad
+///   creates over ctnetlink before the call's keys enter `dnat_targets`: no entry of the
+///   userspace path has to be deleted at the switch, and no first packet of either side can
+///   race to create the entry (two such packets on two CPUs clash at confirmation, and the
+///   second is dropped). Packets still queued for the userspace relay when the keys go in are
+///   relayed from there, untracked.
+/// - `output` (priority raw): packets the userspace relay sends (its sockets carry
+///   `relayPacketMark`) are not tracked either: such an entry (`relay port -> far end`) would have
+///   the very reply tuple an offloaded call's NATed entry needs. Nothing needs the state of
+///   untracked media: the firewall admits the RTP range statelessly and the relay latches by itself.
 public enum MediaOffloadTable {
     public static let name = "vos_media"
     /// SO_MARK of the relay's raw send sockets ("VOS" 0x01).
     public static let relayPacketMark: UInt32 = 0x564f_5301
 
-    public static func model(dscp: UInt8 = 46) -> Table {
+    /// The media port range the table's `untracked` rule covers when none is given
+    /// (`SS_MEDIAPROXYPORT_START`..`END` defaults).
+    public static let defaultRelayPorts: ClosedRange<UInt16> = 10000...60000
+
+    public static func model(dscp: UInt8 = 46, relayPorts: ClosedRange<UInt16> = defaultRelayPorts) -> Table {
         let fourTuple: [PacketField] = [.ipSource, .udpSourcePort, .ipDestination, .udpDestinationPort]
         let endpointValue: [SetFieldType] = [.ipv4Address, .inetService]
         return Table(
@@ -85,6 +94,11 @@ public enum MediaOffloadTable {
                          keepsLiveElements: true),
             ],
             chains: [
+                Chain(name: "untracked", hook: .init(kind: .filter, hook: .prerouting, priority: -300), rules: [
+                    Rule([.destinationPortRange(.udp, relayPorts),
+                          .concatenationNotInSet([.ipSource, .udpSourcePort, .udpDestinationPort], set: "dnat_targets"), .noConntrack],
+                         comment: "media not offloaded stays untracked: an offloaded call's only conntrack entry is the one vos-mediad creates"),
+                ]),
                 Chain(name: "prerouting", hook: .init(kind: .nat, hook: .prerouting, priority: -100), rules: [
                     Rule([.destinationNATMap([.ipSource, .udpSourcePort, .udpDestinationPort], map: "dnat_targets")],
                          comment: "offloaded media: latched source to relay port goes to the far end"),
@@ -108,33 +122,26 @@ public enum MediaOffloadTable {
 extension NftablesClient {
     /// Creates `ip vos_media` unless it already matches the model (then flows are kept).
     @discardableResult
-    public func ensureMediaTable(dscp: UInt8 = 46) throws -> Bool {
-        try ensure(MediaOffloadTable.model(dscp: dscp))
+    public func ensureMediaTable(dscp: UInt8 = 46, relayPorts: ClosedRange<UInt16> = MediaOffloadTable.defaultRelayPorts) throws -> Bool {
+        try ensure(MediaOffloadTable.model(dscp: dscp, relayPorts: relayPorts))
     }
 
-    /// Offloads calls (both directions each) in one atomic batch, then (unless the caller will do
-    /// it itself, see `forgetConntrack`) deletes the conntrack entries the userspace relay's
-    /// traffic left for these tuples: NAT is decided only for a connection's first packet, so
-    /// while such an entry lives the maps would never be consulted.
-    public func offload(_ calls: [OffloadedCall], forgettingConntrack: Bool = true) throws {
-        try sendFlowElements(calls, adding: true)
-        if forgettingConntrack { try forgetConntrack(calls) }
-    }
-
-    /// Deletes every conntrack entry these calls' tuples can have, by exact tuple (no dump): the
-    /// far ends' `A:pa -> R_A:ra`, `B:pb -> R_B:rb` and the relay-originated `R_A:ra -> A:pa`,
-    /// `R_B:rb -> B:pb`. A relay that still had packets queued when the elements went in should
-    /// relay those first and call this afterwards: a relay send after an offloaded call's NATed
-    /// entry exists clashes with it and leaves from another source port.
-    public func forgetConntrack(_ calls: [OffloadedCall]) throws {
-        try MediaConntrack().forget(calls)
-    }
-
-    /// Creates the offloaded calls' NATed conntrack entries directly (see `MediaConntrack.bind`)
-    /// so the first packets of both sides cannot race to create them. Only once nothing is sent
-    /// from these relay ports any more.
-    public func bindOffloadedConntrack(_ calls: [OffloadedCall]) throws {
-        try MediaConntrack().bind(calls)
+    /// Offloads calls (both directions each): first each call's NATed conntrack entry is created
+    /// (`MediaConntrack.bind`), then all their elements go in as one atomic batch. Until a call's
+    /// keys are in `dnat_targets` its packets are untracked and reach the userspace relay, so the
+    /// entry waits unused; from the batch on, every packet finds it. Entries a relay without the
+    /// `untracked` rule's coverage left (a port outside the range, an unmarked send) are deleted
+    /// first. If the batch fails, the entries are deleted again.
+    public func offload(_ calls: [OffloadedCall]) throws {
+        let conntrack = try MediaConntrack()
+        try conntrack.forget(calls)
+        conntrack.bind(calls)
+        do {
+            try sendFlowElements(calls, adding: true)
+        } catch {
+            _ = try? conntrack.forget(calls)
+            throw error
+        }
     }
 
     /// Stops offloading calls in one batch, then deletes their conntrack entries so packets

@@ -65,6 +65,8 @@ public enum RuleTerm: Sendable, Hashable {
     /// `add @set { SADDR [& mask] ct count over N }`: true when the source (or its network) has more flows.
     case conntrackCountOver(AddressFamily, set: String, prefixLength: Int?, count: Int)
     case concatenationInSet([PacketField], set: String)
+    /// `FIELDS != @SET`: the key is not in the set (or map; only the keys are looked at).
+    case concatenationNotInSet([PacketField], set: String)
     case destinationNATMap([PacketField], map: String)
     case sourceNATMap([PacketField], map: String)
     /// `tproxy to : FIELDS map @MAP` (IPv4, UDP): delivers the packet to the local socket bound to

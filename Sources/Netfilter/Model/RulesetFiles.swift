@@ -18,7 +18,8 @@ public enum RulesetFiles {
         RulesetRenderer.render([MediaOffloadTable.model(dscp: dscp)], header: [
             "vos media offload (table ip vos_media), owned by vos-mediad and rendered by the Netfilter module.",
             "Map and set elements are added and removed per call at run time; this file is the empty skeleton.",
-            "Relayed packets are forwarded, so the host needs net.ipv4.ip_forward=1.",
+            "Relayed packets are forwarded, so the host needs net.ipv4.ip_forward=1. The untracked rule's port range",
+            "is SS_MEDIAPROXYPORT_START..END when vos-mediad created the table (defaults shown).",
         ])
     }
 

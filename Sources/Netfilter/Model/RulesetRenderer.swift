@@ -89,6 +89,8 @@ public enum RulesetRenderer {
             return "add @\(set) { \(family.headerKeyword) saddr\(mask) ct count over \(count) }"
         case .concatenationInSet(let fields, let set):
             return "\(fields.map(\.rawValue).joined(separator: " . ")) @\(set)"
+        case .concatenationNotInSet(let fields, let set):
+            return "\(fields.map(\.rawValue).joined(separator: " . ")) != @\(set)"
         case .destinationNATMap(let fields, let map):
             return "dnat ip to \(fields.map(\.rawValue).joined(separator: " . ")) map @\(map)"
         case .sourceNATMap(let fields, let map):
