@@ -24,7 +24,7 @@ final class NetfilterPortCapture: PortCapture, @unchecked Sendable {
 
     /// Removes what a crashed predecessor left (its map points at capture sockets that are gone)
     /// and, when `enabled`, creates the table.
-    static func start(enabled: Bool, logger: Logger) -> NetfilterPortCapture {
+    static func start(enabled: Bool, relayPorts: ClosedRange<Int>, logger: Logger) -> NetfilterPortCapture {
         let capture = NetfilterPortCapture(logger: logger)
         capture.lock.withLock {
             do {
@@ -32,7 +32,8 @@ final class NetfilterPortCapture: PortCapture, @unchecked Sendable {
                 capture.client = client
                 try client.removeCaptureTable()
                 guard enabled else { return }
-                try client.ensureCaptureTable()
+                let low = UInt16(clamping: relayPorts.lowerBound), high = UInt16(clamping: relayPorts.upperBound)
+                try client.ensureCaptureTable(relayPorts: low...max(low, high))
                 capture.available = true
                 capture.created = true
             } catch {

@@ -63,7 +63,7 @@ struct VosMediad: ParsableCommand {
         let broadcaster = MediaEventBroadcaster()
         let offload = NetfilterKernelOffload.start(enabled: initial.kernelOffload, dscp: initial.dscp, relayPorts: initial.portRange, logger: logger)
         // Capture sends through the raw socket, so it needs raw sends.
-        let capture = NetfilterPortCapture.start(enabled: receive == .capture && !socketSend, logger: logger)
+        let capture = NetfilterPortCapture.start(enabled: receive == .capture && !socketSend, relayPorts: initial.portRange, logger: logger)
         let engine: RelayEngine
         do {
             engine = try RelayEngine(configuration: initial, workerCount: threads,

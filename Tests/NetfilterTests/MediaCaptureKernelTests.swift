@@ -17,13 +17,16 @@ struct MediaCaptureKernelTests {
         #expect(try RuleLowering.lower(rule, in: .ip).map(\.description) == [
             "[ meta load l4proto => reg 1 ]",
             "[ cmp eq reg 1 0x11 ]",
+            "[ payload load 2b @ transport header + 2 => reg 1 ]",
+            "[ cmp gte reg 1 0x2710 ]",
+            "[ cmp lte reg 1 0xea60 ]",
             "[ payload load 4b @ network header + 16 => reg 1 ]",
             "[ payload load 2b @ transport header + 2 => reg 9 ]",
             "[ lookup reg 1 set ports dreg 1 ]",
             "[ tproxy ip port reg 1 ]",
         ])
         #expect(RulesetRenderer.render(rule)
-            == "meta l4proto udp tproxy to : ip daddr . udp dport map @ports comment \"\(rule.comment)\"")
+            == "udp dport 10000-60000 tproxy to : ip daddr . udp dport map @ports comment \"\(rule.comment)\"")
     }
 
     @Test func steersLegPortsToTheCaptureSocket() throws {

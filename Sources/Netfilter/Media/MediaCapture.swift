@@ -22,10 +22,16 @@ public struct CapturedPort: Hashable, Sendable {
 ///
 /// The chain runs at priority -99, just after `vos_media`'s DNAT (-100): offloaded flows already
 /// have a remote destination by then, so they never match a relay port here.
+///
+/// The rule checks the relay's port range (`SS_MEDIAPROXYPORT_*` at table creation) before the
+/// map: every UDP packet the host receives passes this hook (SIP, DNS, the relay's own loopback
+/// deliveries), and a range compare is cheaper than a hash lookup. A leg outside the range (the
+/// range changed while vos-mediad ran) is simply not captured: its own socket, which stays
+/// bound and polled, receives it.
 public enum MediaCaptureTable {
     public static let name = "vos_capture"
 
-    public static func model() -> Table {
+    public static func model(relayPorts: ClosedRange<UInt16> = MediaOffloadTable.defaultRelayPorts) -> Table {
         Table(
             family: .ip, name: name,
             sets: [
@@ -34,7 +40,7 @@ public enum MediaCaptureTable {
             ],
             chains: [
                 Chain(name: "prerouting", hook: .init(kind: .filter, hook: .prerouting, priority: -99), rules: [
-                    Rule([.explicitTransport(.udp), .transparentProxyMap([.ipDestination, .udpDestinationPort], map: "ports")],
+                    Rule([.destinationPortRange(.udp, relayPorts), .transparentProxyMap([.ipDestination, .udpDestinationPort], map: "ports")],
                          comment: "relay leg ports go to their I/O thread's capture socket"),
                 ]),
             ])
@@ -44,8 +50,8 @@ public enum MediaCaptureTable {
 extension NftablesClient {
     /// Creates `ip vos_capture` unless it already matches the model (then captures are kept).
     @discardableResult
-    public func ensureCaptureTable() throws -> Bool {
-        try ensure(MediaCaptureTable.model())
+    public func ensureCaptureTable(relayPorts: ClosedRange<UInt16> = MediaOffloadTable.defaultRelayPorts) throws -> Bool {
+        try ensure(MediaCaptureTable.model(relayPorts: relayPorts))
     }
 
     /// Captures leg ports in one atomic batch. Capturing a port again with the same capture port

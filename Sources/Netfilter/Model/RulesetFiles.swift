@@ -31,9 +31,10 @@ public enum RulesetFiles {
             "socket (bound 0.0.0.0:PORT with IP_TRANSPARENT), which reads many legs at once with recvmmsg.",
             "The per-leg sockets stay bound so the kernel never gives a captured port to another program.",
             "Needs the nft_tproxy kernel module and CAP_NET_ADMIN. Priority dstnat + 1 runs after the",
-            "vos_media DNAT, so offloaded flows no longer match a relay port.",
+            "vos_media DNAT, so offloaded flows no longer match a relay port. The port range is",
+            "SS_MEDIAPROXYPORT_START..END when vos-mediad created the table (defaults shown).",
             "",
-            "nft 1.0.6 lists the rule as \"meta l4proto udp tproxy to\" without the map; that is a display",
+            "nft 1.0.6 lists the rule as \"udp dport ... tproxy to\" without the map; that is a display",
             "limitation of nft, the kernel rule does look the port up in @ports (`nft --debug=netlink list`).",
         ])
     }
