@@ -26,12 +26,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     private var tableRelayPorts: ClosedRange<UInt16> = MediaOffloadTable.defaultRelayPorts
     private var calls: [UInt64: OffloadedCall] = [:]
     /// Which session and leg each direction's `flows` counter belongs to (keyed as the kernel reports it).
-    private var directions: [FlowDirection: (session: UInt64, leg: Int)] = [:]
-
-    private struct FlowDirection: Hashable {
-        let source: MediaEndpoint
-        let destination: MediaEndpoint
-    }
+    private var directions: [FlowKey: (session: UInt64, leg: Int)] = [:]
 
     struct Refused: Error, CustomStringConvertible {
         let description: String
@@ -100,8 +95,8 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     func removeFlow(sessionID: UInt64) throws {
         try lock.withLock {
             guard let client, let call = calls.removeValue(forKey: sessionID) else { return }
-            directions[FlowDirection(source: call.sideA, destination: call.sideB)] = nil
-            directions[FlowDirection(source: call.sideB, destination: call.sideA)] = nil
+            directions[Self.key(call.sideA, call.sideB)] = nil
+            directions[Self.key(call.sideB, call.sideA)] = nil
             do {
                 try client.stopOffloading([call])
             } catch {
@@ -116,8 +111,8 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             guard let client else { return }
             let withdrawn = sessionIDs.compactMap { calls.removeValue(forKey: $0) }
             for call in withdrawn {
-                directions[FlowDirection(source: call.sideA, destination: call.sideB)] = nil
-                directions[FlowDirection(source: call.sideB, destination: call.sideA)] = nil
+                directions[Self.key(call.sideA, call.sideB)] = nil
+                directions[Self.key(call.sideB, call.sideA)] = nil
             }
             guard !withdrawn.isEmpty else { return }
             do {
@@ -135,7 +130,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             var received = [TrafficCounters(packets: 0, bytes: 0), TrafficCounters(packets: 0, bytes: 0)]
             for flow in try client.offloadedFlowCounters(for: [call]) {
                 let leg = flow.source == call.sideA ? 0 : 1
-                received[leg] = Self.payload(flow)
+                received[leg] = Self.payload(packets: flow.packets, bytes: flow.bytes)
             }
             return OffloadCounters(received: received)
         }
@@ -146,12 +141,13 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             guard let client, !calls.isEmpty else { return [:] }
             var result: [UInt64: OffloadCounters] = [:]
             result.reserveCapacity(calls.count)
-            for flow in try client.offloadedFlowCounters() {
-                guard let owner = directions[FlowDirection(source: flow.source, destination: flow.destination)] else { continue }
-                var counters = result[owner.session]
-                    ?? OffloadCounters(received: [TrafficCounters(packets: 0, bytes: 0), TrafficCounters(packets: 0, bytes: 0)])
-                counters.received[owner.leg] = Self.payload(flow)
-                result[owner.session] = counters
+            try client.forEachFlowCounter { key, packets, bytes in
+                guard let owner = directions[key] else { return }
+                let counted = Self.payload(packets: packets, bytes: bytes)
+                if result[owner.session] == nil {
+                    result[owner.session] = OffloadCounters(received: [TrafficCounters(packets: 0, bytes: 0), TrafficCounters(packets: 0, bytes: 0)])
+                }
+                result[owner.session]?.received[owner.leg] = counted
             }
             return result
         }
@@ -160,8 +156,8 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     /// nft counters count whole IPv4 packets; the userspace path counts UDP payload. Offloaded
     /// packets carry a 20-byte IP header (the relay's far ends send no IP options in practice)
     /// and an 8-byte UDP header.
-    private static func payload(_ flow: OffloadedFlowCounters) -> TrafficCounters {
-        TrafficCounters(packets: flow.packets, bytes: flow.bytes &- min(flow.bytes, flow.packets &* 28))
+    private static func payload(packets: UInt64, bytes: UInt64) -> TrafficCounters {
+        TrafficCounters(packets: packets, bytes: bytes &- min(bytes, packets &* 28))
     }
 
     /// After the engine withdrew its flows: removes the (empty) table so a stopped relay leaves no
@@ -213,9 +209,13 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
         try guarded { try client.offload(Array(admitted.values)) }
         for (id, call) in admitted {
             calls[id] = call
-            directions[FlowDirection(source: call.sideA, destination: call.sideB)] = (id, 0)
-            directions[FlowDirection(source: call.sideB, destination: call.sideA)] = (id, 1)
+            directions[Self.key(call.sideA, call.sideB)] = (id, 0)
+            directions[Self.key(call.sideB, call.sideA)] = (id, 1)
         }
+    }
+
+    private static func key(_ source: MediaEndpoint, _ destination: MediaEndpoint) -> FlowKey {
+        FlowKey(source: source, destination: destination)
     }
 
     /// Forwarding must be on or DNATed packets are dropped in routing: offloading without it would

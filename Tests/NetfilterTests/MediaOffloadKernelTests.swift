@@ -78,6 +78,16 @@ struct MediaOffloadKernelTests {
         #expect(forward?.destination == call.sideB)
         #expect((forward?.packets ?? 0) >= 1 && (forward?.packets ?? 0) <= UInt64(sent))
         #expect(backward?.packets == 3)
+        // The allocation-free dump the periodic activity check uses reads the same counters.
+        let fast = try relay.inside { () -> [FlowKey: [UInt64]] in
+            var seen: [FlowKey: [UInt64]] = [:]
+            try NftablesClient().forEachFlowCounter { key, packets, bytes in seen[key] = [packets, bytes] }
+            return seen
+        }
+        #expect(fast == Dictionary(uniqueKeysWithValues: counters.map {
+            (FlowKey(source: $0.source, destination: $0.destination), [$0.packets, $0.bytes])
+        }))
+        #expect(fast.count == 2)
 
         let tracked = try relay.inside { try ConntrackClient().list(matching: ConntrackFilter(transport: 17, destinationPort: 20000)) }
         #expect(tracked.count == 1)
