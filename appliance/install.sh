@@ -14,7 +14,7 @@ install -m 0644 appliance/systemd/*.service /etc/systemd/system/
 install -m 0644 appliance/sysctl/90-vos.conf /etc/sysctl.d/90-vos.conf
 install -d -m 0755 /etc/vos
 # Kept across reinstalls: the operator's choice of media address (see vos-mediad.service).
-[ -e /etc/vos/mediad.env ] || printf '# VOS_MEDIA_IP=<this relay'"'"'s address in SDP>  (enables port capture)\n' >/etc/vos/mediad.env
+[ -e /etc/vos/mediad.env ] || printf '# VOS_MEDIA_IP=<this relay'"'"'s address in SDP>  (legs bind to it instead of every address)\n' >/etc/vos/mediad.env
 modprobe nft_tproxy 2>/dev/null || true
 modprobe nf_conntrack 2>/dev/null || true
 sysctl --system >/dev/null

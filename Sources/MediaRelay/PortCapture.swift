@@ -6,7 +6,7 @@ public typealias CaptureEndpoint = MediaEndpoint
 
 /// One leg port whose packets the kernel should hand to an I/O thread's capture socket.
 public struct CaptureBinding: Sendable, Equatable {
-    /// The leg's local address and port (RTP or RTCP), a specific IPv4 address.
+    /// The leg's local address and port (RTP or RTCP): IPv4, a specific address or 0.0.0.0.
     public let local: CaptureEndpoint
     /// The port of the capture socket of the I/O thread that owns the leg.
     public let capturePort: UInt16

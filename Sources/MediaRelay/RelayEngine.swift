@@ -268,11 +268,12 @@ public final class RelayEngine: @unchecked Sendable {
 
     // MARK: - Port capture (capture queue)
 
-    /// Legs bound to a specific IPv4 address can be captured (the kernel map is keyed by address
-    /// and port); a wildcard or IPv6 leg keeps receiving on its own sockets.
+    /// IPv4 legs can be captured, on a specific address or on 0.0.0.0 (the capture then takes the
+    /// port on every local address, as the leg's own socket would); an IPv6 leg keeps receiving
+    /// on its own sockets.
     private static func capturableLocals(_ record: SessionRecord) -> [MediaEndpoint] {
         record.legs.flatMap { leg -> [MediaEndpoint] in
-            guard !leg.local.ip.contains(":"), leg.local.ip != "0.0.0.0", leg.local.port < 65535 else { return [] }
+            guard !leg.local.ip.contains(":"), leg.local.port < 65535 else { return [] }
             return [leg.local, MediaEndpoint(ip: leg.local.ip, port: leg.local.port + 1)]
         }
     }

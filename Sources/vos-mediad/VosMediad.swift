@@ -38,7 +38,7 @@ struct VosMediad: ParsableCommand {
     var socketSend = false
 
     @Option(name: .customLong("receive"),
-            help: "How I/O threads receive IPv4 legs on a specific --media-ip: 'capture' (one socket per thread, legs' ports steered to it by table ip vos_capture; needs CAP_NET_ADMIN and nft_tproxy, else falls back) or 'sockets' (each leg's own socket).")
+            help: "How I/O threads receive IPv4 legs: 'capture' (one socket per thread, legs' ports steered to it by table ip vos_capture; needs CAP_NET_ADMIN and nft_tproxy, else falls back) or 'sockets' (each leg's own socket).")
     var receive: ReceiveMode = .capture
 
     enum ReceiveMode: String, ExpressibleByArgument, CaseIterable {

@@ -5,11 +5,14 @@ import Testing
 /// Real packets through a real vos-mediad, in network namespaces this suite creates and deletes.
 /// Needs root, iproute2, nftables and python3; the binaries come from the same build (see BuiltProducts).
 @Suite(.serialized) struct MediaRelayNamespaceTests {
-    /// The same call and the same expectations for both receive paths: legs steered to the I/O
-    /// thread's capture socket by table ip vos_capture (the default), and each leg's own socket.
-    @Test(.timeLimit(.minutes(1)), arguments: ["capture", "sockets"])
+    /// The same call and the same expectations for every receive path: legs steered to the I/O
+    /// thread's capture socket by table ip vos_capture (the default), legs bound to 0.0.0.0 (the
+    /// appliance's default media address) captured by port, and each leg's own socket.
+    @Test(.timeLimit(.minutes(1)), arguments: ["capture", "capture-wildcard", "sockets"])
     func relaysACallerBehindNATWithDSCPLatchingStatisticsAndTimeout(receive: String) throws {
-        let lab = NetworkLab(receive == "capture" ? "a" : "s")
+        let wildcard = receive == "capture-wildcard"
+        let captureMap = wildcard ? "wildcard_ports" : "ports"
+        let lab = NetworkLab(["capture": "a", "capture-wildcard": "w"][receive] ?? "s")
         defer { lab.destroy() }
         try lab.buildCallTopology()
         let mediad = try MediadHarness(parameters: [
@@ -18,19 +21,20 @@ import Testing
             "SS_MEDIA_KERNEL_OFFLOAD": "0",
         ])
         defer { mediad.stop() }
-        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1", extraArguments: ["--receive", receive])
+        try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1", extraArguments: ["--receive", wildcard ? "capture" : receive])
         let events = try mediad.client()
         try events.subscribe()
         let control = try mediad.client()
 
         // The caller's SDP carries its private address; only the NAT's public one is reachable.
         let session = try control.create(tag: "call-nat", legs: [
-            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
-            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
+            LegRequest(local: wildcard ? "0.0.0.0" : "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
+            LegRequest(local: wildcard ? "0.0.0.0" : "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
         ])
-        let callerFacing = session.legs[0].local
-        let calleeFacing = session.legs[1].local
-        #expect(callerFacing.ip == "203.0.113.1" && calleeFacing.ip == "192.0.2.1")
+        #expect(session.legs.map(\.local.ip) == (wildcard ? ["0.0.0.0", "0.0.0.0"] : ["203.0.113.1", "192.0.2.1"]))
+        // Where the far ends send to (and see the relay send from): the relay's address on each link.
+        let callerFacing = MediaEndpoint(ip: "203.0.113.1", port: session.legs[0].local.port)
+        let calleeFacing = MediaEndpoint(ip: "192.0.2.1", port: session.legs[1].local.port)
         for leg in session.legs { #expect(leg.local.port % 2 == 0 && (30000...30998).contains(leg.local.port)) }
 
         try lab.installDSCPProbe(relayPort: calleeFacing.port)
@@ -51,10 +55,12 @@ import Testing
         ], logDirectory: mediad.dataDirectory)
         // Capture: the kernel steers the session's four ports (RTP and RTCP of both legs) to the
         // relay thread's capture socket; with per-leg sockets there is no capture table at all.
-        let expectedCaptures = [callerFacing, calleeFacing].flatMap { ["\($0.ip) . \($0.port) : ", "\($0.ip) . \($0.port + 1) : "] }
-        #expect(capturedPorts(lab).count == (receive == "capture" ? 4 : 0))
-        if receive == "capture" {
-            let map = capturedPortsListing(lab)
+        let expectedCaptures = [callerFacing, calleeFacing].flatMap { leg in
+            [leg.port, leg.port + 1].map { wildcard ? "\($0) : " : "\(leg.ip) . \($0) : " }
+        }
+        #expect(capturedPorts(lab, map: captureMap).count == (receive == "sockets" ? 0 : 4))
+        if receive != "sockets" {
+            let map = capturedPortsListing(lab, map: captureMap)
             for entry in expectedCaptures { #expect(map.contains(entry), "\(entry) missing from \(map)") }
         }
         let callerReport = try RTPPeerScript.report(caller.finish(within: 10))
@@ -109,22 +115,22 @@ import Testing
         let final = try #require(try control.delete(session: session.session))
         #expect(final.legs[0].received.packets == 100)
         #expect(try control.statistics().isEmpty)
-        #expect(capturedPorts(lab).isEmpty, "a deleted session's ports are no longer captured")
+        #expect(capturedPorts(lab, map: captureMap).isEmpty, "a deleted session's ports are no longer captured")
         #expect(mediad.isRunning)
         mediad.stopDaemon()
         #expect(try !Command.run(lab.inside("relay", ["nft", "list", "tables"])).output.contains("vos_capture"),
                 "the capture table goes with the daemon")
     }
 
-    /// `nft list map ip vos_capture ports` in the relay namespace ("" when there is no such table).
-    private func capturedPortsListing(_ lab: NetworkLab) -> String {
+    /// `nft list map ip vos_capture MAP` in the relay namespace ("" when there is no such table).
+    private func capturedPortsListing(_ lab: NetworkLab, map: String) -> String {
         // nft fails when the table does not exist: nothing is captured then.
-        (try? Command.run(lab.inside("relay", ["nft", "list", "map", "ip", "vos_capture", "ports"])))?.output ?? ""
+        (try? Command.run(lab.inside("relay", ["nft", "list", "map", "ip", "vos_capture", map])))?.output ?? ""
     }
 
-    /// The captured ports' map entries (`ADDRESS . PORT : CAPTURE_PORT`).
-    private func capturedPorts(_ lab: NetworkLab) -> [String] {
-        let listing = capturedPortsListing(lab)
+    /// The captured ports' map entries (`ADDRESS . PORT : CAPTURE_PORT`, or `PORT : CAPTURE_PORT`).
+    private func capturedPorts(_ lab: NetworkLab, map: String) -> [String] {
+        let listing = capturedPortsListing(lab, map: map)
         guard let open = listing.range(of: "elements = {"), let close = listing.range(of: "}", range: open.upperBound..<listing.endIndex) else {
             return []
         }

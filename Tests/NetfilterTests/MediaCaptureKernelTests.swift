@@ -12,21 +12,34 @@ struct MediaCaptureKernelTests {
     let otherLeg = MediaEndpoint("127.0.0.1", 24004)!
 
     @Test func loweringMatchesNftBytecode() throws {
-        let rule = try #require(MediaCaptureTable.model().chains.first?.rules.first)
-        // `nft --debug=netlink` for the same rule, without the lookup's flags field.
-        #expect(try RuleLowering.lower(rule, in: .ip).map(\.description) == [
+        let rules = try #require(MediaCaptureTable.model().chains.first?.rules)
+        try #require(rules.count == 2)
+        let portRange = [
             "[ meta load l4proto => reg 1 ]",
             "[ cmp eq reg 1 0x11 ]",
             "[ payload load 2b @ transport header + 2 => reg 1 ]",
             "[ cmp gte reg 1 0x2710 ]",
             "[ cmp lte reg 1 0xea60 ]",
+        ]
+        // `nft --debug=netlink` for the same rules, without the lookup's flags field.
+        #expect(try RuleLowering.lower(rules[0], in: .ip).map(\.description) == portRange + [
             "[ payload load 4b @ network header + 16 => reg 1 ]",
             "[ payload load 2b @ transport header + 2 => reg 9 ]",
             "[ lookup reg 1 set ports dreg 1 ]",
             "[ tproxy ip port reg 1 ]",
+            "[ immediate reg 0 accept ]",
         ])
-        #expect(RulesetRenderer.render(rule)
-            == "udp dport 10000-60000 tproxy to : ip daddr . udp dport map @ports comment \"\(rule.comment)\"")
+        #expect(try RuleLowering.lower(rules[1], in: .ip).map(\.description) == portRange + [
+            "[ fib daddr type => reg 1 ]",
+            "[ cmp eq reg 1 0x02000000 ]",
+            "[ payload load 2b @ transport header + 2 => reg 1 ]",
+            "[ lookup reg 1 set wildcard_ports dreg 1 ]",
+            "[ tproxy ip port reg 1 ]",
+        ])
+        #expect(RulesetRenderer.render(rules[0])
+            == "udp dport 10000-60000 tproxy to : ip daddr . udp dport map @ports accept comment \"\(rules[0].comment)\"")
+        #expect(RulesetRenderer.render(rules[1])
+            == "udp dport 10000-60000 fib daddr type local tproxy to : udp dport map @wildcard_ports comment \"\(rules[1].comment)\"")
     }
 
     @Test func steersLegPortsToTheCaptureSocket() throws {
@@ -74,6 +87,39 @@ struct MediaCaptureKernelTests {
         #expect(try ns.inside { try NftablesClient().read(.ip, MediaCaptureTable.name) } == nil)
         try ns.inside { try NftablesClient().removeCaptureTable() }
         try ns.inside { try NftablesClient().removeCapture([leg]) }
+    }
+
+    /// A leg bound to 0.0.0.0 (the appliance's default media address) is captured by its port on
+    /// any local address, as its own socket would receive it.
+    @Test func steersWildcardLegsByPortOnLocalAddresses() throws {
+        let ns = try TestNamespace("capw")
+        defer { ns.remove() }
+        let wildcardLeg = MediaEndpoint("0.0.0.0", 24006)!
+        let captured = CapturedPort(local: wildcardLeg, capturePort: Self.capturePort)
+        #expect(try ns.inside { try NftablesClient().ensureCaptureTable() })
+        let capture = try ns.inside { try CaptureSocket.bind("0.0.0.0", Self.capturePort, transparent: true) }
+        defer { close(capture) }
+        let legSocket = try ns.inside { try CaptureSocket.bind("0.0.0.0", wildcardLeg.port, transparent: false) }
+        defer { close(legSocket) }
+
+        try ns.inside { try NftablesClient().addCapture([captured, CapturedPort(local: leg, capturePort: Self.capturePort)]) }
+        #expect(Set(try ns.inside { try NftablesClient().capturedPorts() })
+                == [captured, CapturedPort(local: leg, capturePort: Self.capturePort)])
+        let listing = try ns.exec(["nft", "list", "map", "ip", "vos_capture", "wildcard_ports"])
+        #expect(listing.contains("24006 : 23999"), "\(listing)")
+
+        try ns.inside { try UDP.send("rtp-wildcard", to: "127.0.0.1", port: wildcardLeg.port) }
+        let first = CaptureSocket.receive(capture, timeoutMilliseconds: 2000)
+        #expect(first?.payload == "rtp-wildcard")
+        #expect(first?.originalDestination == MediaEndpoint("127.0.0.1", wildcardLeg.port))
+        #expect(CaptureSocket.receive(legSocket, timeoutMilliseconds: 300) == nil)
+
+        try ns.inside { try NftablesClient().removeCapture([wildcardLeg]) }
+        #expect(try ns.inside { try NftablesClient().capturedPorts() } == [CapturedPort(local: leg, capturePort: Self.capturePort)])
+        try ns.inside { try UDP.send("rtp-direct", to: "127.0.0.1", port: wildcardLeg.port) }
+        #expect(CaptureSocket.receive(legSocket, timeoutMilliseconds: 2000)?.payload == "rtp-direct")
+        #expect(CaptureSocket.receive(capture, timeoutMilliseconds: 300) == nil)
+        #expect(try ns.inside { try NftablesClient().audit(MediaCaptureTable.model()) }.isEmpty)
     }
 
     @Test func captureRejectsIPv6() throws {

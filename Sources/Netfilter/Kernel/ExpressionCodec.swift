@@ -133,6 +133,12 @@ enum ExpressionCodec {
             return e
         case .notrack:
             return try make("notrack")
+        case .fib(let result, let flags, let dreg):
+            let e = try make("fib")
+            nftnl_expr_set_u32(e, attr(NFTNL_EXPR_FIB_RESULT), result)
+            nftnl_expr_set_u32(e, attr(NFTNL_EXPR_FIB_FLAGS), flags)
+            nftnl_expr_set_u32(e, attr(NFTNL_EXPR_FIB_DREG), dreg)
+            return e
         case .unknown(let name):
             throw NetfilterError.invalidInput("cannot build undecoded expression \(name)")
         }
@@ -217,6 +223,8 @@ enum ExpressionCodec {
                 addressRegister: has(NFTNL_EXPR_TPROXY_REG_ADDR) ? u32(NFTNL_EXPR_TPROXY_REG_ADDR) : nil,
                 portRegister: has(NFTNL_EXPR_TPROXY_REG_PORT) ? u32(NFTNL_EXPR_TPROXY_REG_PORT) : nil)
         case "notrack": return .notrack
+        case "fib":
+            return .fib(result: u32(NFTNL_EXPR_FIB_RESULT), flags: u32(NFTNL_EXPR_FIB_FLAGS), destination: u32(NFTNL_EXPR_FIB_DREG))
         default:
             return .unknown(name: name)
         }

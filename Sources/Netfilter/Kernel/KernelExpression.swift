@@ -20,6 +20,9 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
     case xtablesMatch(name: String, revision: UInt32, info: [UInt8])
     case nat(type: UInt32, family: UInt32, addressRegister: UInt32, protocolRegister: UInt32)
     case notrack
+    /// Routing lookup (`fib`): `result` 3 is the address type (RTN_*), `flags` 2 looks up the
+    /// destination address.
+    case fib(result: UInt32, flags: UInt32, destination: UInt32)
     /// Hands the packet to the local socket listening on the address and/or port in these
     /// registers; a missing register means "keep the packet's own" (nft's `tproxy to :PORT`).
     case tproxy(family: UInt32, addressRegister: UInt32?, portRegister: UInt32?)
@@ -64,6 +67,10 @@ public enum KernelExpression: Hashable, Sendable, CustomStringConvertible {
             let parts = [KernelNames.family(family)] + [addressRegister.map { "addr reg \($0)" }, portRegister.map { "port reg \($0)" }]
             return "[ tproxy \(parts.compactMap { $0 }.joined(separator: " ")) ]"
         case .notrack: return "[ notrack ]"
+        case .fib(let result, let flags, let dreg):
+            let lookup = [(1, "saddr"), (2, "daddr"), (4, "mark"), (8, "iif"), (16, "oif")].filter { flags & UInt32($0.0) != 0 }.map(\.1)
+            let what = result == 3 ? "type" : result == 2 ? "oifname" : result == 1 ? "oif" : String(result)
+            return "[ fib \(lookup.joined(separator: " . ")) \(what) => reg \(dreg) ]"
         case .unknown(let name): return "[ \(name) (not decoded) ]"
         }
     }

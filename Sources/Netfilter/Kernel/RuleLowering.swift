@@ -158,6 +158,9 @@ struct RuleLowering {
             expressions += [.meta(key: 3, destination: r1), .compare(op: 0, source: r1, data: Self.hostOrder(mark))]
         case .noConntrack:
             expressions.append(.notrack)
+        case .destinationIsLocal:
+            // RTN_LOCAL (2), host order like every 32-bit register value nft compares.
+            expressions += [.fib(result: 3, flags: 2, destination: r1), .compare(op: 0, source: r1, data: Self.hostOrder(2))]
         case .counter:
             expressions.append(.counter)
         case .verdict(.accept):

@@ -19,6 +19,10 @@ public struct CapturedPort: Hashable, Sendable {
 ///   UDP packet whose destination is in the map to that socket with TPROXY, so one socket per I/O
 ///   thread can receive many legs' packets in one recvmmsg; the socket learns the leg from
 ///   IP_ORIGDSTADDR.
+/// - `wildcard_ports`: leg port -> capture socket port, for legs bound to 0.0.0.0 (the
+///   appliance's default media address). Such a leg's socket receives the port on every local
+///   address, so the rule matches exactly that: `fib daddr type local` and the port. A forwarded
+///   packet (an offloaded flow after DNAT) has a remote destination and is never taken.
 ///
 /// The chain runs at priority -99, just after `vos_media`'s DNAT (-100): offloaded flows already
 /// have a remote destination by then, so they never match a relay port here.
@@ -37,11 +41,17 @@ public enum MediaCaptureTable {
             sets: [
                 NamedSet(name: "ports", keyFields: [.ipv4Address, .inetService], valueFields: [.inetService],
                          size: 65535, keepsLiveElements: true),
+                NamedSet(name: "wildcard_ports", keyFields: [.inetService], valueFields: [.inetService],
+                         size: 65535, keepsLiveElements: true),
             ],
             chains: [
                 Chain(name: "prerouting", hook: .init(kind: .filter, hook: .prerouting, priority: -99), rules: [
-                    Rule([.destinationPortRange(.udp, relayPorts), .transparentProxyMap([.ipDestination, .udpDestinationPort], map: "ports")],
+                    Rule([.destinationPortRange(.udp, relayPorts), .transparentProxyMap([.ipDestination, .udpDestinationPort], map: "ports"),
+                          .verdict(.accept)],
                          comment: "relay leg ports go to their I/O thread's capture socket"),
+                    Rule([.destinationPortRange(.udp, relayPorts), .destinationIsLocal,
+                          .transparentProxyMap([.udpDestinationPort], map: "wildcard_ports")],
+                         comment: "legs bound to every address: their port on any local address"),
                 ]),
             ])
     }
@@ -61,17 +71,14 @@ extension NftablesClient {
         for port in ports where !port.local.address.isIPv4 {
             throw NetfilterError.invalidInput("media capture is IPv4 only: \(port.local)")
         }
-        let specs = ports.map {
-            ElementSpec(key: $0.local.concatenationBytes, value: [UInt8($0.capturePort >> 8), UInt8($0.capturePort & 0xff)])
-        }
-        try sendCaptureElements(specs, adding: true)
+        try sendCaptureElements(ports.map { ($0.local, $0.capturePort) }, adding: true)
     }
 
     /// Stops capturing leg ports in one atomic batch; ports that are not captured are ignored.
     public func removeCapture(_ locals: [MediaEndpoint]) throws {
         let requested = locals.filter(\.address.isIPv4)
         do {
-            try sendCaptureElements(requested.map { ElementSpec(key: $0.concatenationBytes) }, adding: false)
+            try sendCaptureElements(requested.map { ($0, nil) }, adding: false)
         } catch let NetfilterError.kernel(_, code, _) where code == ENOENT {
             // One missing element makes the kernel abort the whole batch, so the present ones
             // were not removed either. Kernels before 6.3 have no "delete if present" message
@@ -84,7 +91,7 @@ extension NftablesClient {
                 return  // no table: nothing is captured
             }
             let remaining = requested.filter(present.contains)
-            try sendCaptureElements(remaining.map { ElementSpec(key: $0.concatenationBytes) }, adding: false)
+            try sendCaptureElements(remaining.map { ($0, nil) }, adding: false)
         }
     }
 
@@ -93,21 +100,39 @@ extension NftablesClient {
         try delete(.ip, MediaCaptureTable.name)
     }
 
-    /// Every captured leg port (ENOENT when the table does not exist).
+    /// Every captured leg port, wildcard legs as `0.0.0.0:PORT` (ENOENT when the table does not exist).
     public func capturedPorts() throws -> [CapturedPort] {
-        try listElements(.ip, MediaCaptureTable.name, set: "ports").compactMap { element in
+        func port(_ bytes: ArraySlice<UInt8>) -> UInt16 { UInt16(bytes[bytes.startIndex]) << 8 | UInt16(bytes[bytes.startIndex + 1]) }
+        let addressed = try listElements(.ip, MediaCaptureTable.name, set: "ports").compactMap { element -> CapturedPort? in
             guard element.key.count == 8, let value = element.value, value.count == 2 else { return nil }
             let key = element.key
-            let local = MediaEndpoint(.v4(Array(key[0..<4])), UInt16(key[4]) << 8 | UInt16(key[5]))
-            return CapturedPort(local: local, capturePort: UInt16(value[0]) << 8 | UInt16(value[1]))
+            return CapturedPort(local: MediaEndpoint(.v4(Array(key[0..<4])), port(key[4..<6])), capturePort: port(value[...]))
         }
+        let wildcard = try listElements(.ip, MediaCaptureTable.name, set: "wildcard_ports").compactMap { element -> CapturedPort? in
+            guard element.key.count >= 2, let value = element.value, value.count == 2 else { return nil }
+            return CapturedPort(local: MediaEndpoint(.v4([0, 0, 0, 0]), port(element.key[0..<2])), capturePort: port(value[...]))
+        }
+        return addressed + wildcard
     }
 
-    private func sendCaptureElements(_ specs: [ElementSpec], adding: Bool) throws {
+    /// One batch for both maps: a leg on 0.0.0.0 is keyed by its port alone in `wildcard_ports`.
+    /// `capturePort` nil deletes.
+    private func sendCaptureElements(_ entries: [(local: MediaEndpoint, capturePort: UInt16?)], adding: Bool) throws {
         let table = MediaCaptureTable.model()
-        guard !specs.isEmpty, let ports = table.set(named: "ports") else { return }
+        guard !entries.isEmpty, let ports = table.set(named: "ports"), let wildcardPorts = table.set(named: "wildcard_ports") else { return }
+        func bigEndian(_ port: UInt16) -> [UInt8] { [UInt8(port >> 8), UInt8(port & 0xff)] }
+        var addressed: [ElementSpec] = [], wildcard: [ElementSpec] = []
+        for entry in entries {
+            let value = entry.capturePort.map(bigEndian)
+            if entry.local.address.bytes.allSatisfy({ $0 == 0 }) {
+                wildcard.append(ElementSpec(key: bigEndian(entry.local.port), value: value))
+            } else {
+                addressed.append(ElementSpec(key: entry.local.concatenationBytes, value: value))
+            }
+        }
         let batch = NetlinkBatch(socket: socket)
-        addElementMessages(table, ports, specs, to: batch, adding: adding)
+        if !addressed.isEmpty { addElementMessages(table, ports, addressed, to: batch, adding: adding) }
+        if !wildcard.isEmpty { addElementMessages(table, wildcardPorts, wildcard, to: batch, adding: adding) }
         try socket.send(batch)
     }
 }

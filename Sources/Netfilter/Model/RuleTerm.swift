@@ -73,6 +73,8 @@ public enum RuleTerm: Sendable, Hashable {
     /// the port the map gives for its key, whatever socket its own destination port belongs to.
     /// nft refuses tproxy without a transport match, so the rule needs `explicitTransport(.udp)` first.
     case transparentProxyMap([PacketField], map: String)
+    /// `fib daddr type local`: the destination is one of this host's addresses.
+    case destinationIsLocal
     case setDSCP(UInt8)
     /// `meta mark 0x...`: the packet (or its socket, SO_MARK) carries this mark.
     case packetMark(UInt32)

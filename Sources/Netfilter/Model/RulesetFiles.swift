@@ -26,16 +26,17 @@ public enum RulesetFiles {
     public static func capture() -> String {
         RulesetRenderer.render([MediaCaptureTable.model()], header: [
             "vos media capture (table ip vos_capture), owned by vos-mediad and rendered by the Netfilter module.",
-            "vos-mediad adds a map element per call leg at run time (relay address . leg port : capture port);",
-            "this file is the empty skeleton. TPROXY hands the leg's UDP packets to its I/O thread's capture",
+            "vos-mediad adds a map element per call leg at run time (relay address . leg port : capture port,",
+            "or leg port : capture port in wildcard_ports for legs bound to 0.0.0.0, matched on any local",
+            "address); this file is the empty skeleton. TPROXY hands the leg's UDP packets to its I/O thread's capture",
             "socket (bound 0.0.0.0:PORT with IP_TRANSPARENT), which reads many legs at once with recvmmsg.",
             "The per-leg sockets stay bound so the kernel never gives a captured port to another program.",
             "Needs the nft_tproxy kernel module and CAP_NET_ADMIN. Priority dstnat + 1 runs after the",
             "vos_media DNAT, so offloaded flows no longer match a relay port. The port range is",
             "SS_MEDIAPROXYPORT_START..END when vos-mediad created the table (defaults shown).",
             "",
-            "nft 1.0.6 lists the rule as \"udp dport ... tproxy to\" without the map; that is a display",
-            "limitation of nft, the kernel rule does look the port up in @ports (`nft --debug=netlink list`).",
+            "nft 1.0.6 lists the rules as \"udp dport ... tproxy to\" without the map; that is a display",
+            "limitation of nft, the kernel rules do look the port up in the maps (`nft --debug=netlink list`).",
         ])
     }
 }

@@ -100,6 +100,7 @@ public enum RulesetRenderer {
         case .setDSCP(let dscp): return "ip dscp set \(dscpName(dscp))"
         case .packetMark(let mark): return "meta mark 0x" + hex(withUnsafeBytes(of: mark.bigEndian) { Array($0) })
         case .noConntrack: return "notrack"
+        case .destinationIsLocal: return "fib daddr type local"
         case .counter: return "counter"
         case .verdict(.accept): return "accept"
         case .verdict(.drop): return "drop"
