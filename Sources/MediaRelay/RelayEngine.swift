@@ -51,8 +51,8 @@ public final class RelayEngine: @unchecked Sendable {
     /// Starts `workerCount` I/O threads, each waking at most once per `minimumWakeInterval`
     /// nanoseconds (see `RelayWorker`). `onEvent` is called on a private serial queue.
     /// `rawSend`: relay IPv4 through one raw socket per I/O thread (needs CAP_NET_RAW; without it
-    /// the thread quietly uses the legs' own sockets), see `RelayWorker`. `capture`: bind legs on
-    /// a specific IPv4 address to their I/O thread's capture socket (see `PortCapture`).
+    /// the thread quietly uses the legs' own sockets), see `RelayWorker`. `capture`: bind IPv4 legs
+    /// (on a specific address or 0.0.0.0) to their I/O thread's capture socket (see `PortCapture`).
     /// `sendMark`: SO_MARK of every socket the relay sends from (raw and per leg), for the kernel
     /// offload's rules (see `RelayWorker`).
     public init(configuration: RelayConfiguration, workerCount: Int, minimumWakeInterval: UInt64 = 0, rawSend: Bool = true,

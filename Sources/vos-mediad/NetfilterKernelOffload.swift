@@ -45,7 +45,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             do {
                 let client = try NftablesClient()
                 offload.client = client
-                try client.removeMediaTable(relayPorts: Self.portRange(relayPorts))
+                try client.removeMediaTable(relayPorts: udpPortRange(relayPorts))
                 if enabled { try offload.prepareTable(dscp: dscp, relayPorts: relayPorts) }
             } catch {
                 if enabled {
@@ -95,8 +95,8 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     func removeFlow(sessionID: UInt64) throws {
         try lock.withLock {
             guard let client, let call = calls.removeValue(forKey: sessionID) else { return }
-            directions[Self.key(call.sideA, call.sideB)] = nil
-            directions[Self.key(call.sideB, call.sideA)] = nil
+            directions[FlowKey(source: call.sideA, destination: call.sideB)] = nil
+            directions[FlowKey(source: call.sideB, destination: call.sideA)] = nil
             do {
                 try client.stopOffloading([call])
             } catch {
@@ -111,8 +111,8 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             guard let client else { return }
             let withdrawn = sessionIDs.compactMap { calls.removeValue(forKey: $0) }
             for call in withdrawn {
-                directions[Self.key(call.sideA, call.sideB)] = nil
-                directions[Self.key(call.sideB, call.sideA)] = nil
+                directions[FlowKey(source: call.sideA, destination: call.sideB)] = nil
+                directions[FlowKey(source: call.sideB, destination: call.sideA)] = nil
             }
             guard !withdrawn.isEmpty else { return }
             do {
@@ -165,7 +165,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     func stop(relayPorts: ClosedRange<Int>) {
         lock.withLock {
             guard let client, tableDSCP != nil else { return }
-            do { try client.removeMediaTable(relayPorts: Self.portRange(relayPorts)) } catch {
+            do { try client.removeMediaTable(relayPorts: udpPortRange(relayPorts)) } catch {
                 logger.warning("could not remove table ip vos_media on stop: \(error)")
             }
         }
@@ -209,13 +209,9 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
         try guarded { try client.offload(Array(admitted.values)) }
         for (id, call) in admitted {
             calls[id] = call
-            directions[Self.key(call.sideA, call.sideB)] = (id, 0)
-            directions[Self.key(call.sideB, call.sideA)] = (id, 1)
+            directions[FlowKey(source: call.sideA, destination: call.sideB)] = (id, 0)
+            directions[FlowKey(source: call.sideB, destination: call.sideA)] = (id, 1)
         }
-    }
-
-    private static func key(_ source: MediaEndpoint, _ destination: MediaEndpoint) -> FlowKey {
-        FlowKey(source: source, destination: destination)
     }
 
     /// Forwarding must be on or DNATed packets are dropped in routing: offloading without it would
@@ -225,16 +221,12 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     private func prepareTable(dscp: Int, relayPorts: ClosedRange<Int>) throws {
         guard let client else { throw Refused(description: "no netfilter connection") }
         try requireForwarding()
-        let ports = Self.portRange(relayPorts)
+        let ports = udpPortRange(relayPorts)
         try client.ensureMediaTable(dscp: UInt8(clamping: dscp & 0x3F), relayPorts: ports)
         tableDSCP = dscp
         tableRelayPorts = ports
     }
 
-    private static func portRange(_ range: ClosedRange<Int>) -> ClosedRange<UInt16> {
-        let low = UInt16(clamping: range.lowerBound), high = UInt16(clamping: range.upperBound)
-        return low...max(low, high)
-    }
 
     private func requireForwarding() throws {
         let path = "/proc/sys/net/ipv4/ip_forward"

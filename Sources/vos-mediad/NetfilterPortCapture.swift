@@ -32,8 +32,7 @@ final class NetfilterPortCapture: PortCapture, @unchecked Sendable {
                 capture.client = client
                 try client.removeCaptureTable()
                 guard enabled else { return }
-                let low = UInt16(clamping: relayPorts.lowerBound), high = UInt16(clamping: relayPorts.upperBound)
-                try client.ensureCaptureTable(relayPorts: low...max(low, high))
+                try client.ensureCaptureTable(relayPorts: udpPortRange(relayPorts))
                 capture.available = true
                 capture.created = true
             } catch {
