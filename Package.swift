@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "VOSTestSupport"], resources: [.copy("Torture")]),
         .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore"]),
         .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"], resources: [.copy("Scenarios")]),
-        .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl"]),
+        .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl", "VOSTestSupport"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netfilter", "VOSStore", "VOSModel", "MediaControl", "VOSTestSupport"]),
     ],

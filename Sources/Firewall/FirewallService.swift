@@ -45,16 +45,24 @@ public final class FirewallService: FirewallControlHandler, @unchecked Sendable 
 
     // MARK: Kernel operations
 
+    /// The stored configuration, its compiled policy, and a report that already names what the
+    /// compilation could not use (DNS-named gateways, skipped values).
+    private func compiledReport() throws(MediaControlFailure)
+        -> (StoredFirewallConfiguration, FirewallSettings.Compiled, FirewallReport) {
+        let configuration = try configuration()
+        let compiled = configuration.settings.compile()
+        let report = FirewallReport(table: Self.tableLabel, enabled: configuration.enabled,
+                                    untrustedGatewayNames: compiled.untrustedGatewayNames, warnings: compiled.warnings)
+        return (configuration, compiled, report)
+    }
+
     /// Brings the kernel in line with the store: programs the table when it differs (one atomic
     /// batch, bans kept), removes it when the firewall is disabled, and does nothing when it is
     /// already in sync, so counters survive and applying twice changes nothing.
     public func apply() throws(MediaControlFailure) -> FirewallReport {
-        let configuration = try configuration()
-        let compiled = configuration.settings.compile()
+        let (configuration, compiled, base) = try compiledReport()
         return try withClient("apply the firewall") { client in
-            var report = FirewallReport(
-                table: Self.tableLabel, enabled: configuration.enabled, untrustedGatewayNames: compiled.untrustedGatewayNames,
-                warnings: compiled.warnings)
+            var report = base
             guard configuration.enabled else {
                 let present = try client.read(.inet, FirewallCompiler.tableName) != nil
                 if present { try client.delete(.inet, FirewallCompiler.tableName) }
@@ -74,12 +82,9 @@ public final class FirewallService: FirewallControlHandler, @unchecked Sendable 
     /// Every live rule with its counters (string matches decoded), the ban set, and the drift
     /// against the policy the store renders now.
     public func audit() throws(MediaControlFailure) -> FirewallReport {
-        let configuration = try configuration()
-        let compiled = configuration.settings.compile()
+        let (configuration, compiled, base) = try compiledReport()
         return try withClient("audit the firewall") { client in
-            var report = FirewallReport(
-                table: Self.tableLabel, enabled: configuration.enabled, untrustedGatewayNames: compiled.untrustedGatewayNames,
-                warnings: compiled.warnings)
+            var report = base
             guard let live = try client.read(.inet, FirewallCompiler.tableName) else {
                 report.drift = configuration.enabled ? ["table \(Self.tableLabel) is missing"] : []
                 report.rules = []

@@ -28,7 +28,7 @@ public final class RelayEngine: @unchecked Sendable {
     /// Calls per kernel transaction when many latch at once.
     private static let offloadBatch = 256
     /// How often offloaded sessions' kernel counters are read to keep their RTP timeout and idle
-    /// time current: one keyed netlink read per offloaded session, so idle time has 1 s resolution.
+    /// time current: one netlink dump of every flow's counters, so idle time has 1 s resolution.
     private static let kernelActivityInterval = DispatchTimeInterval.seconds(1)
     private var configuration: RelayConfiguration
     private var pool: PortPool
@@ -230,13 +230,20 @@ public final class RelayEngine: @unchecked Sendable {
             workers[worker].post(.snapshot(slots: mine.map(\.slot), reply: reply))
             replies.append((worker, mine, reply))
         }
+        // One session: a keyed read. A listing: one dump of every flow, not a read per session.
+        let offloaded = records.filter(\.inKernel)
+        let kernelCounters: [UInt64: OffloadCounters]
+        if offloaded.count == 1, let only = offloaded.first {
+            kernelCounters = (try? offload.readCounters(sessionID: only.id)).map { [only.id: $0] } ?? [:]
+        } else {
+            kernelCounters = offloaded.isEmpty ? [:] : (try? offload.readAllCounters()) ?? [:]
+        }
         let now = monotonicNanoseconds()
         var result: [SessionInfo] = []
         for (_, mine, reply) in replies {
             guard let counters = reply.wait() else { throw .stopped }
             for (record, legCounters) in zip(mine, counters) {
-                let kernel = record.inKernel ? try? offload.readCounters(sessionID: record.id) : nil
-                result.append(info(record, counters: legCounters, kernel: kernel, now: now))
+                result.append(info(record, counters: legCounters, kernel: record.inKernel ? kernelCounters[record.id] : nil, now: now))
             }
         }
         return result.sorted { (UInt64($0.session) ?? 0) < (UInt64($1.session) ?? 0) }

@@ -49,8 +49,6 @@ final class RelayWorker: @unchecked Sendable {
     /// Endpoint number per local port (-1 = none): which leg a captured packet is for. Ports are
     /// unique across the relay's addresses (the port pool hands each out once).
     private let portEndpoints: UnsafeMutablePointer<Int32>
-    /// Captured packets for a port no leg of this thread has (a binding raced a session's end).
-    private var captureMisses: UInt64 = 0
 
     private static let wakeToken = UInt64.max
     private static let captureToken = UInt64.max - 1
@@ -309,10 +307,8 @@ final class RelayWorker: @unchecked Sendable {
                 let header = headers + position
                 guard let (packet, length, source, sourceLength) = Self.datagram(in: header),
                       let port = Self.originalDestinationPort(header.pointee.msg_hdr), case let endpoint = Int(portEndpoints[Int(port)]),
-                      endpoint >= 0, endpoint >> 2 < capacity, slots[endpoint >> 2].active else {
-                    captureMisses &+= 1
-                    continue
-                }
+                      // A port no leg of this thread has: a binding raced the session's end.
+                      endpoint >= 0, endpoint >> 2 < capacity, slots[endpoint >> 2].active else { continue }
                 guard admit(endpoint: endpoint, source: source, sourceLength: sourceLength,
                             packet: packet, length: length, now: now, arrival: arrival) else { continue }
                 forwardCaptured(endpoint: endpoint, packet: packet, length: length)
@@ -575,7 +571,7 @@ final class RelayWorker: @unchecked Sendable {
             let fd = sockets[endpoint]
             epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
             close(fd)
-            sockets[4 * slot + kind] = -1
+            sockets[endpoint] = -1
         }
         slots[slot].active = false
         return final

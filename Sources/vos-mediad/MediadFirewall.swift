@@ -1,38 +1,30 @@
 import Firewall
 import Logging
 import MediaControl
-import VOSRuntime
 import VOSStore
 
 /// vos-mediad's side of the firewall: programs it from the store at start and again whenever the
-/// configuration generation moves (gateways, SS_FIREWALL_*, the RTP range), and serves the
-/// firewall operations on the control socket through `service`.
+/// configuration generation moves (gateways, SS_FIREWALL_*, the RTP range; vos-mediad's one
+/// `ConfigurationWatcher` calls `configurationChanged`), and serves the firewall operations on
+/// the control socket through `service`.
 ///
 /// It does not re-apply on a timer: a hand edit stays visible to `vosctl firewall diff` until an
 /// operator (or the next configuration change) repairs it, instead of being silently undone.
 final class MediadFirewall: Sendable {
     let service: FirewallService
-    private let watcher: ConfigurationWatcher
     private let logger: Logger
 
-    init(store: Store, logger: Logger) throws {
-        let service = FirewallService(store: store)
-        self.service = service
+    init(store: Store, logger: Logger) {
+        service = FirewallService(store: store)
         self.logger = logger
-        watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
-            MediadFirewall.program(service, logger: logger, because: "configuration generation \(generation)")
-        }
     }
 
-    func start() {
-        Self.program(service, logger: logger, because: "start")
-        watcher.start()
-    }
+    func start() { program(because: "start") }
 
-    func stop() { watcher.stop() }
+    func configurationChanged(generation: UInt64) { program(because: "configuration generation \(generation)") }
 
     /// Failures are logged, never fatal: media relaying must go on without the firewall.
-    private static func program(_ service: FirewallService, logger: Logger, because trigger: String) {
+    private func program(because trigger: String) {
         do {
             let report = try service.apply()
             for name in report.untrustedGatewayNames ?? [] {

@@ -78,7 +78,7 @@ struct VosMediad: ParsableCommand {
             throw ExitCode(1)
         }
         let socketPath = controlPath ?? directory + "/mediad.sock"
-        let firewall = try MediadFirewall(store: store, logger: logger)
+        let firewall = MediadFirewall(store: store, logger: logger)
         let server: MediaControlServer
         do {
             server = try MediaControlServer(path: socketPath, handler: RelayControlHandler(engine: engine), broadcaster: broadcaster,
@@ -91,7 +91,9 @@ struct VosMediad: ParsableCommand {
             capture.stop()
             throw ExitCode(1)
         }
+        // One watcher for everything configured in the store: the firewall and the relay's parameters.
         let watcher = try ConfigurationWatcher(store: store, logger: logger) { [mediaIP] generation in
+            firewall.configurationChanged(generation: generation)
             do {
                 var next = relayConfiguration(try store.read { try $0.parameters() })
                 next.defaultLocalIP = mediaIP
@@ -109,7 +111,6 @@ struct VosMediad: ParsableCommand {
         let signal = ShutdownSignal.wait()
         logger.info("vos-mediad stopping on \(signal)")
         watcher.stop()
-        firewall.stop()
         server.stop()
         engine.shutdown()
         capture.stop()

@@ -22,10 +22,7 @@ import Testing
         let events = try mediad.client()
         try events.subscribe()
         let control = try mediad.client()
-        let session = try control.create(tag: "call-offload", legs: [
-            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
-            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
-        ])
+        let session = try control.create(tag: "call-offload", legs: NetworkLab.callLegs)
         let callerFacing = session.legs[0].local
         let calleeFacing = session.legs[1].local
         try lab.installDSCPProbe(relayPort: calleeFacing.port)
@@ -70,6 +67,10 @@ import Testing
         let stats = try #require(try control.statistics(session: session.session).first)
         #expect(stats.legs[0].received.packets == 150 && stats.legs[0].received.bytes == 150 * 172)
         #expect(stats.legs[1].received.packets == 150 && stats.legs[0].sent.packets == 150 && stats.legs[1].sent.packets == 150)
+        // A listing of every session (one dump of the kernel's counters) agrees with the keyed read.
+        let listed = try #require(try control.statistics().first { $0.session == session.session })
+        #expect(listed.legs.map(\.received) == stats.legs.map(\.received) && listed.legs.map(\.sent) == stats.legs.map(\.sent))
+        #expect(listed.legs.allSatisfy { $0.path == .kernel })
 
         // The kernel's counters stopped moving: the RTP timeout fires for the offloaded session.
         let deadline = Date().addingTimeInterval(6)
@@ -98,18 +99,11 @@ import Testing
         try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1", extraArguments: ["--socket-send"])
         #expect(!(try Command.run(lab.inside("relay", ["nft", "list", "tables"])).output.contains("vos_media")))
         let control2 = try mediad.client()
-        let second = try control2.create(tag: "call-userspace", legs: [
-            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
-            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
-        ])
-        let caller2 = try RTPPeerScript.start(script, in: lab, role: "caller", name: "caller2", bind: "198.51.100.2:4000", to: second.legs[0].local, [
-            "--count", "50", "--delay", "0.3", "--listen", "2", "--ssrc", "3",
-        ], logDirectory: mediad.dataDirectory)
-        let callee2 = try RTPPeerScript.start(script, in: lab, role: "callee", name: "callee2", bind: "192.0.2.2:5000", to: second.legs[1].local, [
-            "--count", "50", "--delay", "0.5", "--listen", "2", "--ssrc", "4",
-        ], logDirectory: mediad.dataDirectory)
-        #expect(try RTPPeerScript.report(caller2.finish(within: 6)).received == 50)
-        #expect(try RTPPeerScript.report(callee2.finish(within: 6)).received == 50)
+        let second = try control2.create(tag: "call-userspace", legs: NetworkLab.callLegs)
+        let (caller2, callee2) = try RTPPeerScript.exchange(script, in: lab, session: second, count: 50, delays: (0.3, 0.5), listen: 2,
+                                                            within: 6, names: ("caller2", "callee2"), logDirectory: mediad.dataDirectory)
+        #expect(caller2.received == 50)
+        #expect(callee2.received == 50)
         let userspace = try #require(try control2.statistics(session: second.session).first)
         #expect(userspace.legs.allSatisfy { $0.path == .userspace })
         #expect(userspace.legs[0].received.packets == 50 && userspace.legs[0].expected == 50)
@@ -127,19 +121,10 @@ import Testing
         defer { mediad.stop() }
         try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1")
         let control = try mediad.client()
-        let session = try control.create(tag: "moves", legs: [
-            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
-            LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
-        ])
+        let session = try control.create(tag: "moves", legs: NetworkLab.callLegs)
         let script = try RTPPeerScript.install(in: mediad.dataDirectory)
-        let caller = try RTPPeerScript.start(script, in: lab, role: "caller", bind: "198.51.100.2:4000", to: session.legs[0].local, [
-            "--count", "40", "--delay", "0.2", "--listen", "1.5", "--ssrc", "1",
-        ], logDirectory: mediad.dataDirectory)
-        let callee = try RTPPeerScript.start(script, in: lab, role: "callee", bind: "192.0.2.2:5000", to: session.legs[1].local, [
-            "--count", "40", "--delay", "0.3", "--listen", "1.5", "--ssrc", "2",
-        ], logDirectory: mediad.dataDirectory)
-        let callerReport = try RTPPeerScript.report(caller.finish(within: 5))
-        let calleeReport = try RTPPeerScript.report(callee.finish(within: 5))
+        let (callerReport, calleeReport) = try RTPPeerScript.exchange(script, in: lab, session: session, count: 40, delays: (0.2, 0.3),
+                                                                      listen: 1.5, within: 5, logDirectory: mediad.dataDirectory)
         #expect(callerReport.received == 40 && calleeReport.received == 40, "caller \(callerReport), callee \(calleeReport)")
         #expect(try control.statistics(session: session.session).first?.legs.allSatisfy { $0.path == .kernel } == true)
         #expect(try nft(lab, ["list", "map", "ip", "vos_media", "dnat_targets"]).contains("elements"))
@@ -165,20 +150,13 @@ import Testing
         // Root without CAP_NET_ADMIN: netlink refuses nf_tables changes with EPERM.
         try mediad.start(lab: lab, role: "relay", mediaIP: "203.0.113.1", prefix: ["setpriv", "--bounding-set", "-net_admin"])
         let control = try mediad.client()
+        let script = try RTPPeerScript.install(in: mediad.dataDirectory)
         for call in 0..<2 {
-            let session = try control.create(tag: "no-cap-\(call)", legs: [
-                LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
-                LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
-            ])
-            let script = try RTPPeerScript.install(in: mediad.dataDirectory)
-            let caller = try RTPPeerScript.start(script, in: lab, role: "caller", bind: "198.51.100.2:4000", to: session.legs[0].local, [
-                "--count", "30", "--delay", "0.2", "--listen", "1.2", "--ssrc", "1",
-            ], logDirectory: mediad.dataDirectory)
-            let callee = try RTPPeerScript.start(script, in: lab, role: "callee", bind: "192.0.2.2:5000", to: session.legs[1].local, [
-                "--count", "30", "--delay", "0.3", "--listen", "1.2", "--ssrc", "2",
-            ], logDirectory: mediad.dataDirectory)
-            #expect(try RTPPeerScript.report(caller.finish(within: 5)).received == 30)
-            #expect(try RTPPeerScript.report(callee.finish(within: 5)).received == 30)
+            let session = try control.create(tag: "no-cap-\(call)", legs: NetworkLab.callLegs)
+            let (caller, callee) = try RTPPeerScript.exchange(script, in: lab, session: session, count: 30, delays: (0.2, 0.3),
+                                                              listen: 1.2, within: 5, logDirectory: mediad.dataDirectory)
+            #expect(caller.received == 30)
+            #expect(callee.received == 30)
             let stats = try #require(try control.statistics(session: session.session).first)
             #expect(stats.legs.allSatisfy { $0.path == .userspace })
             try control.delete(session: session.session)

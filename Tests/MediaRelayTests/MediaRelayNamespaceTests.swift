@@ -1,6 +1,7 @@
 import Foundation
 import MediaControl
 import Testing
+import VOSTestSupport
 
 /// Real packets through a real vos-mediad, in network namespaces this suite creates and deletes.
 /// Needs root, iproute2, nftables and python3; the binaries come from the same build (see BuiltProducts).
@@ -27,10 +28,9 @@ import Testing
         let control = try mediad.client()
 
         // The caller's SDP carries its private address; only the NAT's public one is reachable.
-        let session = try control.create(tag: "call-nat", legs: [
-            LegRequest(local: wildcard ? "0.0.0.0" : "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
-            LegRequest(local: wildcard ? "0.0.0.0" : "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
-        ])
+        let session = try control.create(tag: "call-nat", legs: NetworkLab.callLegs.map {
+            wildcard ? LegRequest(local: "0.0.0.0", remote: $0.remote) : $0
+        })
         #expect(session.legs.map(\.local.ip) == (wildcard ? ["0.0.0.0", "0.0.0.0"] : ["203.0.113.1", "192.0.2.1"]))
         // Where the far ends send to (and see the relay send from): the relay's address on each link.
         let callerFacing = MediaEndpoint(ip: "203.0.113.1", port: session.legs[0].local.port)
@@ -197,5 +197,36 @@ import Testing
         let again = try client.exchange(MediaRequest(id: 0, op: .delete, session: first.session))
         #expect(again.error?.code == .unknownSession)
         #expect(try client.statistics().map(\.session) == [widened.session])
+    }
+
+    /// vos-mediad's one configuration watcher serves both the relay and the firewall: a store
+    /// change reaches each without a restart.
+    @Test(.timeLimit(.minutes(1)))
+    func aStoreChangeReachesTheFirewallAndTheRelay() throws {
+        let lab = NetworkLab("g")
+        defer { lab.destroy() }
+        try lab.addNamespace("relay")
+        let mediad = try MediadHarness(parameters: [
+            "SS_MEDIAPROXYPORT_START": "35000", "SS_MEDIAPROXYPORT_END": "35999", "SS_FIREWALL_ENABLE": "1",
+        ])
+        defer { mediad.stop() }
+        try mediad.start(lab: lab, role: "relay", mediaIP: "127.0.0.1")
+        func tables() throws -> String { try Command.run(lab.inside("relay", ["nft", "list", "tables"])).output }
+        #expect(try eventually(seconds: 5) { try tables().contains("vos_filter") }, "the firewall is programmed at start")
+
+        try mediad.vosctl(["param", "set", "SS_FIREWALL_ENABLE", "0"])
+        try mediad.vosctl(["param", "set", "SS_MEDIAPROXYPORT_START", "35500"])
+        #expect(try eventually(seconds: 5) { try !tables().contains("vos_filter") }, "\(mediad.log)")
+        let client = try mediad.client()
+        var moved = false
+        let deadline = Date().addingTimeInterval(5)
+        while !moved && Date() < deadline {
+            let session = try client.create(tag: "after", legs: [LegRequest(), LegRequest()])
+            moved = session.legs.allSatisfy { $0.local.port >= 35500 }
+            try client.delete(session: session.session)
+            if !moved { usleep(200_000) }
+        }
+        #expect(moved, "new sessions use the new SS_MEDIAPROXYPORT_START")
+        #expect(mediad.log.contains("firewall disabled (SS_FIREWALL_ENABLE=0): table inet vos_filter removed (configuration generation"))
     }
 }

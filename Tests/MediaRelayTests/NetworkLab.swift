@@ -1,4 +1,5 @@
 import Foundation
+import MediaControl
 
 /// Network namespaces for one test, joined by veth pairs, always torn down by `destroy()` (call
 /// it in a `defer`). Names carry the test process id, and namespaces left behind by a crashed
@@ -43,6 +44,13 @@ final class NetworkLab {
         try Command.run(inside(left, ["ip", "link", "set", leftName, "up"]))
         try Command.run(inside(right, ["ip", "link", "set", rightName, "up"]))
     }
+
+    /// A call through the topology below, legs on the relay's two addresses: the caller's SDP
+    /// carries its private address (only the NAT's public one is reachable), the callee its own.
+    static let callLegs = [
+        LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
+        LegRequest(local: "192.0.2.1", remote: MediaEndpoint(ip: "192.0.2.2", port: 5000)),
+    ]
 
     /// The full call topology of the diagram above.
     func buildCallTopology() throws {

@@ -44,6 +44,21 @@ print(json.dumps({"sent": sent, "received": received, "sources": sources}))
                               logDirectory: logDirectory, name: name ?? role)
     }
 
+    /// The caller and the callee of `session` (bound where `NetworkLab.callLegs` says) each send
+    /// `count` packets through the relay, starting after their delays, and report what they got.
+    static func exchange(_ script: String, in lab: NetworkLab, session: SessionInfo, count: Int,
+                         delays: (caller: Double, callee: Double), listen: Double, within seconds: TimeInterval,
+                         names: (caller: String, callee: String) = ("caller", "callee"),
+                         logDirectory: String) throws -> (caller: Report, callee: Report) {
+        let caller = try start(script, in: lab, role: "caller", name: names.caller, bind: "198.51.100.2:4000", to: session.legs[0].local, [
+            "--count", String(count), "--delay", String(delays.caller), "--listen", String(listen), "--ssrc", "1",
+        ], logDirectory: logDirectory)
+        let callee = try start(script, in: lab, role: "callee", name: names.callee, bind: "192.0.2.2:5000", to: session.legs[1].local, [
+            "--count", String(count), "--delay", String(delays.callee), "--listen", String(listen), "--ssrc", "2",
+        ], logDirectory: logDirectory)
+        return (try report(caller.finish(within: seconds)), try report(callee.finish(within: seconds)))
+    }
+
     struct Report: Decodable, CustomStringConvertible {
         let sent: Int
         let received: Int

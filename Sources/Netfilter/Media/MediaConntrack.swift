@@ -1,14 +1,15 @@
 import CNetfilterConntrack
 import Glibc
 
-/// Deletes the conntrack entries of offloaded media by exact tuple, without dumping the table.
+/// Creates offloaded calls' NATed conntrack entries and deletes them by exact tuple, without
+/// dumping the table.
 ///
 /// A conntrack lookup by tuple finds an entry whether the tuple is its original or its reply
-/// direction, so per call four tuples cover every entry the call can have: the two a far end
-/// creates by sending to its relay port (`A:pa -> R_A:ra`, `B:pb -> R_B:rb`; after NAT the first
-/// one also carries the other direction as its reply) and the two the userspace relay creates by
-/// sending from a relay port before the offload (`R_A:ra -> A:pa`, `R_B:rb -> B:pb`). A dump per
-/// call would make setting up or tearing down N calls cost O(N^2).
+/// direction, so per call four tuples cover every entry the call can have: the NATed one, found
+/// by either far end's tuple (`A:pa -> R_A:ra`, `B:pb -> R_B:rb`), and what media the
+/// `untracked` rule did not cover could have left (a far end sending to a port outside its range,
+/// or an unmarked relay send `R_A:ra -> A:pa`, `R_B:rb -> B:pb`). A dump per call would make
+/// setting up or tearing down N calls cost O(N^2).
 final class MediaConntrack {
     private let handle: OpaquePointer
 
