@@ -30,6 +30,8 @@ let package = Package(
 
         // MARK: Pure logic (no I/O)
         .target(name: "VOSModel"),
+        // Route source and local-address questions asked of the kernel (no policy).
+        .target(name: "HostNetwork", dependencies: ["VOSModel"]),
         .target(name: "SIPCore"),
         .target(name: "Softswitch", dependencies: ["VOSModel"]),
         .target(name: "SIPStack", dependencies: ["SIPCore", "CVOSSys"]),
@@ -54,16 +56,16 @@ let package = Package(
 
         // MARK: Executables (thin: parsing, wiring, lifecycle)
         .executableTarget(name: "vosctl", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall",
+            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "SIPCore", "SIPStack", "CallControl", "MediaControl", "Softswitch",
+            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "SIPCore", "SIPStack", "CallControl", "MediaControl", "Softswitch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "vos-mediad", dependencies: [
-            "VOSModel", "VOSStore", "VOSRuntime", "MediaControl", "MediaRelay", "Netfilter", "Firewall",
+            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "MediaRelay", "Netfilter", "Firewall",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

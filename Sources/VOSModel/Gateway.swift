@@ -34,6 +34,10 @@ public struct MappingGateway: Sendable, Hashable, Codable {
     public var callerSource: CallerSource = .from
     public var supportPrivacy: Bool = false
     public var enabled: Bool = true
+    /// The address vos advertises to this gateway in Via, Contact and SDP (the public address of
+    /// a NAT in front of vos); nil: the source address of the route to the gateway, through
+    /// `SS_ADVERTISED_ADDRESSES`.
+    public var advertise: IPAddress?
 
     public init(name: String, ips: [IPAddress]) {
         self.name = name
@@ -52,6 +56,7 @@ public struct MappingGateway: Sendable, Hashable, Codable {
         try dtmf.validate()
         try callerRewrite.validate(field: "caller rewrite")
         try calleeRewrite.validate(field: "callee rewrite")
+        try AdvertisedAddress.validate(advertise, gateway: name, peers: ips)
     }
 }
 
@@ -91,6 +96,10 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
     public var pPreferredIdentity: IdentityHeaderMode = .none
     public var privacy: PrivacyMode = .passthrough
     public var enabled: Bool = true
+    /// The address vos advertises to this gateway in Via, Contact and SDP (the public address of
+    /// a NAT in front of vos); nil: the source address of the route to the gateway, through
+    /// `SS_ADVERTISED_ADDRESSES`.
+    public var advertise: IPAddress?
 
     public init(name: String, address: SIPAddress, prefixes: [String]) {
         self.name = name
@@ -124,6 +133,23 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
         try dtmf.validate()
         try calleeRewrite.validate(field: "callee rewrite")
         try callerRewrite.validate(field: "caller rewrite")
+        try AdvertisedAddress.validate(advertise, gateway: name, peers: [try? IPAddress(parsing: address.host)].compactMap { $0 })
+    }
+}
+
+/// The rule every advertised address follows: a peer must be able to reach it.
+public enum AdvertisedAddress {
+    /// Refuses an address no peer can use (0.0.0.0) and a loopback address for a peer that is
+    /// not on loopback: the peer would send its ACK, BYE and media to itself.
+    public static func validate(_ advertise: IPAddress?, gateway: String, peers: [IPAddress]) throws(ModelError) {
+        guard let advertise else { return }
+        guard !advertise.isUnspecified else {
+            throw ModelError.invalid(field: "gateway '\(gateway)' --advertise", value: advertise.description,
+                                     expected: "an address the gateway can reach, not the wildcard")
+        }
+        if advertise.isLoopback, let remote = peers.first(where: { !$0.isLoopback }) {
+            throw ModelError.inconsistent("gateway '\(gateway)' --advertise \(advertise) is a loopback address, but the gateway is at \(remote): it would send its ACK, BYE and media to itself")
+        }
     }
 }
 

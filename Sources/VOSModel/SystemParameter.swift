@@ -9,6 +9,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case qosRTP = "SS_QOS_RTP"
     case qosSignal = "SS_QOS_SIGNAL"
     case mediaKernelOffload = "SS_MEDIA_KERNEL_OFFLOAD"
+    case mediaIP = "SS_MEDIA_IP"
+    case advertisedAddresses = "SS_ADVERTISED_ADDRESSES"
     case jitterBufferMode = "SS_JITTERBUFFER_MODE"
     case jitterBufferMin = "SS_JITTERBUFFER_MIN"
     case jitterBufferMax = "SS_JITTERBUFFER_MAX"
@@ -66,6 +68,10 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case prefixList
         /// Comma-separated words without commas or quotes.
         case wordList
+        /// One IP address, or empty for none.
+        case optionalAddress
+        /// Comma-separated `LOCAL=PUBLIC` address pairs (`AddressMap`).
+        case addressMap
 
         public var allowed: String {
             switch self {
@@ -76,6 +82,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
             case .portList: return "comma-separated ports 1-65535"
             case .prefixList: return "comma-separated IP prefixes such as 10.0.0.0/8"
             case .wordList: return "comma-separated words"
+            case .optionalAddress: return "an IP address, or empty"
+            case .addressMap: return "comma-separated LOCAL=PUBLIC address pairs such as 192.0.2.1=203.0.113.7"
             }
         }
     }
@@ -95,6 +103,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .qosRTP: return .init(kind: .integer(0...63), defaultValue: "46", summary: "DSCP on media packets (46 = EF, TOS 0xB8)")
         case .qosSignal: return .init(kind: .integer(0...63), defaultValue: "24", summary: "DSCP on SIP packets (24 = CS3, TOS 0x60)")
         case .mediaKernelOffload: return .init(kind: .integer(0...1), defaultValue: "1", summary: "forward plain relay flows in the kernel (nftables + conntrack)")
+        case .mediaIP: return .init(kind: .optionalAddress, defaultValue: "", summary: "address media legs bind to (empty: all addresses; SDP then carries the address facing each peer)")
+        case .advertisedAddresses: return .init(kind: .addressMap, defaultValue: "", summary: "LOCAL=PUBLIC pairs: the address a NAT in front of a local address presents, advertised in SIP and SDP instead")
         case .jitterBufferMode: return .init(kind: .integer(0...2), defaultValue: "1", summary: "jitter buffer on decoded legs: 0 off, 1 adaptive, 2 fixed")
         case .jitterBufferMin: return .init(kind: .integer(0...1000), defaultValue: "20", summary: "jitter buffer minimum (ms)")
         case .jitterBufferMax: return .init(kind: .integer(0...1000), defaultValue: "200", summary: "jitter buffer maximum (ms)")
@@ -193,6 +203,11 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
                 throw ModelError.invalid(field: rawValue, value: raw, expected: "comma-separated words of at most 64 characters, no quotes")
             }
             return words.joined(separator: ",")
+        case .optionalAddress:
+            guard !value.isEmpty else { return "" }
+            return try IPAddress(parsing: value, field: rawValue).description
+        case .addressMap:
+            return try AddressMap(parsing: value, field: rawValue).description
         }
     }
 }
