@@ -53,7 +53,7 @@ extension B2BUA {
             transaction.respond(status: 491, reason: "Request Pending")
             return
         }
-        var outbound = target.request(method, via: newVia(target.peer.transport), contact: contactHeader)
+        var outbound = target.request(method, via: newVia(for: target), contact: contact(for: target))
         if side == .customer { session.vendor = target } else { session.customer = target }
         for name in ["Session-Expires", "Min-SE", "Supported", "Event", "Subscription-State"] {
             for value in request.headerValues(name) { outbound.appendHeader(name, value) }
@@ -70,7 +70,7 @@ extension B2BUA {
                 guard let status = response.statusCode else { return }
                 if method == "INVITE" && (200..<300).contains(status) {
                     let sequence = (try? response.cseq().sequence) ?? 0
-                    let ack = target.request("ACK", sequence: sequence, via: self.newVia(targetPeer.transport), contact: nil)
+                    let ack = target.request("ACK", sequence: sequence, via: self.newVia(for: target), contact: nil)
                     self.layer.sendStateless(self.withContentLength(ack), to: targetPeer)
                 }
                 transaction.respond(self.relayedResponse(response, to: request, session: session, fromVendor: side == .customer))
@@ -83,7 +83,7 @@ extension B2BUA {
     private func relayedResponse(_ response: SIPMessage, to request: SIPMessage, session: CallSession, fromVendor: Bool) -> SIPMessage {
         let status = response.statusCode ?? 500
         var relayed = SIPMessage.response(to: request, status: status, reason: response.reasonPhrase)
-        if (200..<300).contains(status) { relayed.appendHeader("Contact", contactHeader) }
+        if (200..<300).contains(status) { relayed.appendHeader("Contact", contact(for: fromVendor ? session.customer : (session.vendor ?? session.customer))) }
         for name in ["Session-Expires", "Require", "Retry-After"] {
             for value in response.headerValues(name) { relayed.appendHeader(name, value) }
         }
@@ -94,12 +94,12 @@ extension B2BUA {
     func sendBye(to side: Side, _ session: CallSession) {
         if side == .vendor {
             guard var vendor = session.vendor, vendor.remoteTag != nil else { return }
-            let bye = withContentLength(vendor.request("BYE", via: newVia(vendor.peer.transport), contact: nil))
+            let bye = withContentLength(vendor.request("BYE", via: newVia(for: vendor), contact: nil))
             session.vendor = vendor
             layer.send(bye, to: vendor.peer) { _ in }
         } else {
             var customer = session.customer
-            let bye = withContentLength(customer.request("BYE", via: newVia(customer.peer.transport), contact: nil))
+            let bye = withContentLength(customer.request("BYE", via: newVia(for: customer), contact: nil))
             session.customer = customer
             layer.send(bye, to: customer.peer) { _ in }
         }

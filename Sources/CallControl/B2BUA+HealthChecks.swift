@@ -31,16 +31,18 @@ extension B2BUA {
         }
         let target = SIPURI(host: address.sipHost, port: address.port)
         var options = SIPMessage(startLine: .request(method: "OPTIONS", uri: target, version: "SIP/2.0"))
-        options.appendHeader("Via", newVia(Peer.Transport(gateway.address.transport)).description)
+        let peer = Peer(address: address, transport: Peer.Transport(gateway.address.transport))
+        let host = localHost(for: peer, gateway: gateway.advertise)
+        options.appendHeader("Via", newVia(peer.transport, host: host).description)
         options.appendHeader("Max-Forwards", "70")
-        options.appendHeader("From", "<sip:vos@\(advertisedHost)>;tag=\(ids.token())")
+        options.appendHeader("From", "<sip:vos@\(host)>;tag=\(ids.token())")
         options.appendHeader("To", "<\(target)>")
-        options.appendHeader("Call-ID", ids.token() + "@" + advertisedHost)
+        options.appendHeader("Call-ID", ids.token() + "@" + host)
         options.appendHeader("CSeq", "1 OPTIONS")
-        options.appendHeader("Contact", contactHeader)
+        options.appendHeader("Contact", contact(host: host))
         options.appendHeader("Content-Length", "0")
         let name = gateway.name
-        layer.send(options, to: Peer(address: address, transport: Peer.Transport(gateway.address.transport))) { [weak self] event in
+        layer.send(options, to: peer) { [weak self] event in
             guard let self, case .final = event else { return }
             if self.health.probeAnswered(name, at: MonotonicTime.wallMilliseconds()) {
                 self.logger.info("routing gateway \(name) is online again")

@@ -29,7 +29,8 @@ extension B2BUA {
             callID: request.callID ?? ids.token(), localTag: ids.token(), remoteTag: fromParty?.tag,
             localParty: "", remoteParty: request.firstHeaderValue("From") ?? "",
             remoteTarget: (try? request.contacts().first?.uri) ?? request.requestURI ?? SIPURI(host: source.ip),
-            peer: transaction.peer, localSequence: 0)
+            peer: transaction.peer, localSequence: 0,
+            localHost: localHost(for: transaction.peer, gateway: gateway.advertise))
         var leg = customerLeg
         leg.localParty = (request.firstHeaderValue("To") ?? "") + ";tag=" + customerLeg.localTag
 
@@ -152,21 +153,15 @@ extension B2BUA {
             let remote = session.customerOffer.flatMap(SDPRelay.audioEndpoint)
             let created = try media.createSession(tag: session.callID, customerRemote: remote)
             session.mediaSession = created.session
-            // A relay bound to the wildcard address is reached at our signalling address.
-            session.customerRelayEndpoint = reachable(created.customerSide)
-            session.vendorRelayEndpoint = reachable(created.vendorSide)
+            session.relayLocal = (created.customerSide, created.vendorSide)
+            session.customerRelayEndpoint = addressBook.mediaEndpoint(
+                created.customerSide, for: session.customer.peer.address, gateway: session.mappingGateway.advertise, now: loop.now)
             callsByMediaSession[created.session] = session
             return true
         } catch {
             logger.error("call \(session.callID): vos-mediad refused a media session: \(error)")
             return false
         }
-    }
-
-    private func reachable(_ endpoint: MediaEndpoint) -> MediaEndpoint {
-        guard endpoint.ip == "0.0.0.0" || endpoint.ip == "::" else { return endpoint }
-        let host = advertisedHost.hasPrefix("[") ? String(advertisedHost.dropFirst().dropLast()) : advertisedHost
-        return MediaEndpoint(ip: host, port: endpoint.port)
     }
 
     private func startAttempt(_ session: CallSession, _ candidate: RouteCandidate) {
@@ -181,30 +176,35 @@ extension B2BUA {
         let mode = mediaMode(for: candidate, session: session)
         let wantsRelay = mode == .on || mode == .mustOn
             || (mode == .auto && SDPRelay.looksNATed(session.customerOffer.flatMap(SDPRelay.audioEndpoint), signallingSource: session.customer.peer.address.ip))
-        if wantsRelay && session.customerOffer != nil {
-            if ensureMedia(session), let offer = session.customerOffer, let relay = session.vendorRelayEndpoint {
-                body = SDPRelay.pointing(offer, at: relay).serialized()
-            } else if mode == .mustOn {
-                session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
-                return finishCall(session, reason: .mediaUnavailable, sipCode: 503, hangup: .system)
-            }
+        if wantsRelay && session.customerOffer != nil && !ensureMedia(session) && mode == .mustOn {
+            session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
+            return finishCall(session, reason: .mediaUnavailable, sipCode: 503, hangup: .system)
+        }
+        // Each vendor may sit on another network: the relay is shown at the address facing this one.
+        session.vendorRelayEndpoint = session.relayLocal.map {
+            addressBook.mediaEndpoint($0.vendor, for: vendorAddress, gateway: candidate.gateway.advertise, now: loop.now)
+        }
+        if wantsRelay, let offer = session.customerOffer, let relay = session.vendorRelayEndpoint {
+            body = SDPRelay.pointing(offer, at: relay).serialized()
         }
 
         let calleeOut = candidate.outboundCallee(session.calleeNumber)
         let callerOut = candidate.gateway.callerRewrite.apply(to: session.callerOut)
         let vendorHost = vendorAddress.sipHost
         let localTag = ids.token()
+        let vendorPeer = Peer(address: vendorAddress, transport: Peer.Transport(candidate.gateway.address.transport))
+        let ourHost = localHost(for: vendorPeer, gateway: candidate.gateway.advertise)
         var vendor = DialogLeg(
-            callID: ids.token() + "@" + advertisedHost, localTag: localTag, remoteTag: nil,
-            localParty: "<sip:\(callerOut)@\(advertisedHost)>;tag=\(localTag)",
+            callID: ids.token() + "@" + ourHost, localTag: localTag, remoteTag: nil,
+            localParty: "<sip:\(callerOut)@\(ourHost)>;tag=\(localTag)",
             remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)>",
             remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: vendorAddress.port),
-            peer: Peer(address: vendorAddress, transport: Peer.Transport(candidate.gateway.address.transport)), localSequence: 0)
-        var invite = vendor.request("INVITE", via: newVia(vendor.peer.transport), contact: contactHeader)
+            peer: vendorPeer, localSequence: 0, localHost: ourHost)
+        var invite = vendor.request("INVITE", via: newVia(for: vendor), contact: contact(for: vendor))
         let customerHops = session.customerInvite.request.maxForwards ?? 70
         invite.setHeader("Max-Forwards", String(max(1, min(70, customerHops - 1))))
         invite.appendHeader("Allow", B2BUA.allowed)
-        copyIdentityHeaders(from: session.customerInvite.request, to: &invite, gateway: candidate.gateway, callerOut: callerOut)
+        copyIdentityHeaders(from: session.customerInvite.request, to: &invite, gateway: candidate.gateway, callerOut: callerOut, host: ourHost)
         if body.isEmpty { invite.appendHeader("Content-Length", "0") } else { invite.setBody(body, contentType: "application/sdp") }
 
         session.vendor = vendor
@@ -227,13 +227,13 @@ extension B2BUA {
     }
 
     /// RFC 3325 identity per the routing gateway's settings.
-    private func copyIdentityHeaders(from request: SIPMessage, to invite: inout SIPMessage, gateway: RoutingGateway, callerOut: String) {
+    private func copyIdentityHeaders(from request: SIPMessage, to invite: inout SIPMessage, gateway: RoutingGateway, callerOut: String, host: String) {
         switch gateway.pAssertedIdentity {
         case .none: break
         case .passthrough:
             for value in request.headerValues("P-Asserted-Identity") { invite.appendHeader("P-Asserted-Identity", value) }
         case .caller:
-            invite.appendHeader("P-Asserted-Identity", "<sip:\(callerOut)@\(advertisedHost)>")
+            invite.appendHeader("P-Asserted-Identity", "<sip:\(callerOut)@\(host)>")
         }
         switch gateway.privacy {
         case .none: break
@@ -247,7 +247,7 @@ extension B2BUA {
         case .passthrough:
             for value in request.headerValues("P-Preferred-Identity") { invite.appendHeader("P-Preferred-Identity", value) }
         case .caller:
-            invite.appendHeader("P-Preferred-Identity", "<sip:\(callerOut)@\(advertisedHost)>")
+            invite.appendHeader("P-Preferred-Identity", "<sip:\(callerOut)@\(host)>")
         }
     }
 
@@ -285,7 +285,7 @@ extension B2BUA {
         if session.ringingTime == nil { session.ringingTime = MonotonicTime.wallMilliseconds() }
         var relayed = SIPMessage.response(to: session.customerInvite.request, status: status,
                                           reason: response.reasonPhrase, toTag: session.customer.localTag)
-        relayed.appendHeader("Contact", contactHeader)
+        relayed.appendHeader("Contact", contact(for: session.customer))
         attachSDP(from: response, to: &relayed, session: session, fromVendor: true)
         session.customerInvite.respond(relayed)
     }
@@ -325,7 +325,7 @@ extension B2BUA {
         if let target = try? response.contacts().first?.uri { vendor.remoteTarget = target }
         session.vendor = vendor
         let sequence = (try? response.cseq().sequence) ?? 1
-        layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(vendor.peer.transport), contact: nil)), to: vendor.peer)
+        layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(for: vendor), contact: nil)), to: vendor.peer)
         guard session.state == .routing, !session.cancelRequested else {
             // The customer gave up while the vendor was answering: hang up the vendor side.
             sendBye(to: .vendor, session)
@@ -337,7 +337,7 @@ extension B2BUA {
         session.answerMonotonic = loop.now
         if session.ringingTime == nil { session.ringingTime = session.answerTime }
         var answer = SIPMessage.response(to: session.customerInvite.request, status: 200, reason: "OK", toTag: session.customer.localTag)
-        answer.appendHeader("Contact", contactHeader)
+        answer.appendHeader("Contact", contact(for: session.customer))
         answer.appendHeader("Allow", B2BUA.allowed)
         attachSDP(from: response, to: &answer, session: session, fromVendor: true)
         session.customerInvite.respond(answer)

@@ -18,8 +18,8 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     let ledger: any CallLedger
     var vendorCredit = VendorCreditCheck(isEnabled: false, remainMoneyLimit: .zero, balances: [:])
     let logger: Logger
-    /// Host and port we put in Via and Contact.
-    let advertisedHost: String
+    /// The address each peer is shown (per leg), and the port we put in Via and Contact.
+    var addressBook: LegAddressBook
     let advertisedPort: Int
     var ids = IdentifierGenerator()
     private(set) var snapshot: ControllerSnapshot
@@ -42,14 +42,17 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     enum Side { case customer, vendor }
 
     public init(loop: EventLoop, layer: TransactionLayer, snapshot: ControllerSnapshot, media: (any MediaBridge)?,
-                ledger: any CallLedger, advertisedHost: String, advertisedPort: Int, logger: Logger) {
+                ledger: any CallLedger, addresses: AdvertisedAddressChoice,
+                routeSource: @escaping @Sendable (IPAddress) -> IPAddress?, advertisedPort: Int, logger: Logger) {
         self.loop = loop
         self.layer = layer
         self.snapshot = snapshot
         self.reservationPolicy = ReservationPolicy(parameters: snapshot.parameters)
         self.media = media
         self.ledger = ledger
-        self.advertisedHost = advertisedHost
+        var choice = addresses
+        choice.map = snapshot.parameters.advertisedAddresses
+        self.addressBook = LegAddressBook(choice: choice, routeSource: routeSource)
         self.advertisedPort = advertisedPort
         self.logger = logger
         self.health = GatewayHealth()
@@ -60,6 +63,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     public func reload(_ fresh: ControllerSnapshot) {
         snapshot = fresh
         reservationPolicy = ReservationPolicy(parameters: fresh.parameters)
+        addressBook.reload(map: fresh.parameters.advertisedAddresses)
         refreshVendorCredit()
         for name in fresh.unresolvedVendors {
             logger.warning("routing gateway \(name): address cannot be resolved; it is skipped until it can")
@@ -68,11 +72,19 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
 
     var parameters: ParameterSet { snapshot.parameters }
 
-    var contactHeader: String { "<sip:vos@\(hostPort)>" }
-    var hostPort: String { "\(advertisedHost):\(advertisedPort)" }
+    /// Our host as `peer` must see it: `gateway` is the owning gateway's `--advertise`.
+    func localHost(for peer: Peer, gateway: IPAddress?) -> String {
+        addressBook.sipHost(for: peer.address, gateway: gateway, now: loop.now)
+    }
 
-    func newVia(_ transport: Peer.Transport = .udp) -> SIPVia {
-        SIPVia(transport: transport.rawValue, host: advertisedHost, port: advertisedPort, branch: ids.branch(), parameters: [SIPParameter(name: "rport")])
+    func contact(host: String) -> String { "<sip:vos@\(host):\(advertisedPort)>" }
+
+    func contact(for leg: DialogLeg) -> String { contact(host: leg.localHost) }
+
+    func newVia(for leg: DialogLeg) -> SIPVia { newVia(leg.peer.transport, host: leg.localHost) }
+
+    func newVia(_ transport: Peer.Transport, host: String) -> SIPVia {
+        SIPVia(transport: transport.rawValue, host: host, port: advertisedPort, branch: ids.branch(), parameters: [SIPParameter(name: "rport")])
     }
 
     // MARK: TransactionUser
@@ -105,8 +117,9 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     static let allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
 
     private func answerOptions(_ transaction: ServerTransaction) {
+        let host = localHost(for: transaction.peer, gateway: nil)
         transaction.respond(status: 200, reason: "OK", toTag: ids.token(),
-                            headers: [("Allow", B2BUA.allowed), ("Accept", "application/sdp"), ("Contact", contactHeader)])
+                            headers: [("Allow", B2BUA.allowed), ("Accept", "application/sdp"), ("Contact", contact(host: host))])
     }
 
     public func handleACK(_ ack: SIPMessage, from peer: Peer) {
@@ -121,7 +134,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
               let cseq = try? response.cseq(), cseq.method == "INVITE", let fromTag = try? response.from().tag,
               let dialog = dialogs[DialogLeg.key(callID: callID, localTag: fromTag)], dialog.side == .vendor,
               let vendor = dialog.session.vendor else { return }
-        let ack = vendor.request("ACK", sequence: cseq.sequence, via: newVia(vendor.peer.transport), contact: nil)
+        let ack = vendor.request("ACK", sequence: cseq.sequence, via: newVia(for: vendor), contact: nil)
         layer.sendStateless(withContentLength(ack), to: vendor.peer)
     }
 

@@ -47,6 +47,9 @@ final class CallSession: @unchecked Sendable {
     /// The customer's SDP offer as received.
     var customerOffer: SDPSession?
     var mediaSession: String?
+    /// The relay's two legs as vos-mediad bound them (the wildcard address, or one address).
+    var relayLocal: (customer: MediaEndpoint, vendor: MediaEndpoint)?
+    /// Where each side is told to send its audio: the relay leg at the address facing that side.
     var customerRelayEndpoint: MediaEndpoint?
     var vendorRelayEndpoint: MediaEndpoint?
     var callerCodec: String?

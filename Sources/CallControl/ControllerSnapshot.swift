@@ -56,3 +56,15 @@ public struct ControllerSnapshot: Sendable {
         return SocketAddress(addressBytes: resolved.addressBytes, port: address.port)
     }
 }
+
+extension ControllerSnapshot {
+    /// Every gateway's address by name: mapping gateways' sources and routing gateways' resolved
+    /// addresses, for the start-up check that no peer is shown a loopback address.
+    public var gatewayPeers: [(gateway: String, address: IPAddress)] {
+        let sources = mappingGateways.values.sorted { $0.name < $1.name }.flatMap { gateway in gateway.ips.map { (gateway.name, $0) } }
+        let vendors = vendorAddresses.sorted { $0.key < $1.key }.compactMap { name, address in
+            (try? IPAddress(parsing: address.ip)).map { (name, $0) }
+        }
+        return sources + vendors
+    }
+}

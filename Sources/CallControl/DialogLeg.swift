@@ -15,6 +15,8 @@ struct DialogLeg {
     var remoteTarget: SIPURI
     var peer: Peer
     var localSequence: UInt32
+    /// Our address as this peer sees it (Via, Contact, SDP): SIP host form, IPv6 in brackets.
+    var localHost: String
 
     var key: String { DialogLeg.key(callID: callID, localTag: localTag) }
 

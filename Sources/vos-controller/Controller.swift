@@ -1,12 +1,19 @@
 import CallControl
 import Dispatch
 import Foundation
+import HostNetwork
 import Logging
 import MediaControl
 import SIPStack
+import Softswitch
 import VOSModel
 import VOSRuntime
 import VOSStore
+
+/// A configuration the controller will not run with; the message is the whole explanation.
+struct StartRefused: Error, CustomStringConvertible {
+    let description: String
+}
 
 /// The running controller: event loop thread, transports, B2BUA, and the helper threads around it.
 final class Controller: @unchecked Sendable {
@@ -30,7 +37,7 @@ final class Controller: @unchecked Sendable {
     var listenAddress: SocketAddress { transport.localAddress }
     var listensOnTCP: Bool { streamTransport != nil }
 
-    init(store: Store, directory: String, listen: SocketAddress, advertise: String?, mediaControl: String,
+    init(store: Store, directory: String, listen: SocketAddress, advertise: IPAddress?, mediaControl: String,
          tcp: Bool = true, logger: Logger) throws {
         self.store = store
         self.logger = logger
@@ -60,9 +67,13 @@ final class Controller: @unchecked Sendable {
             logger.notice("recovered \(recovered.count) calls that were live when the controller stopped (CDRs with ControllerRestart)")
         }
         let snapshot = try ControllerSnapshot.load(from: store)
-        let host = advertise ?? (listen.ip == "0.0.0.0" || listen.ip == "::" ? "127.0.0.1" : listen.sipHost)
+        let listenIP = (try? IPAddress(parsing: listen.ip)).flatMap { $0.isUnspecified ? nil : $0 }
+        let addresses = AdvertisedAddressChoice(fixed: advertise, listen: listenIP, map: snapshot.parameters.advertisedAddresses)
+        if let problem = addresses.loopbackProblem(peers: snapshot.gatewayPeers) {
+            throw StartRefused(description: problem)
+        }
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: MediaControlBridge(path: mediaControl),
-                      ledger: ledger, advertisedHost: host,
+                      ledger: ledger, addresses: addresses, routeSource: { try? HostRoutes.sourceAddress(toward: $0) },
                       advertisedPort: transport.localAddress.port, logger: logger)
         b2bua.banFeed = BanFeed(controlPath: mediaControl, logger: logger)
         b2bua.reload(snapshot)

@@ -24,7 +24,8 @@ struct VosController: ParsableCommand {
     @Flag(name: .customLong("no-tcp"), help: "Do not accept or open SIP connections over TCP.")
     var noTCP = false
 
-    @Option(name: .customLong("sip-advertise"), help: "Host put in Via and Contact (default: the listen IP).")
+    @Option(name: .customLong("sip-advertise"),
+            help: "One IP address shown to every peer in Via, Contact and SDP. Default: per leg, the address the route to the peer leaves from, mapped by SS_ADVERTISED_ADDRESSES; a gateway's --advertise wins over both.")
     var sipAdvertise: String?
 
     @Option(name: .customLong("media-control"), help: "vos-mediad control socket (default: DATA_DIR/mediad.sock).")
@@ -38,6 +39,12 @@ struct VosController: ParsableCommand {
         do { listen = try SocketAddress(parsing: sipListen) } catch {
             throw ValidationError("--sip-listen: \(error) (expected IP:PORT, e.g. 127.0.0.1:5060)")
         }
+        var advertise: IPAddress?
+        if let sipAdvertise {
+            do { advertise = try IPAddress(parsing: sipAdvertise, field: "--sip-advertise") } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         let store: Store
         do { store = try Store(directory: directory, durability: .flushedPeriodically) } catch {
             logger.critical("cannot open the store: \(error)")
@@ -45,9 +52,12 @@ struct VosController: ParsableCommand {
         }
         let controller: Controller
         do {
-            controller = try Controller(store: store, directory: directory, listen: listen, advertise: sipAdvertise,
+            controller = try Controller(store: store, directory: directory, listen: listen, advertise: advertise,
                                         mediaControl: mediaControl ?? (directory as NSString).appendingPathComponent("mediad.sock"),
                                         tcp: !noTCP, logger: logger)
+        } catch let refused as StartRefused {
+            logger.critical("refusing to start: \(refused)")
+            throw ExitCode(1)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
@@ -55,8 +65,10 @@ struct VosController: ParsableCommand {
         controller.start()
         let tcp = controller.listensOnTCP ? " tcp:\(controller.listenAddress)" : ""
         logger.info("vos-controller started: store \(directory), SIP udp:\(controller.listenAddress)\(tcp)")
+        ServiceNotification.ready(status: "serving SIP on udp:\(controller.listenAddress)\(tcp)")
         let signal = ShutdownSignal.wait()
         logger.info("vos-controller stopping on \(signal)")
+        ServiceNotification.stopping()
         controller.stop()
     }
 }

@@ -31,6 +31,10 @@ struct RestoreCommand: ParsableCommand {
             printTable(["TABLE", "BEFORE", "IN-BACKUP", "AFTER"], report.inBackup.keys.sorted().map { table in
                 [table, String(report.before[table] ?? 0), String(report.inBackup[table] ?? 0), String(report.after[table] ?? 0)]
             })
+            // Addresses are the part of a configuration that belongs to a host, not to the business.
+            print("")
+            print("settings that name this host's addresses (the only ones a new host may need changed):")
+            printTable(["SETTING", "VALUE", "ON THIS HOST"], try HostSettings.rows(try global.openStore()))
         }
     }
 }

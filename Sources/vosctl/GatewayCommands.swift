@@ -35,6 +35,8 @@ struct GatewayFields: ParsableArguments {
     @Option(help: "Calls per second, 0 = unlimited.") var cps: Int?
     @Option(name: .customLong("media-proxy"), help: "Override SS_MEDIAPROXYMODE: off|on|auto|must-on, or 'system'.") var mediaProxy: String?
     @Option(help: "Accept or send calls: on|off.") var enabled: OnOff?
+    @Option(help: "IP shown to this gateway in Via, Contact and SDP (a NAT's public address), or '' to clear: the route's source address, through SS_ADVERTISED_ADDRESSES.")
+    var advertise: String?
 
     private var mappingOnly: [(String, Bool)] {
         [("--ip", ip != nil), ("--port", port != nil), ("--account", account != nil),
@@ -59,7 +61,14 @@ struct GatewayFields: ParsableArguments {
     }
 
     var isEmpty: Bool {
-        !(mappingOnly + routingOnly).contains(where: \.1) && cps == nil && mediaProxy == nil && enabled == nil
+        !(mappingOnly + routingOnly).contains(where: \.1) && cps == nil && mediaProxy == nil && enabled == nil && advertise == nil
+    }
+
+    /// `--advertise`: nil when not given, `.some(nil)` to clear.
+    private func parsedAdvertise() throws -> IPAddress?? {
+        guard let advertise else { return .none }
+        if advertise.allSatisfy({ $0 == " " }) { return .some(nil) }
+        return .some(try IPAddress(parsing: advertise, field: "--advertise"))
     }
 
     private func parsedMediaProxy() throws -> MediaProxyMode?? {
@@ -77,6 +86,7 @@ struct GatewayFields: ParsableArguments {
         if let cps { gateway.cpsLimit = cps }
         if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
         if let enabled { gateway.enabled = enabled.value }
+        if let address = try parsedAdvertise() { gateway.advertise = address }
     }
 
     func apply(to gateway: inout RoutingGateway) throws {
@@ -100,6 +110,7 @@ struct GatewayFields: ParsableArguments {
         if let cps { gateway.cpsLimit = cps }
         if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
         if let enabled { gateway.enabled = enabled.value }
+        if let address = try parsedAdvertise() { gateway.advertise = address }
     }
 }
 
@@ -260,6 +271,10 @@ enum GatewayRows {
          onOff(gateway.protectRoute), onOff(gateway.optionsCheck), onOff(gateway.enabled)]
     }
 
+    static func advertise(_ address: IPAddress?) -> String {
+        address?.description ?? "route source (SS_ADVERTISED_ADDRESSES)"
+    }
+
     static func mediaProxy(_ mode: MediaProxyMode?) -> String {
         mode.map { "\($0.rawValue) (\($0))" } ?? "system (SS_MEDIAPROXYMODE)"
     }
@@ -271,7 +286,7 @@ enum GatewayRows {
          ["codecs", "\(gateway.codecs.mode.rawValue): \(gateway.codecs.codecs.map(\.rawValue).joined(separator: ","))"],
          ["dtmf", "receive \(gateway.dtmf.receive.rawValue), send \(gateway.dtmf.send.rawValue), rfc2833 pt \(gateway.dtmf.rfc2833PayloadType)"],
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["caller-source", gateway.callerSource.rawValue],
-         ["enabled", onOff(gateway.enabled)]]
+         ["advertise", advertise(gateway.advertise)], ["enabled", onOff(gateway.enabled)]]
     }
 
     static func detail(_ gateway: RoutingGateway) -> [[String]] {
@@ -283,6 +298,7 @@ enum GatewayRows {
          ["protect-route", onOff(gateway.protectRoute)], ["options-check", onOff(gateway.optionsCheck)],
          ["strip", String(gateway.calleeRewrite.strip)], ["add-prefix", gateway.calleeRewrite.add.isEmpty ? "-" : gateway.calleeRewrite.add],
          ["clearing-account", gateway.clearingAccount ?? "-"], ["conversation-limit", gateway.conversationLimit == 0 ? "none" : "\(gateway.conversationLimit)s"],
-         ["media-proxy", mediaProxy(gateway.mediaProxy)], ["enabled", onOff(gateway.enabled)]]
+         ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
+         ["enabled", onOff(gateway.enabled)]]
     }
 }
