@@ -74,6 +74,10 @@ let package = Package(
         .target(name: "VOSTestSupport", path: "Tests/VOSTestSupport"),
         .testTarget(name: "VOSModelTests", dependencies: ["VOSModel", "VOSTestSupport"]),
         .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel"]),
+        .testTarget(name: "CallControlTests", dependencies: [
+            "CallControl", "SIPStack", "SIPCore", "Softswitch", "VOSModel", "MediaControl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "VOSTestSupport"], resources: [.copy("Torture")]),

@@ -34,16 +34,16 @@ extension B2BUA {
     private func follow(_ deadline: CallDeadline?, _ session: CallSession) {
         loop.cancel(session.deadlineTimer)
         guard let deadline, session.state == .confirmed else { return }
-        let now = MonotonicTime.wallMilliseconds()
+        let now = loop.wallMilliseconds
         if deadline.isFinal, let release = deadline.releaseAt {
-            session.deadlineTimer = loop.schedule(after: UInt64(max(0, release - now)) * 1_000_000) { [unowned self] in
+            session.deadlineTimer = loop.schedule(after: .milliseconds(max(0, release - now))) { [unowned self] in
                 self.logger.info("call \(session.callID): credit used up, releasing (BalanceExhausted)")
                 self.hangUpBoth(session, reason: .balanceExhausted)
             }
         } else if let extendAt = deadline.extendAt {
-            session.deadlineTimer = loop.schedule(after: UInt64(max(0, extendAt - now)) * 1_000_000) { [unowned self] in
+            session.deadlineTimer = loop.schedule(after: .milliseconds(max(0, extendAt - now))) { [unowned self] in
                 guard let key = session.billingKey, session.state == .confirmed else { return }
-                self.follow(self.ledger.extend(key, now: MonotonicTime.wallMilliseconds(), policy: self.reservationPolicy), session)
+                self.follow(self.ledger.extend(key, now: loop.wallMilliseconds, policy: self.reservationPolicy), session)
             }
         }
     }
@@ -59,7 +59,7 @@ extension B2BUA {
                 guard session.state == .confirmed, let key = session.billingKey, let answered = session.answerMonotonic else { continue }
                 connected.append((key, Int((self.loop.now - answered) / 1_000_000_000)))
             }
-            self.ledger.checkpoint(connected, at: MonotonicTime.wallMilliseconds())
+            self.ledger.checkpoint(connected, at: loop.wallMilliseconds)
             self.refreshVendorCredit()
             self.startCheckpoints(every: seconds)
         }

@@ -119,7 +119,7 @@ extension B2BUA {
         guard !session.customer.peer.isReliable else { return }
         session.pendingCustomer2xx = answer
         session.customer2xxInterval = layer.timers.t1
-        session.customer2xxDeadline = loop.now + layer.timers.transactionTimeout
+        session.customer2xxDeadline = loop.now + layer.timers.transactionTimeout.nanoseconds
         scheduleCustomer2xx(session)
     }
 

@@ -26,7 +26,7 @@ extension B2BUA {
         sessionsByInvite[ObjectIdentifier(session.customerInvite)] = nil
         dialogs[session.customer.key] = nil
         activeByMapping[session.mappingGateway.name, default: 1] -= 1
-        let endWall = MonotonicTime.wallMilliseconds()
+        let endWall = loop.wallMilliseconds
         let endMonotonic = loop.now
         guard let mediaSession = session.mediaSession, let media else {
             return recordCDR(session, reason: reason, sipCode: sipCode, hangup: hangup, media: nil,
@@ -44,7 +44,7 @@ extension B2BUA {
 
     func recordCDR(_ session: CallSession, reason: EndReason, sipCode: Int, hangup: HangupSide, media: SessionInfo?,
                    endWall: Int64? = nil, endMonotonic: UInt64? = nil) {
-        let end = endWall ?? MonotonicTime.wallMilliseconds()
+        let end = endWall ?? loop.wallMilliseconds
         let endNow = endMonotonic ?? loop.now
         var record = CallDetailRecord(
             id: 0, callID: session.callID, setupTime: session.setupTime, endTime: end,

@@ -11,7 +11,7 @@ extension B2BUA {
     }
 
     private func healthTick() {
-        let period = UInt64(parameters.int(.sipOptionsCheckPeriod)) * 1_000_000_000
+        let period = Duration.seconds(parameters.int(.sipOptionsCheckPeriod)).nanoseconds
         let names = Set(snapshot.routingGateways.map(\.name))
         health.forget(except: names)
         nextProbe = nextProbe.filter { names.contains($0.key) }
@@ -44,7 +44,7 @@ extension B2BUA {
         let name = gateway.name
         layer.send(options, to: peer) { [weak self] event in
             guard let self, case .final = event else { return }
-            if self.health.probeAnswered(name, at: MonotonicTime.wallMilliseconds()) {
+            if self.health.probeAnswered(name, at: loop.wallMilliseconds) {
                 self.logger.info("routing gateway \(name) is online again")
             }
         }

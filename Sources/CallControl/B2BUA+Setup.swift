@@ -38,7 +38,7 @@ extension B2BUA {
         let session = CallSession(
             id: nextSessionID, customerInvite: transaction, mappingGateway: gateway, account: gateway.account,
             callerReceived: callerReceived, calleeReceived: callee, callerOut: callerOut, calleeNumber: calleeNumber,
-            setupTime: MonotonicTime.wallMilliseconds(), setupMonotonic: loop.now, customer: leg,
+            setupTime: loop.wallMilliseconds, setupMonotonic: loop.now, customer: leg,
             plan: FailoverPlan(candidates: candidates, switchLimit: parameters.int(.gatewaySwitchLimit)))
         nextSessionID += 1
 
@@ -282,7 +282,7 @@ extension B2BUA {
             if session.cancelRequested { sendCancel(session) }
         }
         guard status > 100, session.state == .routing, !session.cancelRequested else { return }
-        if session.ringingTime == nil { session.ringingTime = MonotonicTime.wallMilliseconds() }
+        if session.ringingTime == nil { session.ringingTime = loop.wallMilliseconds }
         var relayed = SIPMessage.response(to: session.customerInvite.request, status: status,
                                           reason: response.reasonPhrase, toTag: session.customer.localTag)
         relayed.appendHeader("Contact", contact(for: session.customer))
@@ -333,7 +333,7 @@ extension B2BUA {
             return
         }
         session.state = .confirmed
-        session.answerTime = MonotonicTime.wallMilliseconds()
+        session.answerTime = loop.wallMilliseconds
         session.answerMonotonic = loop.now
         if session.ringingTime == nil { session.ringingTime = session.answerTime }
         var answer = SIPMessage.response(to: session.customerInvite.request, status: 200, reason: "OK", toTag: session.customer.localTag)

@@ -12,7 +12,7 @@ import VOSModel
 /// @unchecked Sendable: confined to the event loop thread. Other threads (status socket, media
 /// events, configuration watcher) reach it only through `loop.execute`.
 public final class B2BUA: TransactionUser, @unchecked Sendable {
-    let loop: EventLoop
+    let loop: any EventLoop
     let layer: TransactionLayer
     let media: (any MediaBridge)?
     let ledger: any CallLedger
@@ -41,7 +41,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
 
     enum Side { case customer, vendor }
 
-    public init(loop: EventLoop, layer: TransactionLayer, snapshot: ControllerSnapshot, media: (any MediaBridge)?,
+    public init(loop: any EventLoop, layer: TransactionLayer, snapshot: ControllerSnapshot, media: (any MediaBridge)?,
                 ledger: any CallLedger, addresses: AdvertisedAddressChoice,
                 routeSource: @escaping @Sendable (IPAddress) -> IPAddress?, advertisedPort: Int, logger: Logger) {
         self.loop = loop

@@ -61,7 +61,7 @@ final class CallSession: @unchecked Sendable {
     /// 2xx sent to the customer, retransmitted until its ACK (RFC 3261 §13.3.1.4).
     var pendingCustomer2xx: SIPMessage?
     var customer2xxTimer: TimerID?
-    var customer2xxInterval: UInt64 = 0
+    var customer2xxInterval: Duration = .zero
     var customer2xxDeadline: UInt64 = 0
     /// The ledger's key while the call holds a credit reservation (billed calls only).
     var billingKey: String?

@@ -23,24 +23,31 @@ public struct ControllerSnapshot: Sendable {
 
     public static func load(from store: Store) throws -> ControllerSnapshot {
         try store.read { transaction in
-            let mapping = try transaction.mappingGateways()
-            let routing = try transaction.routingGateways()
-            var addresses: [String: SocketAddress] = [:]
-            var unresolved: [String] = []
-            for gateway in routing {
-                if let address = resolve(gateway.address) { addresses[gateway.name] = address } else { unresolved.append(gateway.name) }
-            }
-            return ControllerSnapshot(
-                generation: try transaction.generation(),
-                parameters: try transaction.parameters(),
-                callers: CallerIdentification(gateways: mapping),
-                routingGateways: routing,
-                vendorAddresses: addresses,
-                mappingGateways: Dictionary(mapping.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
-                accounts: Dictionary(try transaction.accounts().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
-                numberLists: Dictionary(try transaction.numberLists().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
-                unresolvedVendors: unresolved)
+            ControllerSnapshot(
+                generation: try transaction.generation(), parameters: try transaction.parameters(),
+                mapping: try transaction.mappingGateways(), routing: try transaction.routingGateways(),
+                accounts: try transaction.accounts(), numberLists: try transaction.numberLists())
         }
+    }
+
+    /// A configuration from model values: what the store holds, or what a test sets up.
+    /// Routing gateways' addresses are resolved here (DNS names too), never per call.
+    public init(generation: UInt64 = 0, parameters: ParameterSet = ParameterSet(), mapping: [MappingGateway],
+                routing: [RoutingGateway], accounts: [Account] = [], numberLists: [NumberList] = []) {
+        var addresses: [String: SocketAddress] = [:]
+        var unresolved: [String] = []
+        for gateway in routing {
+            if let address = Self.resolve(gateway.address) { addresses[gateway.name] = address } else { unresolved.append(gateway.name) }
+        }
+        self.generation = generation
+        self.parameters = parameters
+        self.callers = CallerIdentification(gateways: mapping)
+        self.routingGateways = routing
+        self.vendorAddresses = addresses
+        self.mappingGateways = Dictionary(mapping.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.numberLists = Dictionary(numberLists.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.unresolvedVendors = unresolved
     }
 
     static func resolve(_ address: SIPAddress) -> SocketAddress? {

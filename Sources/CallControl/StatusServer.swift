@@ -22,12 +22,12 @@ public final class StatusServer: @unchecked Sendable {
 
     private let path: String
     private let descriptor: Int32
-    private let loop: EventLoop
+    private let loop: any EventLoop
     private let b2bua: B2BUA
     private let mediaControlPath: String?
     private let logger: Logger
 
-    public init(path: String, loop: EventLoop, b2bua: B2BUA, mediaControlPath: String?, logger: Logger) throws {
+    public init(path: String, loop: any EventLoop, b2bua: B2BUA, mediaControlPath: String?, logger: Logger) throws {
         self.path = path
         self.loop = loop
         self.b2bua = b2bua

@@ -21,7 +21,7 @@ public final class ClientTransaction {
     private let bytes: [UInt8]
     private var retransmitTimer: TimerID?
     private var timeoutTimer: TimerID?
-    private var retransmitInterval: UInt64
+    private var retransmitInterval: Duration
     private let handler: (Event) -> Void
     unowned let layer: TransactionLayer
 
@@ -83,7 +83,7 @@ public final class ClientTransaction {
             } else {
                 if isInvite { sendACK(for: response) }
                 state = .completed
-                let linger = peer.isReliable ? 0 : (isInvite ? Duration.seconds(32) : layer.timers.t4)
+                let linger: Duration = peer.isReliable ? .zero : (isInvite ? .seconds(32) : layer.timers.t4)
                 timeoutTimer = layer.loop.schedule(after: linger) { [weak self] in self?.terminate() }
             }
             handler(.final(response))

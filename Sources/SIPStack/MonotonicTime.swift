@@ -17,8 +17,3 @@ public enum MonotonicTime {
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }
-
-public enum Duration {
-    public static func milliseconds(_ value: Int) -> UInt64 { UInt64(max(0, value)) * 1_000_000 }
-    public static func seconds(_ value: Int) -> UInt64 { UInt64(max(0, value)) * 1_000_000_000 }
-}

@@ -18,12 +18,12 @@ public struct Peer: Hashable, Sendable, CustomStringConvertible {
 
 /// RFC 3261 §17 timer base values.
 public struct TransactionTimers: Sendable {
-    public var t1: UInt64 = Duration.milliseconds(500)
-    public var t2: UInt64 = Duration.seconds(4)
-    public var t4: UInt64 = Duration.seconds(5)
+    public var t1: Duration = .milliseconds(500)
+    public var t2: Duration = .seconds(4)
+    public var t4: Duration = .seconds(5)
 
     public init() {}
 
     /// 64*T1: how long a client waits for a final response, and a server for an ACK.
-    public var transactionTimeout: UInt64 { 64 * t1 }
+    public var transactionTimeout: Duration { t1 * 64 }
 }

@@ -16,7 +16,7 @@ public final class ServerTransaction {
     private var lastResponse: [UInt8]?
     private var retransmitTimer: TimerID?
     private var timeoutTimer: TimerID?
-    private var retransmitInterval: UInt64 = 0
+    private var retransmitInterval: Duration = .zero
     unowned let layer: TransactionLayer
 
     init(key: String, request: SIPMessage, method: String, peer: Peer, layer: TransactionLayer) {
@@ -54,7 +54,7 @@ public final class ServerTransaction {
             }
         } else {
             state = .completed
-            timeoutTimer = loop.schedule(after: peer.isReliable ? 0 : timers.transactionTimeout) { [weak self] in self?.terminate() }
+            timeoutTimer = loop.schedule(after: peer.isReliable ? .zero : timers.transactionTimeout) { [weak self] in self?.terminate() }
         }
     }
 
@@ -74,7 +74,7 @@ public final class ServerTransaction {
         state = .confirmed
         layer.loop.cancel(retransmitTimer)
         layer.loop.cancel(timeoutTimer)
-        timeoutTimer = layer.loop.schedule(after: peer.isReliable ? 0 : layer.timers.t4) { [weak self] in self?.terminate() }
+        timeoutTimer = layer.loop.schedule(after: peer.isReliable ? .zero : layer.timers.t4) { [weak self] in self?.terminate() }
     }
 
     private func scheduleRetransmit() {

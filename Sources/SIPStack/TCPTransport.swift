@@ -30,7 +30,7 @@ public final class TCPTransport: @unchecked Sendable {
     public let localAddress: SocketAddress
     public let limits: TCPTransportLimits
     public private(set) var counters = Counters()
-    private let loop: EventLoop
+    private let loop: EpollEventLoop
     private var dscp: Int
     private var connections: [SocketAddress: TCPConnection] = [:]
     private var incomingBySource: [[UInt8]: Int] = [:]
@@ -46,7 +46,7 @@ public final class TCPTransport: @unchecked Sendable {
     /// Whether a transaction or call still uses the peer; such connections are not closed idle.
     public var isInUse: (SocketAddress) -> Bool = { _ in false }
 
-    public init(loop: EventLoop, bind address: SocketAddress, dscp: Int, limits: TCPTransportLimits = TCPTransportLimits()) throws(TransportError) {
+    public init(loop: EpollEventLoop, bind address: SocketAddress, dscp: Int, limits: TCPTransportLimits = TCPTransportLimits()) throws(TransportError) {
         self.loop = loop
         self.dscp = dscp
         self.limits = limits.clampedToDescriptorLimit
@@ -365,7 +365,7 @@ public final class TCPTransport: @unchecked Sendable {
     private func closeIdleConnections() {
         let now = loop.now
         let idle = connections.values.filter {
-            $0.state == .open && !$0.hasPendingWrites && now &- $0.lastActivity >= limits.idleTimeout
+            $0.state == .open && !$0.hasPendingWrites && now &- $0.lastActivity >= limits.idleTimeout.nanoseconds
         }
         for connection in idle where !isInUse(connection.remote) {
             counters.idleClosed += 1

@@ -11,17 +11,17 @@ public struct TCPTransportLimits: Sendable {
     /// Incoming connections from one IP address: a single host (or NAT) cannot take them all.
     public var maximumConnectionsPerSource = 64
     /// A connection with no traffic for this long, and no transaction or call using its peer,
-    /// is closed (nanoseconds).
-    public var idleTimeout: UInt64 = Duration.seconds(300)
-    /// How long an outgoing connect may take before queued messages are dropped (nanoseconds).
-    public var connectTimeout: UInt64 = Duration.seconds(5)
+    /// is closed.
+    public var idleTimeout: Duration = .seconds(300)
+    /// How long an outgoing connect may take before queued messages are dropped.
+    public var connectTimeout: Duration = .seconds(5)
     /// Bytes waiting for a slow peer to read; beyond this the peer is not keeping up and the
     /// connection is closed rather than buffering without end.
     public var maximumQueuedBytes = 1 << 20
     /// Largest SIP message on a stream, as for datagrams.
     public var maximumMessageSize = 65_536
     /// After a framing error and its 400, how long to wait for the peer to read before closing.
-    public var closeLinger: UInt64 = Duration.seconds(2)
+    public var closeLinger: Duration = .seconds(2)
     /// Descriptors kept free for everything that is not a SIP connection.
     public static let descriptorReserve = 256
 

@@ -28,7 +28,7 @@ public struct SIPStackCounters: Sendable {
 
 /// RFC 3261 §17 matching and lifetimes for every transaction of the process.
 public final class TransactionLayer {
-    public let loop: EventLoop
+    public let loop: any EventLoop
     public let timers: TransactionTimers
     public weak var user: (any TransactionUser)?
     public private(set) var counters = SIPStackCounters()
@@ -40,7 +40,7 @@ public final class TransactionLayer {
     /// per source for the firewall).
     public var onMalformed: (SocketAddress, SIPParseError) -> Void = { _, _ in }
 
-    public init(loop: EventLoop, timers: TransactionTimers = TransactionTimers()) {
+    public init(loop: any EventLoop, timers: TransactionTimers = TransactionTimers()) {
         self.loop = loop
         self.timers = timers
     }

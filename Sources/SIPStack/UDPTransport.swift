@@ -14,7 +14,7 @@ public final class UDPTransport: @unchecked Sendable {
 
     public let descriptor: Int32
     public let localAddress: SocketAddress
-    private let loop: EventLoop
+    private let loop: EpollEventLoop
     // Preallocated once: the receive path only resets lengths before each recvmmsg.
     private let buffers: UnsafeMutableRawPointer
     private let messages: UnsafeMutablePointer<vos_mmsghdr>
@@ -29,7 +29,7 @@ public final class UDPTransport: @unchecked Sendable {
     /// Called on the loop thread for each datagram; the buffer is valid only during the call.
     public var onDatagram: (UnsafeRawBufferPointer, SocketAddress) -> Void = { _, _ in }
 
-    public init(loop: EventLoop, bind address: SocketAddress, dscp: Int) throws(TransportError) {
+    public init(loop: EpollEventLoop, bind address: SocketAddress, dscp: Int) throws(TransportError) {
         self.loop = loop
         let family = address.family == .v4 ? AF_INET : AF_INET6
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -20,7 +20,7 @@ final class Controller: @unchecked Sendable {
     // @unchecked: the loop-confined objects are touched on the loop thread only (via execute);
     // `stopping` is read by the media-event thread as a plain flag set once.
     private let store: Store
-    private let loop: EventLoop
+    private let loop: EpollEventLoop
     private let transport: UDPTransport
     /// SIP over TCP on the same address as UDP; nil with --no-tcp.
     private let streamTransport: TCPTransport?
@@ -43,7 +43,7 @@ final class Controller: @unchecked Sendable {
         self.logger = logger
         self.mediaControlPath = mediaControl
         let parameters = try store.read { try $0.parameters() }
-        loop = try EventLoop()
+        loop = try EpollEventLoop()
         transport = try UDPTransport(loop: loop, bind: listen, dscp: parameters.int(.qosSignal))
         layer = TransactionLayer(loop: loop)
         let transport = self.transport

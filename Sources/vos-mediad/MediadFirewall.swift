@@ -19,12 +19,16 @@ final class MediadFirewall: Sendable {
         self.logger = logger
     }
 
-    func start() { program(because: "start") }
+    /// Programs the firewall before returning (`FirewallService.apply` is synchronous), so the
+    /// daemon reports itself ready only afterwards; returns a short state for that report.
+    @discardableResult
+    func start() -> String { program(because: "start") }
 
     func configurationChanged(generation: UInt64) { program(because: "configuration generation \(generation)") }
 
     /// Failures are logged, never fatal: media relaying must go on without the firewall.
-    private func program(because trigger: String) {
+    @discardableResult
+    private func program(because trigger: String) -> String {
         do {
             let report = try service.apply()
             for name in report.untrustedGatewayNames ?? [] {
@@ -37,8 +41,10 @@ final class MediadFirewall: Sendable {
             case (true, true): logger.notice("firewall programmed: table \(report.table), \(report.drift.count) difference(s) repaired (\(trigger))")
             case (true, false): logger.info("firewall already in sync: table \(report.table) (\(trigger))")
             }
+            return report.enabled ? "firewall programmed" : "firewall disabled"
         } catch {
             logger.error("firewall not programmed (\(trigger)): \(error.message)")
+            return "firewall NOT programmed (see the log)"
         }
     }
 }

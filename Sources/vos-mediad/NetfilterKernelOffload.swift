@@ -7,7 +7,9 @@ import Netfilter
 /// `KernelOffload` on the Netfilter module: a latched session becomes elements of the
 /// `ip vos_media` maps (DNAT to the far end, SNAT from the other leg's relay port, a counted
 /// `flows` entry per direction, DSCP marked in the forward hook), programmed in netlink batches.
-/// RTP only: RTCP (port + 1) stays on the userspace path, where it is rare and cheap.
+/// RTP only: RTCP (port + 1) stays on the userspace path, where it is rare and cheap. A leg bound
+/// to the wildcard is NATed with the source address of the route to its latched far end
+/// (`WildcardLegAddress`); a session without one stays in userspace with a warning.
 ///
 /// Lives in vos-mediad, not MediaRelay, so the relay engine keeps no kernel policy. Errors the
 /// kernel answers for lack of privilege or support (`NetfilterError.unavailable`) switch offload
@@ -28,8 +30,11 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
     /// Which session and leg each direction's `flows` counter belongs to (keyed as the kernel reports it).
     private var directions: [FlowKey: (session: UInt64, leg: Int)] = [:]
 
+    /// Why a session stays in userspace. `level` says how loud: expected cases (IPv6, loopback,
+    /// another DSCP) are debug; an address the kernel cannot NAT with is worth a warning.
     struct Refused: Error, CustomStringConvertible {
         let description: String
+        var level: Logger.Level = .debug
     }
 
     private init(logger: Logger) {
@@ -75,7 +80,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             var admitted: [UInt64: OffloadedCall] = [:]
             for flow in flows {
                 do { admitted[flow.sessionID] = try admit(flow) } catch {
-                    logger.debug("\(error)")
+                    logger.log(level: (error as? Refused)?.level ?? .debug, "\(error)")
                 }
             }
             guard !admitted.isEmpty else { return [] }
@@ -183,10 +188,22 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
             throw Refused(description: "session \(flow.sessionID) stays in userspace: loopback legs cannot be forwarded by the kernel")
         }
         guard flow.legs.count == 2,
-              let sideA = MediaEndpoint(flow.legs[0].remote.ip, UInt16(clamping: flow.legs[0].remote.port)),
-              let relayForA = MediaEndpoint(flow.legs[0].local.ip, UInt16(clamping: flow.legs[0].local.port)),
+              flow.legs.allSatisfy({ IPAddress($0.local.ip)?.isIPv4 == true && IPAddress($0.remote.ip)?.isIPv4 == true }) else {
+            throw Refused(description: "session \(flow.sessionID) stays in userspace: kernel offload is IPv4 only")
+        }
+        // NAT needs the address each far end really uses: a leg on 0.0.0.0 takes the source
+        // address of the route to its latched far end; 0.0.0.0 itself never reaches the kernel.
+        var locals: [String] = []
+        for (index, leg) in flow.legs.enumerated() {
+            do { locals.append(try WildcardLegAddress.resolve(bound: leg.local.ip, toward: leg.remote.ip)) } catch {
+                throw Refused(description: "session \(flow.sessionID) stays in userspace: leg \(index) has no address the kernel can NAT with: \(error)",
+                              level: .warning)
+            }
+        }
+        guard let sideA = MediaEndpoint(flow.legs[0].remote.ip, UInt16(clamping: flow.legs[0].remote.port)),
+              let relayForA = MediaEndpoint(locals[0], UInt16(clamping: flow.legs[0].local.port)),
               let sideB = MediaEndpoint(flow.legs[1].remote.ip, UInt16(clamping: flow.legs[1].remote.port)),
-              let relayForB = MediaEndpoint(flow.legs[1].local.ip, UInt16(clamping: flow.legs[1].local.port)) else {
+              let relayForB = MediaEndpoint(locals[1], UInt16(clamping: flow.legs[1].local.port)) else {
             throw Refused(description: "session \(flow.sessionID) stays in userspace: kernel offload is IPv4 only")
         }
         let covered = flow.legs.allSatisfy { tableRelayPorts.contains(UInt16(clamping: $0.local.port)) }

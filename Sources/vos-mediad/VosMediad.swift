@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostNetwork
 import Logging
 import MediaControl
 import MediaRelay
@@ -12,10 +13,18 @@ import Glibc
 
 /// vos-mediad: the media data plane. Wires the store's media parameters into a `RelayEngine`,
 /// serves the control protocol on a Unix socket, follows configuration changes and stops cleanly
-/// on SIGTERM/SIGINT.
+/// on SIGTERM/SIGINT. Under systemd (`Type=notify`) it reports ready once the firewall is
+/// programmed and the control socket serves.
 @main
 struct VosMediad: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "vos-mediad", abstract: "vos media relay and firewall programmer.")
+    static let configuration = CommandConfiguration(
+        commandName: "vos-mediad", abstract: "vos media relay and firewall programmer.",
+        discussion: """
+            Media legs bind to --media-ip when given, else to SS_MEDIA_IP (empty: every address, 0.0.0.0); \
+            an address this host lacks is refused at start (exit 1). Under systemd (Type=notify) it reports \
+            ready once the firewall is programmed and the control socket serves. Kernel offload \
+            (SS_MEDIA_KERNEL_OFFLOAD) needs net.ipv4.ip_forward=1, which `vosctl media forwarding` sets.
+            """)
 
     @Option(name: .customLong("data-dir"), help: "Data directory (default: $VOS_DATA_DIR, else ./var).")
     var dataDirectory: String?
@@ -23,8 +32,9 @@ struct VosMediad: ParsableCommand {
     @Option(name: .customLong("control"), help: "Control socket path (default: DATA_DIR/mediad.sock).")
     var controlPath: String?
 
-    @Option(name: .customLong("media-ip"), help: "Local IP media legs bind to when a request names none.")
-    var mediaIP = "0.0.0.0"
+    @Option(name: .customLong("media-ip"),
+            help: "Local IP media legs bind to when a request names none, overriding SS_MEDIA_IP (default: SS_MEDIA_IP from the store, followed at run time; empty there means every address, 0.0.0.0). Must be an address of this host.")
+    var mediaIP: String?
 
     @Option(name: .customLong("io-threads"), help: "I/O threads (default: one per online CPU).")
     var ioThreads: Int?
@@ -45,6 +55,12 @@ struct VosMediad: ParsableCommand {
         case capture, sockets
     }
 
+    func validate() throws {
+        if let mediaIP, (try? IPAddress(parsing: mediaIP)) == nil {
+            throw ValidationError("--media-ip \(mediaIP) is not an IP address")
+        }
+    }
+
     func run() throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-mediad")
@@ -54,9 +70,20 @@ struct VosMediad: ParsableCommand {
             logger.critical("cannot open the store at \(directory): \(error)")
             throw ExitCode(1)
         }
+        let addressSetting = MediaAddressSetting(override: mediaIP.flatMap { try? IPAddress(parsing: $0) })
         let initial: RelayConfiguration
-        do { initial = relayConfiguration(try store.read { try $0.parameters() }) } catch {
+        let address: MediaAddressSetting.Choice
+        do {
+            let parameters = try store.read { try $0.parameters() }
+            address = addressSetting.choice(parameters)
+            initial = Self.relayConfiguration(parameters, mediaIP: address.address.description)
+        } catch {
             logger.critical("cannot read the media parameters: \(error)")
+            throw ExitCode(1)
+        }
+        // Every session would fail to bind: refuse to start rather than take calls without media.
+        if let problem = addressSetting.problem(address) {
+            logger.critical("\(problem)")
             throw ExitCode(1)
         }
         let threads = ioThreads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
@@ -92,23 +119,38 @@ struct VosMediad: ParsableCommand {
             throw ExitCode(1)
         }
         // One watcher for everything configured in the store: the firewall and the relay's parameters.
-        let watcher = try ConfigurationWatcher(store: store, logger: logger) { [mediaIP] generation in
+        let watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
             firewall.configurationChanged(generation: generation)
             do {
-                var next = relayConfiguration(try store.read { try $0.parameters() })
-                next.defaultLocalIP = mediaIP
-                guard next != engine.currentConfiguration else { return }
+                let parameters = try store.read { try $0.parameters() }
+                let current = engine.currentConfiguration
+                var next = Self.relayConfiguration(parameters, mediaIP: current.defaultLocalIP)
+                let wanted = addressSetting.choice(parameters)
+                if wanted.address.description != current.defaultLocalIP {
+                    // Running sessions are unaffected either way; an address the host lacks would
+                    // fail every new one, so the one in use stays.
+                    if let problem = addressSetting.problem(wanted) {
+                        logger.error("\(problem); new sessions keep media IP \(current.defaultLocalIP)")
+                    } else {
+                        next.defaultLocalIP = wanted.address.description
+                    }
+                }
+                guard next != current else { return }
                 engine.reconfigure(next)
-                logger.info("configuration changed (generation \(generation)): ports \(next.portRange), DSCP \(next.dscp), RTP timeout \(next.rtpTimeoutSeconds) s (new sessions)")
+                logger.info("configuration changed (generation \(generation)): media IP \(next.defaultLocalIP), ports \(next.portRange), DSCP \(next.dscp), RTP timeout \(next.rtpTimeoutSeconds) s (new sessions)")
             } catch {
                 logger.error("cannot re-read the media parameters: \(error)")
             }
         }
-        firewall.start()
+        // Synchronous: the firewall is programmed (or its failure logged) before readiness.
+        let firewallState = firewall.start()
         server.start()
         watcher.start()
-        logger.info("vos-mediad started: control \(socketPath), media IP \(mediaIP), \(threads) I/O threads, ports \(initial.portRange), DSCP \(initial.dscp), RTP timeout \(initial.rtpTimeoutSeconds) s")
+        logger.info("vos-mediad started: control \(socketPath), media IP \(address.address) (\(address.origin)), \(threads) I/O threads, ports \(initial.portRange), DSCP \(initial.dscp), RTP timeout \(initial.rtpTimeoutSeconds) s")
+        // A failed firewall is logged, not fatal: readiness still comes so the box boots and relays.
+        ServiceNotification.ready(status: "relaying on \(address.address), ports \(initial.portRange), \(firewallState)")
         let signal = ShutdownSignal.wait()
+        ServiceNotification.stopping()
         logger.info("vos-mediad stopping on \(signal)")
         watcher.stop()
         server.stop()
@@ -117,8 +159,8 @@ struct VosMediad: ParsableCommand {
         offload.stop(relayPorts: engine.currentConfiguration.portRange)
     }
 
-    /// The store's view of media settings, as the relay takes them.
-    private func relayConfiguration(_ parameters: ParameterSet) -> RelayConfiguration {
+    /// The store's view of media settings, as the relay takes them, with legs binding to `mediaIP`.
+    private static func relayConfiguration(_ parameters: ParameterSet, mediaIP: String) -> RelayConfiguration {
         let start = parameters.int(.mediaProxyPortStart)
         let end = max(start, parameters.int(.mediaProxyPortEnd))
         return RelayConfiguration(portRange: start...end, dscp: parameters.int(.qosRTP), rtpTimeoutSeconds: parameters.int(.rtpTimeout),

@@ -165,7 +165,8 @@ import Testing
         #expect(warnings == 1, "\(mediad.log)")
     }
 
-    private func nft(_ lab: NetworkLab, _ arguments: [String]) throws -> String {
+    /// `nft ARGUMENTS` in the relay namespace.
+    func nft(_ lab: NetworkLab, _ arguments: [String]) throws -> String {
         try Command.run(lab.inside("relay", ["nft"] + arguments)).output
     }
 }

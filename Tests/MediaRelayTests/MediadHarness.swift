@@ -26,12 +26,20 @@ final class MediadHarness {
         try Command.run([vosctl, "--data-dir", dataDirectory] + arguments)
     }
 
-    /// Starts the daemon (in `namespace` when given) and waits, at most 10 s, until it answers a ping.
-    /// `prefix` runs before the binary (e.g. `setpriv` to drop a capability).
-    func start(lab: NetworkLab?, role: String, mediaIP: String, extraArguments: [String] = [], prefix: [String] = []) throws {
+    /// The daemon's command line: `--media-ip` only when `mediaIP` is given (else SS_MEDIA_IP in
+    /// the store decides, as on the appliance). `prefix` runs before the binary (e.g. `setpriv`
+    /// to drop a capability).
+    func command(lab: NetworkLab?, role: String, mediaIP: String?, extraArguments: [String] = [], prefix: [String] = []) throws -> [String] {
         let binary = try BuiltProducts.path(of: "vos-mediad")
-        let command = prefix + [binary, "--data-dir", dataDirectory, "--control", controlPath, "--media-ip", mediaIP] + extraArguments
-        daemon = try BackgroundCommand(lab?.inside(role, command) ?? command, logDirectory: dataDirectory, name: "vos-mediad")
+        let command = prefix + [binary, "--data-dir", dataDirectory, "--control", controlPath]
+            + (mediaIP.map { ["--media-ip", $0] } ?? []) + extraArguments
+        return lab?.inside(role, command) ?? command
+    }
+
+    /// Starts the daemon (in `namespace` when given) and waits, at most 10 s, until it answers a ping.
+    func start(lab: NetworkLab?, role: String, mediaIP: String?, extraArguments: [String] = [], prefix: [String] = []) throws {
+        let command = try command(lab: lab, role: role, mediaIP: mediaIP, extraArguments: extraArguments, prefix: prefix)
+        daemon = try BackgroundCommand(command, logDirectory: dataDirectory, name: "vos-mediad")
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let client = try? MediaControlClient(path: controlPath), (try? client.ping()) != nil { return }

@@ -31,11 +31,16 @@ final class NetworkLab {
         try Command.run(inside(role, ["ip", "link", "set", "lo", "up"]))
     }
 
+    /// The name of one end of the veth pair `link(device:)` made: the left end is `a`, the right `b`.
+    func interface(_ device: String, end: Character) -> String {
+        // Interface names are at most 15 bytes and must be unique in the root namespace while created.
+        "v\(getpid() % 100000)\(label)\(device)\(end)"
+    }
+
     /// A veth pair between two namespaces with an address on each end.
     func link(_ left: String, _ leftAddress: String, _ right: String, _ rightAddress: String, device: String) throws {
-        // Interface names are at most 15 bytes and must be unique in the root namespace while created.
-        let leftName = "v\(getpid() % 100000)\(label)\(device)a"
-        let rightName = "v\(getpid() % 100000)\(label)\(device)b"
+        let leftName = interface(device, end: "a")
+        let rightName = interface(device, end: "b")
         try Command.run(["ip", "link", "add", leftName, "type", "veth", "peer", "name", rightName])
         try Command.run(["ip", "link", "set", leftName, "netns", namespace(left)])
         try Command.run(["ip", "link", "set", rightName, "netns", namespace(right)])
@@ -67,7 +72,7 @@ final class NetworkLab {
         // the address it latches (the NAT's), as in the field.
         try nft("nat", """
             table ip nat {
-              chain postrouting { type nat hook postrouting priority srcnat; oifname "v\(getpid() % 100000)\(label)nra" masquerade; }
+              chain postrouting { type nat hook postrouting priority srcnat; oifname "\(interface("nr", end: "a"))" masquerade; }
             }
             """)
     }

@@ -50,13 +50,24 @@ print(json.dumps({"sent": sent, "received": received, "sources": sources}))
                          delays: (caller: Double, callee: Double), listen: Double, within seconds: TimeInterval,
                          names: (caller: String, callee: String) = ("caller", "callee"),
                          logDirectory: String) throws -> (caller: Report, callee: Report) {
-        let caller = try start(script, in: lab, role: "caller", name: names.caller, bind: "198.51.100.2:4000", to: session.legs[0].local, [
+        let (caller, callee) = try startCall(script, in: lab, targets: (session.legs[0].local, session.legs[1].local), count: count,
+                                             delays: delays, listen: listen, names: names, logDirectory: logDirectory)
+        return (try report(caller.finish(within: seconds)), try report(callee.finish(within: seconds)))
+    }
+
+    /// Starts the caller and the callee (bound where `NetworkLab.callLegs` says), each sending
+    /// `count` packets to its target (the relay's leg facing it) after its delay; `finish` them.
+    static func startCall(_ script: String, in lab: NetworkLab, targets: (caller: MediaEndpoint, callee: MediaEndpoint), count: Int,
+                          delays: (caller: Double, callee: Double), listen: Double,
+                          names: (caller: String, callee: String) = ("caller", "callee"),
+                          logDirectory: String) throws -> (caller: BackgroundCommand, callee: BackgroundCommand) {
+        let caller = try start(script, in: lab, role: "caller", name: names.caller, bind: "198.51.100.2:4000", to: targets.caller, [
             "--count", String(count), "--delay", String(delays.caller), "--listen", String(listen), "--ssrc", "1",
         ], logDirectory: logDirectory)
-        let callee = try start(script, in: lab, role: "callee", name: names.callee, bind: "192.0.2.2:5000", to: session.legs[1].local, [
+        let callee = try start(script, in: lab, role: "callee", name: names.callee, bind: "192.0.2.2:5000", to: targets.callee, [
             "--count", String(count), "--delay", String(delays.callee), "--listen", String(listen), "--ssrc", "2",
         ], logDirectory: logDirectory)
-        return (try report(caller.finish(within: seconds)), try report(callee.finish(within: seconds)))
+        return (caller, callee)
     }
 
     struct Report: Decodable, CustomStringConvertible {

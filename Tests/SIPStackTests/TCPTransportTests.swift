@@ -11,13 +11,13 @@ import Glibc
 @Suite(.serialized) struct TCPTransportTests {
     /// A loop thread with one transport, stopped at the end of the test.
     final class Harness: @unchecked Sendable {
-        let loop: EventLoop
+        let loop: EpollEventLoop
         let transport: TCPTransport
         private let messages = Mutex<[(String, SocketAddress)]>([])
         private let done = DispatchSemaphore(value: 0)
 
         init(limits: TCPTransportLimits) throws {
-            loop = try EventLoop()
+            loop = try EpollEventLoop()
             transport = try TCPTransport(loop: loop, bind: try SocketAddress(ip: "127.0.0.1", port: 0), dscp: 0, limits: limits)
             transport.onMessage = { [unowned self] buffer, source in
                 let text = String(decoding: buffer, as: UTF8.self)

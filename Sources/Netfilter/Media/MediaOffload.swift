@@ -133,6 +133,7 @@ extension NftablesClient {
     /// `untracked` rule's coverage left (a port outside the range, an unmarked send) are deleted
     /// first. If the batch fails, the entries are deleted again.
     public func offload(_ calls: [OffloadedCall]) throws {
+        try Self.requireRealIPv4(calls)
         let conntrack = try MediaConntrack()
         try conntrack.forget(calls)
         conntrack.bind(calls)
@@ -201,15 +202,23 @@ extension NftablesClient {
         return found
     }
 
+    /// Every endpoint of an offloaded call is a real IPv4 address: 0.0.0.0 (a leg bound to the
+    /// wildcard whose address was not resolved) in a NAT target or the conntrack entry would
+    /// silence the call after its first packet.
+    private static func requireRealIPv4(_ calls: [OffloadedCall]) throws {
+        for call in calls {
+            for endpoint in [call.sideA, call.sideB, call.relayForA, call.relayForB]
+            where !endpoint.address.isIPv4 || endpoint.address.bytes.allSatisfy({ $0 == 0 }) {
+                throw NetfilterError.invalidInput("media offload needs real IPv4 addresses, not \(endpoint)")
+            }
+        }
+    }
+
     private func sendFlowElements(_ calls: [OffloadedCall], adding: Bool) throws {
         let table = MediaOffloadTable.model()
         guard let dnat = table.set(named: "dnat_targets"), let snat = table.set(named: "snat_sources"),
               let flows = table.set(named: "flows") else { return }
-        for call in calls {
-            for endpoint in [call.sideA, call.sideB, call.relayForA, call.relayForB] where !endpoint.address.isIPv4 {
-                throw NetfilterError.invalidInput("media offload is IPv4 only: \(endpoint)")
-            }
-        }
+        try Self.requireRealIPv4(calls)
         var dnatElements: [ElementSpec] = [], snatElements: [ElementSpec] = [], flowElements: [ElementSpec] = []
         for call in calls {
             for direction in call.directions {

@@ -1,0 +1,94 @@
+import MediaControl
+import SIPCore
+import SIPStack
+import Testing
+import VOSModel
+
+/// Call setup, failover and the timers around it, in virtual time.
+@Suite struct CallSetupTests {
+    @Test func aCallConnectsAndEachSideSeesTheAddressFacingIt() throws {
+        let lab = try CallHarness(parameters: [.mediaProxyMode: "3"], vendors: [CallHarness.vendor("uk", host: 20)])
+        let callID = lab.customerInvite()
+        var out = lab.drain()
+        #expect(out.responses(100).count == 1)
+        let invite = try #require(out.requests("INVITE").first)
+        #expect(invite.to == CallHarness.vendor(20))
+        #expect(try invite.message.topVia().host == "198.51.100.1")
+        #expect(invite.message.firstHeaderValue("Contact") == "<sip:vos@198.51.100.1:5060>")
+        let offer = try SDPSession(parsing: invite.message.body)
+        #expect(offer.connection?.address == "198.51.100.1", "the vendor is offered the relay on its own network")
+
+        lab.respond(to: invite.message, status: 180, reason: "Ringing", from: CallHarness.vendor(20))
+        lab.respond(to: invite.message, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        out = lab.drain()
+        let answer = try #require(out.responses(200).first { $0.to == CallHarness.customer })
+        #expect(answer.message.firstHeaderValue("Contact") == "<sip:vos@192.0.2.1:5060>")
+        #expect(try SDPSession(parsing: answer.message.body).connection?.address == "192.0.2.1")
+        #expect(out.requests("ACK").first?.to == CallHarness.vendor(20))
+
+        let toTag = try #require(try answer.message.to().tag)
+        lab.customerRequest("ACK", callID: callID, toTag: toTag)
+        lab.advance(seconds: 30)
+        lab.customerRequest("BYE", callID: callID, toTag: toTag)
+        out = lab.drain()
+        #expect(out.responses(200).contains { $0.to == CallHarness.customer && $0.message.firstHeaderValue("CSeq")?.hasSuffix("BYE") == true })
+        let bye = try #require(out.requests("BYE").first)
+        #expect(bye.to == CallHarness.vendor(20))
+        #expect(try bye.message.topVia().host == "198.51.100.1")
+        let record = try #require(lab.ledger.records.first)
+        #expect(record.endReason == .callerHangup)
+        #expect(record.answerTime.map { record.endTime - $0 } == 30_000, "the CDR's duration is the virtual 30 s")
+        #expect(lab.media.deleted == ["s1"])
+    }
+
+    @Test func aSilentVendorTimesOutAndTheNextOneIsTried() throws {
+        let lab = try CallHarness(parameters: [.sipTimeoutInvite: "3"],
+                                  vendors: [CallHarness.vendor("silent", host: 20, priority: 1), CallHarness.vendor("backup", host: 21, priority: 2)])
+        lab.customerInvite()
+        let first = lab.drain().requests("INVITE")
+        #expect(first.map(\.to) == [CallHarness.vendor(20)], "the first-priority vendor is tried first")
+        lab.advance(seconds: 2.9)
+        #expect(lab.drain().requests("INVITE").allSatisfy { $0.to == CallHarness.vendor(20) }, "only retransmissions before the timeout")
+        lab.advance(seconds: 0.2)
+        let second = lab.drain().requests("INVITE")
+        #expect(second.map(\.to) == [CallHarness.vendor(21)], "after SS_SIP_TIMEOUT_INVITE the next vendor gets the call")
+        let invite = try #require(second.first)
+        lab.respond(to: invite.message, status: 486, reason: "Busy Here", from: CallHarness.vendor(21))
+        let final = try #require(lab.drain().finalResponses.first { $0.to == CallHarness.customer })
+        #expect(final.message.statusCode == 486)
+        let record = try #require(lab.ledger.records.first)
+        #expect(record.attempts.map(\.gateway) == ["silent", "backup"])
+        #expect(record.attempts.first?.sipCode == nil)
+    }
+
+    @Test func aSilentLastVendorEndsTheCallWith408InviteTimeout() throws {
+        let lab = try CallHarness(parameters: [.sipTimeoutInvite: "2"], vendors: [CallHarness.vendor("silent", host: 20)])
+        lab.customerInvite()
+        _ = lab.drain()
+        lab.advance(seconds: 2.5)
+        let final = try #require(lab.drain().finalResponses.first { $0.to == CallHarness.customer })
+        #expect(final.message.statusCode == 408)
+        #expect(lab.ledger.records.first?.endReason == .inviteTimeout)
+    }
+
+    @Test func aVendorThatRingsTooLongIsCancelledAndTheCallEndsRingingTimeout() throws {
+        let lab = try CallHarness(parameters: [.sipTimeoutRinging: "20"], vendors: [CallHarness.vendor("slow", host: 20)])
+        lab.customerInvite()
+        let invite = try #require(lab.drain().requests("INVITE").first)
+        lab.respond(to: invite.message, status: 180, reason: "Ringing", from: CallHarness.vendor(20))
+        #expect(lab.drain().responses(180).count == 1)
+        lab.advance(seconds: 19)
+        #expect(lab.drain().requests("CANCEL").isEmpty)
+        lab.advance(seconds: 1.5)
+        let atTimeout = lab.drain()
+        let cancel = try #require(atTimeout.requests("CANCEL").first)
+        #expect(cancel.to == CallHarness.vendor(20))
+        // No other vendor: the caller is told at once, not after the vendor's 487.
+        let final = try #require(atTimeout.finalResponses.first { $0.to == CallHarness.customer })
+        #expect(final.message.statusCode == 408)
+        lab.respond(to: cancel.message, status: 200, reason: "OK", from: CallHarness.vendor(20))
+        lab.respond(to: invite.message, status: 487, reason: "Request Terminated", from: CallHarness.vendor(20))
+        #expect(lab.drain().finalResponses.filter { $0.to == CallHarness.customer }.isEmpty, "the 487 is absorbed")
+        #expect(lab.ledger.records.first?.endReason == .ringingTimeout)
+    }
+}
