@@ -6,7 +6,9 @@ public struct CallerIdentification: Sendable {
     private var byAddress: [IPAddress: [MappingGateway]] = [:]
 
     public init(gateways: [MappingGateway]) {
-        for gateway in gateways where gateway.enabled {
+        // Disabled gateways are identified too: their calls are refused with a CDR
+        // (UnauthorizedSource), and a customer the operator switched off is not a scanner to ban.
+        for gateway in gateways {
             for ip in gateway.ips { byAddress[ip, default: []].append(gateway) }
         }
     }

@@ -217,3 +217,50 @@ final class FakeMediaBridge: MediaBridge {
         completion(nil)
     }
 }
+
+/// A call as far as a test needs it: the customer's Call-ID and our tag towards it, and the
+/// INVITE the vendor got.
+struct ConnectedCall {
+    let callID: String
+    let customerTag: String
+    let vendorInvite: SIPMessage
+}
+
+extension CallHarness {
+    /// Sets up a call through `vendor` and answers it; the customer ACKs unless told not to.
+    func connect(vendor: SocketAddress = CallHarness.vendor(20), acknowledge: Bool = true) throws -> ConnectedCall {
+        let callID = customerInvite()
+        guard let invite = drain().requests("INVITE").first?.message else { throw HarnessFailure("no INVITE reached the vendor") }
+        respond(to: invite, status: 200, reason: "OK", from: vendor, sdp: CallHarness.answerSDP)
+        guard let answer = drain().responses(200).first(where: { $0.to == CallHarness.customer })?.message,
+              let tag = try answer.to().tag else { throw HarnessFailure("the customer got no 200 with a To tag") }
+        if acknowledge { customerRequest("ACK", callID: callID, toTag: tag) }
+        return ConnectedCall(callID: callID, customerTag: tag, vendorInvite: invite)
+    }
+
+    /// A request from the vendor inside the call's vendor dialog (BYE, re-INVITE...).
+    func vendorRequest(_ method: String, in call: ConnectedCall, from vendor: SocketAddress = CallHarness.vendor(20)) throws {
+        let invite = call.vendorInvite
+        guard let from = invite.firstHeaderValue("From"), let to = invite.firstHeaderValue("To"), let callID = invite.callID else {
+            throw HarnessFailure("the vendor INVITE lacks dialog headers")
+        }
+        let contact = (try? invite.contacts().first?.uri.description) ?? "sip:vos@198.51.100.1:5060"
+        receive("""
+        \(method) \(contact) SIP/2.0
+        Via: SIP/2.0/UDP \(vendor.ip):5060;branch=z9hG4bK-v\(method)
+        Max-Forwards: 70
+        From: \(to);tag=callee
+        To: \(from)
+        Call-ID: \(callID)
+        CSeq: 10 \(method)
+        Content-Length: 0
+
+
+        """, from: vendor)
+    }
+}
+
+struct HarnessFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
