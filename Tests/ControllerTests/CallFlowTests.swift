@@ -64,20 +64,23 @@ import VOSTestSupport
         let lab = try SwitchLab()
         let silent = TestPorts.allocate(8), answering = TestPorts.allocate(8)
         try lab.vosctl.ok("param", "set", "SS_SIP_TIMEOUT_INVITE", "1")
-        try lab.vendor("silent", port: silent, "--priority", "1")
-        try lab.vendor("answers", port: answering, prefix: "441", "--priority", "2")
+        try lab.vendor("silent", port: silent, prefix: "44,45", "--priority", "1")
+        try lab.vendor("answers", port: answering, prefix: "44", "--priority", "2")
         try lab.startController()
         try lab.uas(port: answering)
-        // 441...: the silent vendor first (shorter prefix "44" loses to "441"? no: longest prefix first).
+        // 44...: both match with the same prefix, so the silent vendor (priority 1) is tried
+        // first; after SS_SIP_TIMEOUT_INVITE the call fails over to the answering one.
         let viaNext = try lab.uac("4419", calls: 1)
         viaNext.wait()
         #expect(viaNext.successfulCalls == 1, "\(viaNext.output)")
-        // 442...: only the silent vendor matches, so the caller gets 408.
-        let timedOut = try lab.uac("4429", scenario: try lab.scenario("uac_expect", ["__STATUS__": "408"]))
+        // 45...: only the silent vendor matches, so the caller gets 408.
+        let timedOut = try lab.uac("4529", scenario: try lab.scenario("uac_expect", ["__STATUS__": "408"]))
         timedOut.wait()
         #expect(timedOut.successfulCalls == 1, "\(timedOut.output)")
         let records = try lab.waitForCDRs(2)
         #expect(records.first?.reason == "CallerHangup")
+        #expect(records.first?.attempts.map(\.gateway) == ["silent", "answers"], "the silent vendor was tried and timed out first")
+        #expect(records.first?.attempts.first?.code == nil)
         #expect(records.last?.reason == "InviteTimeout")
         #expect(records.last?.sipCode == 408)
         #expect(records.last?.attempts.map(\.gateway) == ["silent"])
