@@ -7,11 +7,16 @@ BUILD_PACKAGES=(
   pkg-config liblmdb-dev lmdb-utils libbcg729-dev libspandsp-dev
   libmnl-dev libnftnl-dev libnetfilter-conntrack-dev libnfnetlink-dev
 )
-RUNTIME_PACKAGES=(nftables conntrack iproute2 procps)
-TEST_PACKAGES=(sip-tester tcpdump sipvicious python3)
+# iptables: its xtables extensions let `nft list` show the firewall's scanner (xt string) rules.
+RUNTIME_PACKAGES=(nftables iptables conntrack iproute2 procps)
+TEST_PACKAGES=(sip-tester tcpdump sipvicious python3 systemd-container)
+# tools/package.sh: dpkg-shlibdeps (Depends:), help2man (man pages), man-db (checks them).
+PACKAGE_PACKAGES=(dpkg-dev help2man man-db)
 
 want=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}")
-if [ "${1:-}" = "--test" ]; then want+=("${TEST_PACKAGES[@]}"); fi
+# --test also covers the boot test, which builds the package.
+if [ "${1:-}" = "--test" ]; then want+=("${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"); fi
+if [ "${1:-}" = "--package" ]; then want+=("${PACKAGE_PACKAGES[@]}"); fi
 if [ "${1:-}" = "--bench" ]; then want+=("${TEST_PACKAGES[@]}" rtpengine-daemon kamailio); fi
 
 missing=()
