@@ -28,15 +28,19 @@ let package = Package(
         // recvmmsg/sendmmsg and friends, which Glibc hides from Swift.
         .target(name: "CVOSSys"),
 
+        // MARK: Socket plumbing shared by every module
+        // SocketAddress (IP + port, kernel form) and the Unix-socket helper.
+        .target(name: "Sockets", dependencies: ["VOSModel"]),
+
         // MARK: Pure logic (no I/O)
         .target(name: "VOSModel"),
         // Route source and local-address questions asked of the kernel (no policy).
-        .target(name: "HostNetwork", dependencies: ["VOSModel"]),
+        .target(name: "HostNetwork", dependencies: ["VOSModel", "Sockets"]),
         .target(name: "SIPCore"),
         .target(name: "Softswitch", dependencies: ["VOSModel"]),
-        .target(name: "SIPStack", dependencies: ["SIPCore", "CVOSSys"]),
+        .target(name: "SIPStack", dependencies: ["SIPCore", "CVOSSys", "VOSModel", "Sockets"]),
         .target(name: "CallControl", dependencies: [
-            "SIPCore", "SIPStack", "Softswitch", "VOSModel", "VOSStore", "MediaControl",
+            "SIPCore", "SIPStack", "Softswitch", "VOSModel", "VOSStore", "MediaControl", "Sockets",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -44,19 +48,19 @@ let package = Package(
         .target(name: "VOSStore", dependencies: [
             "CLMDB", "VOSModel", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "MediaControl", dependencies: ["VOSModel"]),
-        .target(name: "MediaRelay", dependencies: ["CVOSSys", "MediaControl"]),
+        .target(name: "MediaControl", dependencies: ["VOSModel", "Sockets"]),
+        .target(name: "MediaRelay", dependencies: ["CVOSSys", "MediaControl", "VOSModel", "Sockets"]),
         .target(name: "MediaDSP", dependencies: ["CBcg729", "CSpanDSP"]),
-        .target(name: "Netfilter", dependencies: ["CMnl", "CNftnl", "CNetfilterConntrack", "CVOSSys"]),
+        .target(name: "Netfilter", dependencies: ["CMnl", "CNftnl", "CNetfilterConntrack", "CVOSSys", "VOSModel", "Sockets"]),
         // Store -> firewall policy and the firewall operations shared by vos-mediad and vosctl.
         .target(name: "Firewall", dependencies: ["Netfilter", "VOSModel", "VOSStore", "MediaControl"]),
         .target(name: "VOSRuntime", dependencies: [
-            "VOSStore", .product(name: "Logging", package: "swift-log"),
+            "VOSStore", "Sockets", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: Executables (thin: parsing, wiring, lifecycle)
         .executableTarget(name: "vosctl", dependencies: [
-            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall",
+            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall", "Sockets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
@@ -65,7 +69,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "vos-mediad", dependencies: [
-            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "MediaRelay", "Netfilter", "Firewall",
+            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "MediaRelay", "Netfilter", "Firewall", "Sockets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -81,10 +85,11 @@ let package = Package(
         .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "VOSCtlTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "VOSTestSupport"], resources: [.copy("Torture")]),
-        .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore"]),
+        .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore", "Sockets"]),
         .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"], resources: [.copy("Scenarios")]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl", "VOSTestSupport"]),
-        .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"]),
+        .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "VOSModel", "Sockets"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "VOSModel"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netfilter", "VOSStore", "VOSModel", "MediaControl", "VOSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,17 +32,17 @@ extension B2BUA {
 
     /// Schedules the release (final deadline) or the next extension request.
     private func follow(_ deadline: CallDeadline?, _ session: CallSession) {
-        loop.cancel(session.deadlineTimer)
-        guard let deadline, session.state == .confirmed else { return }
+        loop.cancel(session.connected?.creditTimer)
+        guard let deadline, session.isConfirmed else { return }
         let now = loop.wallMilliseconds
         if deadline.isFinal, let release = deadline.releaseAt {
-            session.deadlineTimer = loop.schedule(after: .milliseconds(max(0, release - now))) { [unowned self] in
+            session.connected?.creditTimer = loop.schedule(after: .milliseconds(max(0, release - now))) { [unowned self] in
                 self.logger.info("call \(session.callID): credit used up, releasing (BalanceExhausted)")
                 self.hangUpBoth(session, reason: .balanceExhausted)
             }
         } else if let extendAt = deadline.extendAt {
-            session.deadlineTimer = loop.schedule(after: .milliseconds(max(0, extendAt - now))) { [unowned self] in
-                guard let key = session.billingKey, session.state == .confirmed else { return }
+            session.connected?.creditTimer = loop.schedule(after: .milliseconds(max(0, extendAt - now))) { [unowned self] in
+                guard let key = session.billingKey, session.isConfirmed else { return }
                 self.follow(self.ledger.extend(key, now: loop.wallMilliseconds, policy: self.reservationPolicy), session)
             }
         }
@@ -56,7 +56,7 @@ extension B2BUA {
             var connected: [(key: String, seconds: Int)] = []
             for entry in self.dialogs.values where entry.side == .customer {
                 let session = entry.session
-                guard session.state == .confirmed, let key = session.billingKey, let answered = session.answerMonotonic else { continue }
+                guard session.isConfirmed, let key = session.billingKey, let answered = session.answerMonotonic else { continue }
                 connected.append((key, Int((self.loop.now - answered) / 1_000_000_000)))
             }
             self.ledger.checkpoint(connected, at: loop.wallMilliseconds)

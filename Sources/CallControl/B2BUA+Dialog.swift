@@ -12,7 +12,7 @@ extension B2BUA {
             return
         }
         transaction.respond(status: 200, reason: "OK")
-        guard session.state == .routing else { return }
+        guard session.isRouting else { return }
         customerGaveUp(session)
     }
 
@@ -20,7 +20,7 @@ extension B2BUA {
     private func customerGaveUp(_ session: CallSession) {
         session.cancelRequested = true
         session.customerInvite.respond(status: 487, reason: "Request Terminated", toTag: session.customer.localTag)
-        if session.vendorProvisionalSeen { sendCancel(session) }
+        if session.attempt?.provisionalSeen == true { sendCancel(session) }
         finishCall(session, reason: .callerCancel, sipCode: 487, hangup: .caller)
     }
 
@@ -30,16 +30,23 @@ extension B2BUA {
         case "BYE":
             transaction.respond(status: 200, reason: "OK")
             if side == .customer {
-                if session.state == .routing { return customerGaveUp(session) }
-                guard session.state == .confirmed else { return }
+                if session.isRouting { return customerGaveUp(session) }
+                guard session.isConfirmed else { return }
                 sendBye(to: .vendor, session)
                 finishCall(session, reason: .callerHangup, sipCode: 200, hangup: .caller)
             } else {
-                guard session.state == .confirmed else { return }
+                guard session.isConfirmed else { return }
                 sendBye(to: .customer, session)
                 finishCall(session, reason: .calleeHangup, sipCode: 200, hangup: .callee)
             }
+        case "UPDATE" where session.isConfirmed && request.body.isEmpty:
+            // A session refresh: it belongs to this leg, so it is answered here, not relayed.
+            peerRefreshed(session, side)
+            var headers: [(String, String)] = [("Contact", contact(for: side == .customer ? session.customer : (session.vendor ?? session.customer)))]
+            if let expires = sessionExpiresHeader(session, side) { headers += [("Require", "timer"), ("Session-Expires", expires)] }
+            transaction.respond(status: 200, reason: "OK", headers: headers)
         case "INVITE", "UPDATE", "INFO", "NOTIFY", "MESSAGE", "PRACK", "OPTIONS":
+            if (method == "INVITE" || method == "UPDATE") && session.isConfirmed { peerRefreshed(session, side) }
             relay(request, transaction: transaction, session: session, from: side)
         default:
             transaction.respond(status: 501, reason: "Not Implemented", headers: [("Allow", B2BUA.allowed)])
@@ -48,14 +55,15 @@ extension B2BUA {
 
     /// Sends a request received on one side to the other, and its answer back.
     private func relay(_ request: SIPMessage, transaction: ServerTransaction, session: CallSession, from side: Side) {
-        guard session.state == .confirmed, var target = side == .customer ? session.vendor : Optional(session.customer),
+        guard session.isConfirmed, var target = side == .customer ? session.vendor : Optional(session.customer),
               target.remoteTag != nil || side == .vendor, let method = request.method else {
             transaction.respond(status: 491, reason: "Request Pending")
             return
         }
         var outbound = target.request(method, via: newVia(for: target), contact: contact(for: target))
         if side == .customer { session.vendor = target } else { session.customer = target }
-        for name in ["Session-Expires", "Min-SE", "Supported", "Event", "Subscription-State"] {
+        // Session timers are per leg: Session-Expires and Min-SE stay on the side they came from.
+        for name in ["Supported", "Event", "Subscription-State"] {
             for value in request.headerValues(name) { outbound.appendHeader(name, value) }
         }
         attachSDP(from: request, to: &outbound, session: session, fromVendor: side == .vendor)
@@ -83,8 +91,14 @@ extension B2BUA {
     private func relayedResponse(_ response: SIPMessage, to request: SIPMessage, session: CallSession, fromVendor: Bool) -> SIPMessage {
         let status = response.statusCode ?? 500
         var relayed = SIPMessage.response(to: request, status: status, reason: response.reasonPhrase)
-        if (200..<300).contains(status) { relayed.appendHeader("Contact", contact(for: fromVendor ? session.customer : (session.vendor ?? session.customer))) }
-        for name in ["Session-Expires", "Require", "Retry-After"] {
+        if (200..<300).contains(status) {
+            relayed.appendHeader("Contact", contact(for: fromVendor ? session.customer : (session.vendor ?? session.customer)))
+            if let method = request.method, method == "INVITE" || method == "UPDATE",
+               let expires = sessionExpiresHeader(session, fromVendor ? .customer : .vendor) {
+                relayed.appendHeader("Session-Expires", expires)
+            }
+        }
+        for name in ["Retry-After"] {
             for value in response.headerValues(name) { relayed.appendHeader(name, value) }
         }
         attachSDP(from: response, to: &relayed, session: session, fromVendor: fromVendor)
@@ -107,7 +121,7 @@ extension B2BUA {
 
     /// Ends a connected call from the switch's side (RTP timeout, limits): BYE to both.
     func hangUpBoth(_ session: CallSession, reason: EndReason) {
-        guard session.state == .confirmed else { return }
+        guard session.isConfirmed else { return }
         sendBye(to: .customer, session)
         sendBye(to: .vendor, session)
         finishCall(session, reason: reason, sipCode: 200, hangup: .system)
@@ -117,27 +131,27 @@ extension B2BUA {
 
     func startCustomer2xxRetransmission(_ session: CallSession, answer: SIPMessage) {
         guard !session.customer.peer.isReliable else { return }
-        session.pendingCustomer2xx = answer
-        session.customer2xxInterval = layer.timers.t1
-        session.customer2xxDeadline = loop.now + layer.timers.transactionTimeout.nanoseconds
+        session.connected?.unacknowledged = CallSession.Unacknowledged(
+            answer: answer, interval: layer.timers.t1, deadline: loop.now + layer.timers.transactionTimeout.nanoseconds)
         scheduleCustomer2xx(session)
     }
 
     private func scheduleCustomer2xx(_ session: CallSession) {
-        session.customer2xxTimer = loop.schedule(after: session.customer2xxInterval) { [unowned self] in
-            guard let answer = session.pendingCustomer2xx, session.state == .confirmed else { return }
-            if self.loop.now >= session.customer2xxDeadline {
-                session.pendingCustomer2xx = nil
+        guard let pending = session.connected?.unacknowledged else { return }
+        session.connected?.unacknowledged?.timer = loop.schedule(after: pending.interval) { [unowned self] in
+            guard let pending = session.connected?.unacknowledged else { return }
+            if self.loop.now >= pending.deadline {
+                session.connected?.unacknowledged = nil
                 return self.hangUpBoth(session, reason: .ackTimeout)
             }
-            self.layer.sendStateless(answer, to: session.customer.peer)
-            session.customer2xxInterval = min(session.customer2xxInterval * 2, self.layer.timers.t2)
+            self.layer.sendStateless(pending.answer, to: session.customer.peer)
+            session.connected?.unacknowledged?.interval = min(pending.interval * 2, self.layer.timers.t2)
             self.scheduleCustomer2xx(session)
         }
     }
 
     func customerAcknowledged(_ session: CallSession) {
-        session.pendingCustomer2xx = nil
-        loop.cancel(session.customer2xxTimer)
+        loop.cancel(session.connected?.unacknowledged?.timer)
+        session.connected?.unacknowledged = nil
     }
 }

@@ -5,24 +5,18 @@ import VOSModel
 /// The end of a call: counters released exactly once, the relay session deleted, one CDR.
 extension B2BUA {
     func finishCall(_ session: CallSession, reason: EndReason, sipCode: Int, hangup: HangupSide) {
-        guard session.state != .ended else { return }
-        let wasRouting = session.state == .routing
-        session.state = .ended
-        loop.cancel(session.sessionTimer)
-        loop.cancel(session.deadlineTimer)
-        loop.cancel(session.customer2xxTimer)
-        session.pendingCustomer2xx = nil
-        if wasRouting && !session.vendorProvisionalSeen {
+        guard !session.isEnded else { return }
+        if let attempt = session.attempt, !attempt.provisionalSeen {
             // No provisional yet, so no CANCEL is allowed (§9.1): stop the attempt outright.
-            loop.cancel(session.attemptTimer)
-            session.vendorInvite?.abandon()
+            attempt.transaction?.abandon()
             if let vendor = session.vendor, dialogs[vendor.key]?.session === session { dialogs[vendor.key] = nil }
             releaseVendorLine(session)
-        } else if !wasRouting {
-            loop.cancel(session.attemptTimer)
+        } else if session.isConfirmed {
             releaseVendorLine(session)
             if let vendor = session.vendor { dialogs[vendor.key] = nil }
         }
+        // A cancelled attempt that had rung keeps its line until the vendor's 487 (attemptFailed).
+        session.leave(to: .ended, cancelling: loop.cancel)
         sessionsByInvite[ObjectIdentifier(session.customerInvite)] = nil
         dialogs[session.customer.key] = nil
         activeByMapping[session.mappingGateway.name, default: 1] -= 1
@@ -58,10 +52,10 @@ extension B2BUA {
             record.durationSeconds = Int((nanoseconds + 999_999_999) / 1_000_000_000)
         }
         record.billedSeconds = record.durationSeconds
-        record.callerSent = session.currentCandidate?.gateway.callerRewrite.apply(to: session.callerOut) ?? session.callerOut
-        record.calleeSent = session.currentCandidate?.outboundCallee(session.calleeNumber) ?? session.calleeNumber
+        record.callerSent = session.lastCandidate?.gateway.callerRewrite.apply(to: session.callerOut) ?? session.callerOut
+        record.calleeSent = session.lastCandidate?.outboundCallee(session.calleeNumber) ?? session.calleeNumber
         record.attempts = session.plan.attempts
-        if session.answerTime != nil, let connected = session.currentCandidate {
+        if session.answerTime != nil, let connected = session.lastCandidate {
             record.routingGateway = connected.gateway.name
             record.attempts.append(GatewayAttempt(gateway: connected.gateway.name, sipCode: 200, reason: "connected"))
         } else {

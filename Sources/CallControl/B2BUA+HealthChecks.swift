@@ -29,7 +29,7 @@ extension B2BUA {
         if health.probeSent(gateway.name) {
             logger.warning("routing gateway \(gateway.name) is offline: \(GatewayHealth.missesBeforeOffline) OPTIONS probes unanswered")
         }
-        let target = SIPURI(host: address.sipHost, port: address.port)
+        let target = SIPURI(host: address.host, port: Int(address.port))
         var options = SIPMessage(startLine: .request(method: "OPTIONS", uri: target, version: "SIP/2.0"))
         let peer = Peer(address: address, transport: Peer.Transport(gateway.address.transport))
         let host = localHost(for: peer, gateway: gateway.advertise)

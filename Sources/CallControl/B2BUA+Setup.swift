@@ -8,14 +8,20 @@ import VOSModel
 extension B2BUA {
     func handleInitialInvite(_ request: SIPMessage, transaction: ServerTransaction) {
         let source = transaction.peer.address
-        guard let sourceIP = try? IPAddress(parsing: source.ip),
-              let gateway = snapshot.callers.gateway(source: sourceIP, port: source.port) else {
+        guard let gateway = snapshot.callers.gateway(source: source.address, port: Int(source.port)) else {
             countForbidden(source)
             transaction.respond(status: 403, reason: "Forbidden")
             return
         }
         if let hops = request.maxForwards, hops == 0 {
             transaction.respond(status: 483, reason: "Too Many Hops")
+            return
+        }
+        let customerTimer: LegSessionTimer?
+        switch customerSessionTimer(request, gateway: gateway) {
+        case let .success(timer): customerTimer = timer
+        case let .failure(refusal):
+            transaction.respond(status: refusal.status, reason: refusal.reason, headers: refusal.headers)
             return
         }
         transaction.respond(status: 100, reason: "Trying")
@@ -41,6 +47,8 @@ extension B2BUA {
             setupTime: loop.wallMilliseconds, setupMonotonic: loop.now, customer: leg,
             plan: FailoverPlan(candidates: candidates, switchLimit: parameters.int(.gatewaySwitchLimit)))
         nextSessionID += 1
+        session.customerSessionTimer = customerTimer
+        session.customerSupportsTimer = request.supported.contains("timer") || request.require.contains("timer")
 
         if let refusal = admissionRefusal(session, gateway: gateway, caller: callerReceived, callee: callee) {
             rejectBeforeRouting(session, refusal)
@@ -118,13 +126,13 @@ extension B2BUA {
         var headers: [(String, String)] = []
         if let retry = refusal.retryAfter { headers.append(("Retry-After", String(retry))) }
         session.customerInvite.respond(status: refusal.code, toTag: session.customer.localTag, headers: headers)
-        session.state = .ended
+        session.leave(to: .ended, cancelling: loop.cancel)
         recordCDR(session, reason: refusal.reason, sipCode: refusal.code, hangup: .system, media: nil)
     }
 
     /// Asks the plan for the next vendor and starts it, or ends the call with the plan's verdict.
     func tryNextVendor(_ session: CallSession) {
-        guard session.state == .routing, !session.cancelRequested else { return }
+        guard session.isRouting, !session.cancelRequested else { return }
         switch session.plan.next(status: gatewayStatus) {
         case let .fail(reason, code):
             failRouting(session, reason: reason, code: code)
@@ -190,7 +198,7 @@ extension B2BUA {
 
         let calleeOut = candidate.outboundCallee(session.calleeNumber)
         let callerOut = candidate.gateway.callerRewrite.apply(to: session.callerOut)
-        let vendorHost = vendorAddress.sipHost
+        let vendorHost = vendorAddress.host
         let localTag = ids.token()
         let vendorPeer = Peer(address: vendorAddress, transport: Peer.Transport(candidate.gateway.address.transport))
         let ourHost = localHost(for: vendorPeer, gateway: candidate.gateway.advertise)
@@ -198,32 +206,34 @@ extension B2BUA {
             callID: ids.token() + "@" + ourHost, localTag: localTag, remoteTag: nil,
             localParty: "<sip:\(callerOut)@\(ourHost)>;tag=\(localTag)",
             remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)>",
-            remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: vendorAddress.port),
+            remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: Int(vendorAddress.port)),
             peer: vendorPeer, localSequence: 0, localHost: ourHost)
         var invite = vendor.request("INVITE", via: newVia(for: vendor), contact: contact(for: vendor))
         let customerHops = session.customerInvite.request.maxForwards ?? 70
         invite.setHeader("Max-Forwards", String(max(1, min(70, customerHops - 1))))
         invite.appendHeader("Allow", B2BUA.allowed)
         copyIdentityHeaders(from: session.customerInvite.request, to: &invite, gateway: candidate.gateway, callerOut: callerOut, host: ourHost)
+        let offeredExpires = candidate.gateway.usesSessionTimer ? sessionTimerSettings.offered : nil
+        if let offeredExpires { offerSessionTimer(&invite, expires: offeredExpires) }
         if body.isEmpty { invite.appendHeader("Content-Length", "0") } else { invite.setBody(body, contentType: "application/sdp") }
 
         session.vendor = vendor
-        session.currentCandidate = candidate
-        session.vendorInviteRequest = invite
-        session.vendorProvisionalSeen = false
+        loop.cancel(session.attempt?.timer)
+        session.begin(CallSession.Attempt(candidate: candidate, request: invite, offeredSessionExpires: offeredExpires))
         dialogs[vendor.key] = (session, .vendor)
         activeByVendor[candidate.gateway.name, default: 0] += 1
         session.occupiedVendor = candidate.gateway.name
         let vendorKey = vendor.key
-        session.vendorInvite = layer.send(invite, to: vendor.peer) { [unowned self] event in
+        let transaction = layer.send(invite, to: vendor.peer) { [unowned self] event in
             self.vendorInviteEvent(session, candidate: candidate, vendorKey: vendorKey, event)
         }
-        loop.cancel(session.attemptTimer)
-        session.attemptTimer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutInvite))) { [unowned self] in
-            guard !session.vendorProvisionalSeen, session.currentCandidate == candidate else { return }
-            session.vendorInvite?.abandon()
+        let timer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutInvite))) { [unowned self] in
+            guard let attempt = session.attempt, attempt.candidate == candidate, !attempt.provisionalSeen else { return }
+            attempt.transaction?.abandon()
             self.attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .inviteTimeout)
         }
+        session.attempt?.transaction = transaction
+        session.attempt?.timer = timer
     }
 
     /// RFC 3325 identity per the routing gateway's settings.
@@ -251,7 +261,7 @@ extension B2BUA {
         }
     }
 
-    private func vendorInviteEvent(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, _ event: ClientTransaction.Event) {
+    func vendorInviteEvent(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, _ event: ClientTransaction.Event) {
         switch event {
         case let .provisional(response):
             vendorProvisional(session, candidate: candidate, response)
@@ -259,6 +269,8 @@ extension B2BUA {
             guard let status = response.statusCode else { return }
             if (200..<300).contains(status) {
                 vendorAnswered(session, candidate: candidate, response)
+            } else if status == 422, retryAfterSessionIntervalTooSmall(session, candidate: candidate, vendorKey: vendorKey, response) {
+                return
             } else {
                 attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .response(status))
             }
@@ -268,20 +280,22 @@ extension B2BUA {
     }
 
     private func vendorProvisional(_ session: CallSession, candidate: RouteCandidate, _ response: SIPMessage) {
-        guard session.currentCandidate == candidate, let status = response.statusCode else { return }
-        if !session.vendorProvisionalSeen {
-            session.vendorProvisionalSeen = true
-            loop.cancel(session.attemptTimer)
-            session.attemptTimer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutRinging))) { [unowned self] in
-                guard session.currentCandidate == candidate, session.state == .routing else { return }
+        guard session.isTrying(candidate), var attempt = session.attempt, let status = response.statusCode else { return }
+        if !attempt.provisionalSeen {
+            attempt.provisionalSeen = true
+            loop.cancel(attempt.timer)
+            attempt.timer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutRinging))) { [unowned self] in
+                guard session.isTrying(candidate) else { return }
                 self.sendCancel(session)
                 session.plan.record(.ringingTimeout, for: candidate)
                 self.releaseVendorLine(session)
+                // Its 487 must not count as a second outcome of this attempt.
+                session.attempt = nil
                 self.tryNextVendor(session)
             }
-            if session.cancelRequested { sendCancel(session) }
+            session.attempt = attempt
         }
-        guard status > 100, session.state == .routing, !session.cancelRequested else { return }
+        guard status > 100, !session.cancelRequested else { return }
         if session.ringingTime == nil { session.ringingTime = loop.wallMilliseconds }
         var relayed = SIPMessage.response(to: session.customerInvite.request, status: status,
                                           reason: response.reasonPhrase, toTag: session.customer.localTag)
@@ -318,45 +332,55 @@ extension B2BUA {
     }
 
     private func vendorAnswered(_ session: CallSession, candidate: RouteCandidate, _ response: SIPMessage) {
-        guard var vendor = session.vendor, session.currentCandidate == candidate else { return }
-        loop.cancel(session.attemptTimer)
+        guard var vendor = session.vendor, session.lastCandidate == candidate else { return }
+        loop.cancel(session.attempt?.timer)
         vendor.remoteTag = try? response.to().tag
         vendor.remoteParty = response.firstHeaderValue("To") ?? vendor.remoteParty
         if let target = try? response.contacts().first?.uri { vendor.remoteTarget = target }
         session.vendor = vendor
         let sequence = (try? response.cseq().sequence) ?? 1
         layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(for: vendor), contact: nil)), to: vendor.peer)
-        guard session.state == .routing, !session.cancelRequested else {
+        guard session.isTrying(candidate), !session.cancelRequested else {
             // The customer gave up while the vendor was answering: hang up the vendor side.
             sendBye(to: .vendor, session)
             releaseVendorLine(session)
             return
         }
-        session.state = .confirmed
+        let offerToVendor = session.attempt?.request.body ?? []
+        session.leave(to: .confirmed(CallSession.Connected(candidate: candidate)), cancelling: loop.cancel)
         session.answerTime = loop.wallMilliseconds
         session.answerMonotonic = loop.now
         if session.ringingTime == nil { session.ringingTime = session.answerTime }
         var answer = SIPMessage.response(to: session.customerInvite.request, status: 200, reason: "OK", toTag: session.customer.localTag)
         answer.appendHeader("Contact", contact(for: session.customer))
         answer.appendHeader("Allow", B2BUA.allowed)
+        if let timer = session.customerSessionTimer {
+            if session.customerSupportsTimer { answer.appendHeader("Require", "timer") }
+            answer.appendHeader("Session-Expires", "\(timer.interval);refresher=\(timer.refresherParameter(weAreUAC: false))")
+        }
         attachSDP(from: response, to: &answer, session: session, fromVendor: true)
         session.customerInvite.respond(answer)
+        session.connected?.customerAllowsUpdate = session.customerInvite.request.headerValues("Allow").joined(separator: ",").uppercased().contains("UPDATE")
+        session.connected?.vendorAllowsUpdate = response.headerValues("Allow").joined(separator: ",").uppercased().contains("UPDATE")
+        session.connected?.sdpToCustomer = answer.body
+        session.connected?.sdpToVendor = offerToVendor
         startCustomer2xxRetransmission(session, answer: answer)
+        startSessionTimers(session, vendorAnswer: response, candidate: candidate)
         billingAnswered(session, candidate: candidate)
         if candidate.gateway.conversationLimit > 0 {
-            session.sessionTimer = loop.schedule(after: Duration.seconds(candidate.gateway.conversationLimit)) { [unowned self] in
+            session.connected?.conversationTimer = loop.schedule(after: Duration.seconds(candidate.gateway.conversationLimit)) { [unowned self] in
                 self.hangUpBoth(session, reason: .conversationLimit)
             }
         }
     }
 
-    private func attemptFailed(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, outcome: FailoverPlan.AttemptOutcome) {
+    func attemptFailed(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, outcome: FailoverPlan.AttemptOutcome) {
         if dialogs[vendorKey]?.session === session { dialogs[vendorKey] = nil }
-        guard session.currentCandidate == candidate else { return }
-        loop.cancel(session.attemptTimer)
+        guard session.lastCandidate == candidate else { return }
         releaseVendorLine(session)
-        session.currentCandidate = nil
-        guard session.state == .routing else { return }
+        guard session.isTrying(candidate) else { return }
+        loop.cancel(session.attempt?.timer)
+        session.attempt = nil
         session.plan.record(outcome, for: candidate)
         if session.cancelRequested { return }
         tryNextVendor(session)
@@ -370,7 +394,7 @@ extension B2BUA {
 
     /// §9.1: CANCEL copies the INVITE's Request-URI, top Via, From, To, Call-ID and CSeq number.
     func sendCancel(_ session: CallSession) {
-        guard let invite = session.vendorInviteRequest, let uri = invite.requestURI, let cseq = try? invite.cseq(),
+        guard let invite = session.attempt?.request, let uri = invite.requestURI, let cseq = try? invite.cseq(),
               let vendor = session.vendor else { return }
         var cancel = SIPMessage(startLine: .request(method: "CANCEL", uri: uri, version: "SIP/2.0"))
         for name in ["Via", "Max-Forwards", "From", "To", "Call-ID"] {

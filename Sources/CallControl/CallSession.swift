@@ -10,13 +10,85 @@ import VOSModel
 /// @unchecked Sendable: confined to the event loop; other threads only carry it back there
 /// through `loop.execute`.
 final class CallSession: @unchecked Sendable {
-    enum State: Equatable {
+    /// Where the call is, with what only that phase has: its timers live in the phase, so
+    /// leaving a phase (`leave`) cancels all of them in one place.
+    enum State {
         /// Trying vendors; the customer has had at most provisional responses.
-        case routing
+        case routing(Routing)
         /// Connected: a 2xx went to the customer.
-        case confirmed
+        case confirmed(Connected)
         /// Finished; waiting only for BYE responses.
         case ended
+    }
+
+    /// The vendor being tried.
+    struct Attempt {
+        let candidate: RouteCandidate
+        /// Our INVITE to the vendor (for CANCEL) and its client transaction.
+        let request: SIPMessage
+        var transaction: ClientTransaction?
+        /// A provisional response arrived: CANCEL is allowed (RFC 3261 §9.1) and the ringing
+        /// timer runs instead of the INVITE timer.
+        var provisionalSeen = false
+        /// SS_SIP_TIMEOUT_INVITE, then SS_SIP_TIMEOUT_RINGING once a provisional arrived.
+        var timer: TimerID?
+        /// Session-Expires offered (nil: no timer offered); raised after a 422, at most twice.
+        var offeredSessionExpires: Int?
+        var sessionTimerRetries = 0
+
+        init(candidate: RouteCandidate, request: SIPMessage, transaction: ClientTransaction? = nil, provisionalSeen: Bool = false,
+             timer: TimerID? = nil, offeredSessionExpires: Int? = nil, sessionTimerRetries: Int = 0) {
+            self.candidate = candidate
+            self.request = request
+            self.transaction = transaction
+            self.provisionalSeen = provisionalSeen
+            self.timer = timer
+            self.offeredSessionExpires = offeredSessionExpires
+            self.sessionTimerRetries = sessionTimerRetries
+        }
+    }
+
+    /// One leg's running RFC 4028 timer: the next refresh vos sends, or the expiry it watches.
+    struct LegTimer {
+        var negotiated: LegSessionTimer
+        var timer: TimerID?
+    }
+
+    struct Routing {
+        var attempt: Attempt?
+        /// The customer gave up (CANCEL or BYE) before a vendor answered.
+        var cancelRequested = false
+    }
+
+    /// The customer's 2xx, retransmitted until its ACK (RFC 3261 §13.3.1.4).
+    struct Unacknowledged {
+        let answer: SIPMessage
+        var interval: Duration
+        let deadline: UInt64
+        var timer: TimerID?
+    }
+
+    struct Connected {
+        /// The vendor that answered.
+        let candidate: RouteCandidate
+        var unacknowledged: Unacknowledged?
+        /// The routing gateway's conversation limit.
+        var conversationTimer: TimerID?
+        /// The ledger's next word on credit: release (BalanceExhausted) or extend.
+        var creditTimer: TimerID?
+        var customerTimer: LegTimer?
+        var vendorTimer: LegTimer?
+        /// SS_SIP_NO_TIMER_REINVITE_INTERVAL, when neither leg has a timer.
+        var noTimerLimit: TimerID?
+        /// What each peer accepts for refreshes, and the SDP it last got from vos (re-INVITE refreshes repeat it).
+        var customerAllowsUpdate = false
+        var vendorAllowsUpdate = false
+        var sdpToCustomer: [UInt8] = []
+        var sdpToVendor: [UInt8] = []
+
+        var timers: [TimerID?] {
+            [unacknowledged?.timer, conversationTimer, creditTimer, customerTimer?.timer, vendorTimer?.timer, noTimerLimit]
+        }
     }
 
     let id: UInt64
@@ -29,20 +101,19 @@ final class CallSession: @unchecked Sendable {
     let calleeNumber: String
     let setupTime: Int64
     let setupMonotonic: UInt64
-    var state: State = .routing
+    private(set) var state: State = .routing(Routing())
 
     /// Customer side: the tag we put in To, the customer's identity, where to reach it.
     var customer: DialogLeg
     /// Vendor side; set when an attempt starts, complete (remote tag, target) once it answers.
     var vendor: DialogLeg?
     var plan: FailoverPlan
-    var currentCandidate: RouteCandidate?
-    var vendorInvite: ClientTransaction?
-    var vendorInviteRequest: SIPMessage?
-    var vendorProvisionalSeen = false
-    var cancelRequested = false
-    var attemptTimer: TimerID?
-    var sessionTimer: TimerID?
+    /// The vendor tried last, or the one connected: what the CDR and the calls view name.
+    private(set) var lastCandidate: RouteCandidate?
+    /// The customer leg's timer as negotiated on its INVITE (nil: none on that leg), and
+    /// whether the customer named `timer` in Supported (then our 2xx says Require: timer).
+    var customerSessionTimer: LegSessionTimer?
+    var customerSupportsTimer = false
 
     /// The customer's SDP offer as received.
     var customerOffer: SDPSession?
@@ -58,14 +129,8 @@ final class CallSession: @unchecked Sendable {
     var ringingTime: Int64?
     var answerTime: Int64?
     var answerMonotonic: UInt64?
-    /// 2xx sent to the customer, retransmitted until its ACK (RFC 3261 §13.3.1.4).
-    var pendingCustomer2xx: SIPMessage?
-    var customer2xxTimer: TimerID?
-    var customer2xxInterval: Duration = .zero
-    var customer2xxDeadline: UInt64 = 0
     /// The ledger's key while the call holds a credit reservation (billed calls only).
     var billingKey: String?
-    var deadlineTimer: TimerID?
     /// Counts against the routing gateway's line limit while set.
     var occupiedVendor: String?
 
@@ -87,4 +152,56 @@ final class CallSession: @unchecked Sendable {
     }
 
     var callID: String { customer.callID }
+
+    // MARK: Phases
+
+    var isRouting: Bool { if case .routing = state { return true } else { return false } }
+    var isConfirmed: Bool { if case .confirmed = state { return true } else { return false } }
+    var isEnded: Bool { if case .ended = state { return true } else { return false } }
+
+    /// The attempt in progress while routing.
+    var attempt: Attempt? {
+        get { if case let .routing(routing) = state { return routing.attempt } else { return nil } }
+        set {
+            guard case var .routing(routing) = state else { return }
+            routing.attempt = newValue
+            state = .routing(routing)
+        }
+    }
+
+    var cancelRequested: Bool {
+        get { if case let .routing(routing) = state { return routing.cancelRequested } else { return false } }
+        set {
+            guard case var .routing(routing) = state else { return }
+            routing.cancelRequested = newValue
+            state = .routing(routing)
+        }
+    }
+
+    var connected: Connected? {
+        get { if case let .confirmed(connected) = state { return connected } else { return nil } }
+        set {
+            guard case .confirmed = state, let newValue else { return }
+            state = .confirmed(newValue)
+        }
+    }
+
+    /// Whether `candidate` is the vendor being tried now.
+    func isTrying(_ candidate: RouteCandidate) -> Bool { attempt?.candidate == candidate }
+
+    /// Starts an attempt (after the previous one was given up).
+    func begin(_ attempt: Attempt) {
+        self.attempt = attempt
+        lastCandidate = attempt.candidate
+    }
+
+    /// Moves to `next`, cancelling every timer of the phase left behind.
+    func leave(to next: State, cancelling cancel: (TimerID?) -> Void) {
+        switch state {
+        case let .routing(routing): cancel(routing.attempt?.timer)
+        case let .confirmed(connected): connected.timers.forEach(cancel)
+        case .ended: break
+        }
+        state = next
+    }
 }

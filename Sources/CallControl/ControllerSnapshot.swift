@@ -60,7 +60,7 @@ public struct ControllerSnapshot: Sendable {
         var storage = sockaddr_storage()
         memcpy(&storage, first.pointee.ai_addr, Int(first.pointee.ai_addrlen))
         guard let resolved = withUnsafePointer(to: &storage, { SocketAddress(storage: $0) }) else { return nil }
-        return SocketAddress(addressBytes: resolved.addressBytes, port: address.port)
+        return UInt16(exactly: address.port).map { SocketAddress(resolved.address, port: $0) }
     }
 }
 
@@ -69,9 +69,7 @@ extension ControllerSnapshot {
     /// addresses, for the start-up check that no peer is shown a loopback address.
     public var gatewayPeers: [(gateway: String, address: IPAddress)] {
         let sources = mappingGateways.values.sorted { $0.name < $1.name }.flatMap { gateway in gateway.ips.map { (gateway.name, $0) } }
-        let vendors = vendorAddresses.sorted { $0.key < $1.key }.compactMap { name, address in
-            (try? IPAddress(parsing: address.ip)).map { (name, $0) }
-        }
+        let vendors = vendorAddresses.sorted { $0.key < $1.key }.map { name, address in (name, address.address) }
         return sources + vendors
     }
 }

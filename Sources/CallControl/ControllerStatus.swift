@@ -40,13 +40,13 @@ extension B2BUA {
         var views: [CallView] = []
         for entry in dialogs.values where entry.side == .customer {
             let session = entry.session
-            guard seen.insert(ObjectIdentifier(session)).inserted, session.state != .ended else { continue }
+            guard seen.insert(ObjectIdentifier(session)).inserted, !session.isEnded else { continue }
             let duration = session.answerMonotonic.map { Int((loop.now - $0) / 1_000_000_000) } ?? 0
             views.append(CallView(
-                callID: session.callID, state: session.state == .confirmed ? "connected" : "routing",
+                callID: session.callID, state: session.isConfirmed ? "connected" : "routing",
                 caller: session.callerReceived, callee: session.calleeReceived,
-                calleeSent: session.currentCandidate?.outboundCallee(session.calleeNumber), account: session.account,
-                mappingGateway: session.mappingGateway.name, routingGateway: session.currentCandidate?.gateway.name,
+                calleeSent: session.lastCandidate?.outboundCallee(session.calleeNumber), account: session.account,
+                mappingGateway: session.mappingGateway.name, routingGateway: session.lastCandidate?.gateway.name,
                 callerCodec: session.callerCodec, calleeCodec: session.calleeCodec, setupTime: session.setupTime,
                 answerTime: session.answerTime, durationSeconds: duration, mediaSession: session.mediaSession,
                 media: session.mediaSession.flatMap { mediaStatistics[$0] }))

@@ -32,24 +32,20 @@ struct LegAddressBook {
 
     /// The SIP host (IPv6 in brackets) to show `peer`, the owner gateway's `--advertise` first.
     mutating func sipHost(for peer: SocketAddress, gateway: IPAddress?, now: UInt64) -> String {
-        guard let address = address(for: peer, gateway: gateway, now: now) else { return peer.family == .v4 ? "0.0.0.0" : "[::]" }
-        return address.isIPv4 ? address.description : "[\(address)]"
+        var gatewayChoice = choice
+        gatewayChoice.gateway = gateway
+        // No route to the peer: nothing sent to it can arrive anyway, so the wildcard says so.
+        let address = gatewayChoice.address(for: peer.address) { self.route($0, now: now) }
+        return (address ?? (peer.family == .v4 ? .v4(0) : .v6(high: 0, low: 0))).uriHost
     }
 
     /// Where `peer` sends media for a relay leg listening on `local`.
     mutating func mediaEndpoint(_ local: MediaEndpoint, for peer: SocketAddress, gateway: IPAddress?, now: UInt64) -> MediaEndpoint {
-        guard let bound = try? IPAddress(parsing: local.ip), let target = try? IPAddress(parsing: peer.ip) else { return local }
+        guard let bound = try? IPAddress(parsing: local.ip) else { return local }
         var gatewayChoice = choice
         gatewayChoice.gateway = gateway
-        let reached = gatewayChoice.mediaAddress(local: bound, for: target) { self.route($0, now: now) }
+        let reached = gatewayChoice.mediaAddress(local: bound, for: peer.address) { self.route($0, now: now) }
         return reached.map { MediaEndpoint(ip: $0.description, port: local.port) } ?? local
-    }
-
-    private mutating func address(for peer: SocketAddress, gateway: IPAddress?, now: UInt64) -> IPAddress? {
-        guard let target = try? IPAddress(parsing: peer.ip) else { return nil }
-        var gatewayChoice = choice
-        gatewayChoice.gateway = gateway
-        return gatewayChoice.address(for: target) { self.route($0, now: now) }
     }
 
     private mutating func route(_ peer: IPAddress, now: UInt64) -> IPAddress? {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MediaControl
 import SIPStack
+import Sockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,29 +34,7 @@ public final class StatusServer: @unchecked Sendable {
         self.b2bua = b2bua
         self.mediaControlPath = mediaControlPath
         self.logger = logger
-        unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TransportError.system("socket(AF_UNIX)", errno) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw TransportError.invalidAddress(path)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            let code = errno
-            close(fd)
-            throw TransportError.system("bind/listen \(path)", code)
-        }
-        chmod(path, 0o660)
-        descriptor = fd
+        descriptor = try UnixSocket.listen(path: path, backlog: 16)
     }
 
     public func start() {

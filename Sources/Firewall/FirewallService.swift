@@ -1,6 +1,7 @@
 import Foundation
 import MediaControl
 import Netfilter
+import VOSModel
 import VOSStore
 
 /// The firewall operations, driven by the store: compile the policy, program it, read it back,
@@ -118,7 +119,7 @@ public final class FirewallService: FirewallControlHandler, @unchecked Sendable 
         }
         let host = IPPrefix(address: address, length: address.bitWidth)
         if let trusted = (policy.trustedSources + policy.managementSubnets).first(where: { $0.contains(host) }) {
-            throw MediaControlFailure(.malformedRequest, "\(address) is a trusted source (in \(trusted)); remove it from the gateways or management subnets before banning it")
+            throw MediaControlFailure(.malformedRequest, "\(address) is a trusted source (in \(trusted.nftText)); remove it from the gateways or management subnets before banning it")
         }
         let text = (reason?.isEmpty == false ? reason : nil) ?? "manual ban"
         return try withClient("ban \(address)") { client in
@@ -164,7 +165,7 @@ public final class FirewallService: FirewallControlHandler, @unchecked Sendable 
         guard let address = IPAddress(text.trimmingCharacters(in: .whitespaces)) else {
             throw MediaControlFailure(.invalidAddress, "\"\(text)\" is not an IPv4 or IPv6 address")
         }
-        guard address.bytes.contains(where: { $0 != 0 }) else {
+        guard !address.isUnspecified else {
             throw MediaControlFailure(.invalidAddress, "\(address) is the unspecified address, not a host")
         }
         return address

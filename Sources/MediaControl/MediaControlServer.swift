@@ -1,4 +1,5 @@
 import Foundation
+import Sockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,24 +29,9 @@ public final class MediaControlServer: @unchecked Sendable {
         self.firewall = firewall
         self.broadcaster = broadcaster
         self.onError = onError
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw MediaControlFailure(.socketFailure, "socket(AF_UNIX): \(errnoText())") }
-        var address: sockaddr_un
-        do { address = try UnixStream.address(path) } catch {
-            close(fd)
-            throw error
+        do { listenFD = try UnixSocket.listen(path: path, backlog: 64) } catch {
+            throw MediaControlFailure(.socketFailure, error.description)
         }
-        unlink(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            let reason = errnoText()
-            close(fd)
-            throw MediaControlFailure(.socketFailure, "cannot listen on \(path): \(reason)")
-        }
-        chmod(path, 0o660)
-        listenFD = fd
     }
 
     public func start() {

@@ -1,5 +1,8 @@
 /// An IP address and UDP port as the protocol carries it: `"192.0.2.1:4000"` or `"[2001:db8::1]:4000"`.
-/// Only the text form is checked here; turning it into a socket address is the relay's job.
+/// Only the text form is checked here: it holds what SDP and the controller wrote (the address
+/// may not even be numeric), and the relay refuses what it cannot use with its own error. The
+/// socket address (`Sockets.SocketAddress`) is made from it in one place, MediaRelay's
+/// `SocketAddress(_:)`, which vos-mediad's kernel tables use too.
 public struct MediaEndpoint: Sendable, Hashable, Codable, CustomStringConvertible {
     public let ip: String
     public let port: Int

@@ -1,3 +1,4 @@
+import Sockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,32 +16,9 @@ final class UnixStream: @unchecked Sendable {
     deinit { close(fd) }
 
     static func connect(path: String) throws(MediaControlFailure) -> UnixStream {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw MediaControlFailure(.connectionFailed, "socket(AF_UNIX): \(errnoText())") }
-        let stream = UnixStream(fd: fd)
-        var address = try UnixStream.address(path)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        do { return UnixStream(fd: try UnixSocket.connect(path: path)) } catch {
+            throw MediaControlFailure(.connectionFailed, error.step == .connect ? "\(error) (is vos-mediad running?)" : error.description)
         }
-        guard result == 0 else {
-            throw MediaControlFailure(.connectionFailed, "cannot connect to \(path): \(errnoText()) (is vos-mediad running?)")
-        }
-        return stream
-    }
-
-    static func address(_ path: String) throws(MediaControlFailure) -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard !bytes.isEmpty, bytes.count < capacity else {
-            throw MediaControlFailure(.connectionFailed, "control socket path \"\(path)\" must be 1-\(capacity - 1) bytes")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-            raw[bytes.count] = 0
-        }
-        return address
     }
 
     /// Waits at most `timeoutMilliseconds` (-1 = forever) for data. False on timeout.

@@ -1,3 +1,4 @@
+import Sockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,11 +14,11 @@ enum MediaSocket {
 
     static func open(_ address: SocketAddress, tos: Int32, mark: UInt32? = nil) throws(RelayError) -> BindOutcome {
         let flags = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(address.family, flags, 0)
+        let fd = socket(address.domain, flags, 0)
         guard fd >= 0 else { throw .socketFailure(operation: "socket", address: address.description, reason: errnoText()) }
         var value = tos
         let size = socklen_t(MemoryLayout<Int32>.size)
-        let marked = address.family == AF_INET6
+        let marked = address.family == .v6
             ? setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_TCLASS, &value, size)
             : setsockopt(fd, Int32(IPPROTO_IP), IP_TOS, &value, size)
         guard marked == 0 else {
@@ -29,10 +30,7 @@ enum MediaSocket {
             // Refused without CAP_NET_ADMIN; kernel offload, which the mark is for, is off then too.
             _ = setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size))
         }
-        var storage = address.storage
-        let bound = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
-        }
+        let bound = address.withSockaddr { bind(fd, $0, $1) }
         guard bound == 0 else {
             let code = errno
             close(fd)

@@ -1,17 +1,13 @@
 import MediaControl
 
-/// A leg's local address as the control protocol writes it (named apart so that modules which
-/// also see Netfilter's IPv4 `MediaEndpoint` can implement `PortCapture`).
-public typealias CaptureEndpoint = MediaEndpoint
-
 /// One leg port whose packets the kernel should hand to an I/O thread's capture socket.
 public struct CaptureBinding: Sendable, Equatable {
     /// The leg's local address and port (RTP or RTCP): IPv4, a specific address or 0.0.0.0.
-    public let local: CaptureEndpoint
+    public let local: MediaEndpoint
     /// The port of the capture socket of the I/O thread that owns the leg.
     public let capturePort: UInt16
 
-    public init(local: CaptureEndpoint, capturePort: UInt16) {
+    public init(local: MediaEndpoint, capturePort: UInt16) {
         self.local = local
         self.capturePort = capturePort
     }
@@ -37,7 +33,7 @@ public protocol PortCapture: Sendable {
     var isAvailable: Bool { get }
     func bind(_ bindings: [CaptureBinding]) throws
     /// Removing a binding that is not there is not an error.
-    func unbind(_ locals: [CaptureEndpoint]) throws
+    func unbind(_ locals: [MediaEndpoint]) throws
 }
 
 /// No capture: every leg receives on its own socket.
@@ -45,5 +41,5 @@ public struct UnavailablePortCapture: PortCapture {
     public init() {}
     public var isAvailable: Bool { false }
     public func bind(_ bindings: [CaptureBinding]) throws {}
-    public func unbind(_ locals: [CaptureEndpoint]) throws {}
+    public func unbind(_ locals: [MediaEndpoint]) throws {}
 }

@@ -1,3 +1,4 @@
+import Sockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,19 +44,17 @@ struct PortPool {
     mutating func allocate(ip: String, tos: Int32) throws(RelayError) -> Pair {
         let first = Self.firstEven(range)
         let count = Self.pairCount(range)
-        var base = try SocketAddress(ip: ip, port: 0)
+        let base = try SocketAddress(relayIP: ip, port: 0)
         if cursor < first || cursor + 1 > range.upperBound { cursor = first }
         for _ in 0..<count {
             let port = cursor
             cursor += 2
             if cursor + 1 > range.upperBound { cursor = first }
-            if inUse.contains(port) { continue }
-            base.port = port
-            guard case let .bound(rtp) = try MediaSocket.open(base, tos: tos, mark: socketMark) else { continue }
-            base.port = port + 1
+            guard !inUse.contains(port), let rtpPort = UInt16(exactly: port), let rtcpPort = UInt16(exactly: port + 1) else { continue }
+            guard case let .bound(rtp) = try MediaSocket.open(SocketAddress(base.address, port: rtpPort), tos: tos, mark: socketMark) else { continue }
             let rtcp: Int32
             do {
-                guard case let .bound(fd) = try MediaSocket.open(base, tos: tos, mark: socketMark) else {
+                guard case let .bound(fd) = try MediaSocket.open(SocketAddress(base.address, port: rtcpPort), tos: tos, mark: socketMark) else {
                     close(rtp)
                     continue
                 }

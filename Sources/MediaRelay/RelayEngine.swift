@@ -1,5 +1,6 @@
 import Dispatch
 import MediaControl
+import Sockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -124,7 +125,7 @@ public final class RelayEngine: @unchecked Sendable {
                 do throws(RelayError) {
                     for (index, leg) in requested.enumerated() {
                         let ip = leg.local ?? config.defaultLocalIP
-                        let localFamily = try SocketAddress(ip: ip, port: 0).family
+                        let localFamily = try SocketAddress(relayIP: ip, port: 0).family
                         if let remote = remotes[index], remote.family != localFamily {
                             throw RelayError.invalidAddress(leg.remote?.description ?? "", reason: "leg \(index) binds \(ip), a different address family")
                         }

@@ -1,3 +1,5 @@
+import Sockets
+
 /// What an I/O thread reports to the engine; the engine turns it into a protocol event.
 public struct RelayEvent: Sendable {
     public enum Kind: Sendable {

@@ -1,6 +1,7 @@
 import CVOSSys
 import MediaControl
 import Foundation
+import Sockets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -394,9 +395,8 @@ final class RelayWorker: @unchecked Sendable {
             }
         } else {
             latch(leg: leg, legIndex: legIndex, isRTCP: isRTCP, source: source, length: sourceLength)
-            if isRTCP == 0 {
-                onEvent(RelayEvent(sessionID: slots[endpoint >> 2].sessionID,
-                                   kind: .latched(leg: legIndex & 1, source: SocketAddress(copying: ownTarget, length: sourceLength))))
+            if isRTCP == 0, let source = SocketAddress(storage: ownTarget) {
+                onEvent(RelayEvent(sessionID: slots[endpoint >> 2].sessionID, kind: .latched(leg: legIndex & 1, source: source)))
             }
         }
         leg.pointee.receivedPackets &+= 1
@@ -551,12 +551,9 @@ final class RelayWorker: @unchecked Sendable {
     }
 
     private func aim(legIndex: Int, at address: SocketAddress) {
-        targets[2 * legIndex] = address.storage
-        legs[legIndex].rtpTargetLength = address.length
-        var rtcp = address
-        rtcp.port = address.port == 65535 ? address.port : address.port + 1
-        targets[2 * legIndex + 1] = rtcp.storage
-        legs[legIndex].rtcpTargetLength = rtcp.length
+        legs[legIndex].rtpTargetLength = address.write(into: targets + 2 * legIndex)
+        let rtcp = SocketAddress(address.address, port: address.port == .max ? address.port : address.port + 1)
+        legs[legIndex].rtcpTargetLength = rtcp.write(into: targets + 2 * legIndex + 1)
     }
 
     private func remove(slot: Int) -> [LegCounters] {
@@ -582,7 +579,7 @@ final class RelayWorker: @unchecked Sendable {
         return (0..<2).map { leg in
             let legIndex = 2 * slot + leg
             let state = legs[legIndex]
-            let latched = state.rtpLatched ? SocketAddress(copying: targets + 2 * legIndex, length: state.rtpTargetLength) : nil
+            let latched = state.rtpLatched ? SocketAddress(storage: targets + 2 * legIndex) : nil
             return LegCounters(latched: latched, receivedPackets: state.receivedPackets, receivedBytes: state.receivedBytes,
                                sentPackets: state.sentPackets, sentBytes: state.sentBytes, dropped: state.dropped,
                                unroutable: state.unroutable, expected: state.reception.expected, lost: state.reception.lost,

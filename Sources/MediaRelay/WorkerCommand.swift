@@ -1,4 +1,5 @@
 import Dispatch
+import Sockets
 
 /// A change to an I/O thread's session table. Commands are queued by the control path and applied
 /// by the I/O thread between epoll waits, so the packet path never takes a lock.

@@ -1,5 +1,6 @@
 import CVOSSys
 import SIPCore
+import VOSModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +34,7 @@ public final class TCPTransport: @unchecked Sendable {
     private let loop: EpollEventLoop
     private var dscp: Int
     private var connections: [SocketAddress: TCPConnection] = [:]
-    private var incomingBySource: [[UInt8]: Int] = [:]
+    private var incomingBySource: [IPAddress: Int] = [:]
     private var idleSweepStarted = false
     private static let readSize = 65_536
     // Preallocated once: every connection reads into it and hands the bytes to its framer.
@@ -50,7 +51,7 @@ public final class TCPTransport: @unchecked Sendable {
         self.loop = loop
         self.dscp = dscp
         self.limits = limits.clampedToDescriptorLimit
-        let fd = socket(TCPTransport.family(address), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(address.domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TransportError.system("socket (TCP)", errno) }
         var one: Int32 = 1
         // A restarted controller must rebind at once even with connections in TIME_WAIT.
@@ -66,7 +67,7 @@ public final class TCPTransport: @unchecked Sendable {
             throw TransportError.system("listen TCP \(address)", code)
         }
         listenDescriptor = fd
-        localAddress = TCPTransport.localAddress(of: fd) ?? address
+        localAddress = SocketAddress(boundTo: fd) ?? address
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: TCPTransport.readSize, alignment: 16)
         SignallingSocket.setDSCP(fd, family: address.family, dscp: dscp)
         do {
@@ -174,7 +175,7 @@ public final class TCPTransport: @unchecked Sendable {
                 close(fd)
                 continue
             }
-            let fromSource = incomingBySource[remote.addressBytes, default: 0]
+            let fromSource = incomingBySource[remote.address, default: 0]
             guard connections.count < limits.maximumConnections, fromSource < limits.maximumConnectionsPerSource else {
                 counters.refused += 1
                 close(fd)
@@ -185,7 +186,7 @@ public final class TCPTransport: @unchecked Sendable {
             if let stale = connections[remote] { release(stale) }
             guard adopt(fd, remote: remote, isOutbound: false, state: .open) != nil else { continue }
             counters.accepted += 1
-            incomingBySource[remote.addressBytes, default: 0] += 1
+            incomingBySource[remote.address, default: 0] += 1
         }
     }
 
@@ -202,14 +203,14 @@ public final class TCPTransport: @unchecked Sendable {
     private func connect(to destination: SocketAddress) -> TCPConnection? {
         if let stale = connections[destination] { release(stale) }
         guard connections.count < limits.maximumConnections else { return nil }
-        let fd = socket(TCPTransport.family(destination), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(destination.domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
             counters.connectFailures += 1
             return nil
         }
         // Leave from the signalling address, so the peer sees the IP it has configured for us.
-        if localAddress.family == destination.family && !localAddress.addressBytes.allSatisfy({ $0 == 0 }) {
-            _ = SocketAddress(addressBytes: localAddress.addressBytes, port: 0).withSockaddr { bind(fd, $0, $1) }
+        if localAddress.family == destination.family && !localAddress.address.isUnspecified {
+            _ = SocketAddress(localAddress.address, port: 0).withSockaddr { bind(fd, $0, $1) }
         }
         let result = destination.withSockaddr { Glibc.connect(fd, $0, $1) }
         let code = errno
@@ -346,7 +347,7 @@ public final class TCPTransport: @unchecked Sendable {
         close(connection.descriptor)
         if connections[connection.remote] === connection { connections[connection.remote] = nil }
         if !connection.isOutbound {
-            let key = connection.remote.addressBytes
+            let key = connection.remote.address
             let remaining = incomingBySource[key, default: 1] - 1
             incomingBySource[key] = remaining > 0 ? remaining : nil
         }
@@ -380,10 +381,6 @@ public final class TCPTransport: @unchecked Sendable {
     /// From <netinet/tcp.h>, which the Glibc module does not export.
     private static let tcpNoDelay: Int32 = 1
 
-    private static func family(_ address: SocketAddress) -> Int32 {
-        address.family == .v4 ? AF_INET : AF_INET6
-    }
-
     private static func connectSucceeded(_ fd: Int32) -> Bool {
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
@@ -394,15 +391,5 @@ public final class TCPTransport: @unchecked Sendable {
         return withUnsafeMutablePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &nameLength) == 0 }
         }
-    }
-
-    private static func localAddress(of fd: Int32) -> SocketAddress? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else { return nil }
-        return withUnsafePointer(to: &storage) { SocketAddress(storage: $0) }
     }
 }

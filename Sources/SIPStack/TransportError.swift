@@ -4,13 +4,11 @@ import Glibc
 
 public enum TransportError: Error, Sendable, CustomStringConvertible {
     case system(String, Int32)
-    case invalidAddress(String)
     case connectionClosed(String)
 
     public var description: String {
         switch self {
         case let .system(call, code): return "\(call) failed: \(String(cString: strerror(code))) (errno \(code))"
-        case let .invalidAddress(text): return "invalid address '\(text)'"
         case let .connectionClosed(peer): return "connection to \(peer) closed"
         }
     }

@@ -31,8 +31,7 @@ public final class UDPTransport: @unchecked Sendable {
 
     public init(loop: EpollEventLoop, bind address: SocketAddress, dscp: Int) throws(TransportError) {
         self.loop = loop
-        let family = address.family == .v4 ? AF_INET : AF_INET6
-        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(address.domain, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TransportError.system("socket", errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -45,13 +44,8 @@ public final class UDPTransport: @unchecked Sendable {
             close(fd)
             throw TransportError.system("bind \(address)", code)
         }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutablePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
-        }
         descriptor = fd
-        localAddress = withUnsafePointer(to: &storage) { SocketAddress(storage: $0) } ?? address
+        localAddress = SocketAddress(boundTo: fd) ?? address
         let batch = UDPTransport.batch
         buffers = UnsafeMutableRawPointer.allocate(byteCount: batch * UDPTransport.maximumDatagram, alignment: 16)
         messages = .allocate(capacity: batch)

@@ -46,6 +46,9 @@ public struct AddressMap: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension IPAddress {
+    /// The address as a URI or Via host: IPv6 in brackets (RFC 3261 §25.1).
+    public var uriHost: String { isIPv4 ? description : "[\(description)]" }
+
     /// 127.0.0.0/8 or ::1.
     public var isLoopback: Bool {
         switch self {

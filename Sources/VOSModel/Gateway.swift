@@ -38,6 +38,9 @@ public struct MappingGateway: Sendable, Hashable, Codable {
     /// a NAT in front of vos); nil: the source address of the route to the gateway, through
     /// `SS_ADVERTISED_ADDRESSES`.
     public var advertise: IPAddress?
+    /// RFC 4028 session timers on this gateway's legs; nil is the default, on.
+    public var sessionTimer: Bool?
+    public var usesSessionTimer: Bool { sessionTimer ?? true }
 
     public init(name: String, ips: [IPAddress]) {
         self.name = name
@@ -100,6 +103,9 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
     /// a NAT in front of vos); nil: the source address of the route to the gateway, through
     /// `SS_ADVERTISED_ADDRESSES`.
     public var advertise: IPAddress?
+    /// RFC 4028 session timers on this gateway's legs; nil is the default, on.
+    public var sessionTimer: Bool?
+    public var usesSessionTimer: Bool { sessionTimer ?? true }
 
     public init(name: String, address: SIPAddress, prefixes: [String]) {
         self.name = name

@@ -67,14 +67,14 @@ final class Controller: @unchecked Sendable {
             logger.notice("recovered \(recovered.count) calls that were live when the controller stopped (CDRs with ControllerRestart)")
         }
         let snapshot = try ControllerSnapshot.load(from: store)
-        let listenIP = (try? IPAddress(parsing: listen.ip)).flatMap { $0.isUnspecified ? nil : $0 }
+        let listenIP = listen.address.isUnspecified ? nil : listen.address
         let addresses = AdvertisedAddressChoice(fixed: advertise, listen: listenIP, map: snapshot.parameters.advertisedAddresses)
         if let problem = addresses.loopbackProblem(peers: snapshot.gatewayPeers) {
             throw StartRefused(description: problem)
         }
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: MediaControlBridge(path: mediaControl),
                       ledger: ledger, addresses: addresses, routeSource: { try? HostRoutes.sourceAddress(toward: $0) },
-                      advertisedPort: transport.localAddress.port, logger: logger)
+                      advertisedPort: Int(transport.localAddress.port), logger: logger)
         b2bua.banFeed = BanFeed(controlPath: mediaControl, logger: logger)
         b2bua.reload(snapshot)
         streamTransport?.isInUse = { [b2bua] address in layer.hasTransactions(with: address) || b2bua.hasCalls(with: address) }

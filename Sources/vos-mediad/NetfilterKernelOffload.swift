@@ -1,8 +1,11 @@
 import Foundation
 import Logging
 import MediaRelay
+import struct MediaControl.MediaEndpoint
 import struct MediaControl.TrafficCounters
 import Netfilter
+import Sockets
+import VOSModel
 
 /// `KernelOffload` on the Netfilter module: a latched session becomes elements of the
 /// `ip vos_media` maps (DNAT to the far end, SNAT from the other leg's relay port, a counted
@@ -200,10 +203,10 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
                               level: .warning)
             }
         }
-        guard let sideA = MediaEndpoint(flow.legs[0].remote.ip, UInt16(clamping: flow.legs[0].remote.port)),
-              let relayForA = MediaEndpoint(locals[0], UInt16(clamping: flow.legs[0].local.port)),
-              let sideB = MediaEndpoint(flow.legs[1].remote.ip, UInt16(clamping: flow.legs[1].remote.port)),
-              let relayForB = MediaEndpoint(locals[1], UInt16(clamping: flow.legs[1].local.port)) else {
+        guard let sideA = SocketAddress(ipv4: flow.legs[0].remote),
+              let relayForA = SocketAddress(ipv4: MediaEndpoint(ip: locals[0], port: flow.legs[0].local.port)),
+              let sideB = SocketAddress(ipv4: flow.legs[1].remote),
+              let relayForB = SocketAddress(ipv4: MediaEndpoint(ip: locals[1], port: flow.legs[1].local.port)) else {
             throw Refused(description: "session \(flow.sessionID) stays in userspace: kernel offload is IPv4 only")
         }
         let covered = flow.legs.allSatisfy { tableRelayPorts.contains(UInt16(clamping: $0.local.port)) }

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import MediaControl
 import MediaRelay
 import Netfilter
+import Sockets
 
 /// `PortCapture` on the Netfilter module: the `ip vos_capture` map sends each captured leg port
 /// to its I/O thread's capture socket (TPROXY), programmed in netlink batches.
@@ -53,7 +55,7 @@ final class NetfilterPortCapture: PortCapture, @unchecked Sendable {
 
     func bind(_ bindings: [CaptureBinding]) throws {
         let ports = try bindings.map { binding -> CapturedPort in
-            guard let local = MediaEndpoint(binding.local.ip, UInt16(clamping: binding.local.port)) else {
+            guard let local = SocketAddress(ipv4: binding.local) else {
                 throw NetfilterError.invalidInput("media capture is IPv4 only: \(binding.local)")
             }
             return CapturedPort(local: local, capturePort: binding.capturePort)
@@ -76,8 +78,8 @@ final class NetfilterPortCapture: PortCapture, @unchecked Sendable {
         }
     }
 
-    func unbind(_ locals: [CaptureEndpoint]) throws {
-        let endpoints = locals.compactMap { MediaEndpoint($0.ip, UInt16(clamping: $0.port)) }
+    func unbind(_ locals: [MediaEndpoint]) throws {
+        let endpoints = locals.compactMap { SocketAddress(ipv4: $0) }
         try lock.withLock {
             guard available, let client, !endpoints.isEmpty else { return }
             do { try client.removeCapture(endpoints) } catch { try refuse(error) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CallControl
 import Foundation
+import Sockets
 import VOSStore
 #if canImport(Glibc)
 import Glibc
@@ -11,20 +12,11 @@ struct ControllerClient {
     let path: String
 
     func ask(_ op: String) throws -> StatusServer.Reply {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw StoreError.io(path: path, reason: "cannot create a socket") }
+        let fd: Int32
+        do { fd = try UnixSocket.connect(path: path) } catch {
+            throw StoreError.io(path: path, reason: error.step == .connect ? "cannot reach vos-controller (\(error.detail)); is it running?" : error.description)
+        }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw StoreError.io(path: path, reason: "socket path too long") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (index, byte) in bytes.enumerated() { raw[index] = byte } }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            throw StoreError.io(path: path, reason: "cannot reach vos-controller (\(String(cString: strerror(errno)))); is it running?")
-        }
         let request = Array("{\"op\":\"\(op)\"}\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         var reply: [UInt8] = []

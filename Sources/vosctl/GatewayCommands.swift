@@ -37,6 +37,8 @@ struct GatewayFields: ParsableArguments {
     @Option(help: "Accept or send calls: on|off.") var enabled: OnOff?
     @Option(help: "IP shown to this gateway in Via, Contact and SDP (a NAT's public address), or '' to clear: the route's source address, through SS_ADVERTISED_ADDRESSES.")
     var advertise: String?
+    @Option(name: .customLong("session-timer"), help: "RFC 4028 session timers on this gateway's legs: on|off (default on).")
+    var sessionTimer: OnOff?
 
     private var mappingOnly: [(String, Bool)] {
         [("--ip", ip != nil), ("--port", port != nil), ("--account", account != nil),
@@ -61,7 +63,7 @@ struct GatewayFields: ParsableArguments {
     }
 
     var isEmpty: Bool {
-        !(mappingOnly + routingOnly).contains(where: \.1) && cps == nil && mediaProxy == nil && enabled == nil && advertise == nil
+        !(mappingOnly + routingOnly).contains(where: \.1) && cps == nil && mediaProxy == nil && enabled == nil && advertise == nil && sessionTimer == nil
     }
 
     /// `--advertise`: nil when not given, `.some(nil)` to clear.
@@ -87,6 +89,7 @@ struct GatewayFields: ParsableArguments {
         if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
         if let enabled { gateway.enabled = enabled.value }
         if let address = try parsedAdvertise() { gateway.advertise = address }
+        if let sessionTimer { gateway.sessionTimer = sessionTimer.value }
     }
 
     func apply(to gateway: inout RoutingGateway) throws {
@@ -111,6 +114,7 @@ struct GatewayFields: ParsableArguments {
         if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
         if let enabled { gateway.enabled = enabled.value }
         if let address = try parsedAdvertise() { gateway.advertise = address }
+        if let sessionTimer { gateway.sessionTimer = sessionTimer.value }
     }
 }
 
@@ -286,7 +290,8 @@ enum GatewayRows {
          ["codecs", "\(gateway.codecs.mode.rawValue): \(gateway.codecs.codecs.map(\.rawValue).joined(separator: ","))"],
          ["dtmf", "receive \(gateway.dtmf.receive.rawValue), send \(gateway.dtmf.send.rawValue), rfc2833 pt \(gateway.dtmf.rfc2833PayloadType)"],
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["caller-source", gateway.callerSource.rawValue],
-         ["advertise", advertise(gateway.advertise)], ["enabled", onOff(gateway.enabled)]]
+         ["advertise", advertise(gateway.advertise)], ["session-timer", onOff(gateway.usesSessionTimer)],
+         ["enabled", onOff(gateway.enabled)]]
     }
 
     static func detail(_ gateway: RoutingGateway) -> [[String]] {
@@ -299,6 +304,6 @@ enum GatewayRows {
          ["strip", String(gateway.calleeRewrite.strip)], ["add-prefix", gateway.calleeRewrite.add.isEmpty ? "-" : gateway.calleeRewrite.add],
          ["clearing-account", gateway.clearingAccount ?? "-"], ["conversation-limit", gateway.conversationLimit == 0 ? "none" : "\(gateway.conversationLimit)s"],
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
-         ["enabled", onOff(gateway.enabled)]]
+         ["session-timer", onOff(gateway.usesSessionTimer)], ["enabled", onOff(gateway.enabled)]]
     }
 }

@@ -5,6 +5,7 @@ import MediaControl
 import SIPCore
 import SIPStack
 import Softswitch
+import Testing
 import VOSModel
 
 /// The B2BUA in-process: SIP text in, SIP messages out, CDRs into a recording ledger, media
@@ -41,8 +42,9 @@ final class CallHarness {
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: media, ledger: ledger,
                       addresses: AdvertisedAddressChoice(), routeSource: Self.labRoute, advertisedPort: 5060, logger: logger)
         layer.attach(.udp) { [unowned self] bytes, address in
-            guard let message = try? SIPMessage(parsing: bytes) else { return }
-            self.sent.append((message, address))
+            do { self.sent.append((try SIPMessage(parsing: bytes), address)) } catch {
+                Issue.record("vos sent a message it cannot parse itself (\(error)): \(String(decoding: bytes, as: UTF8.self))")
+            }
         }
     }
 
@@ -82,7 +84,7 @@ final class CallHarness {
 
     /// The customer's INVITE to `callee`; returns its Call-ID.
     @discardableResult
-    func customerInvite(_ callee: String = "441234567", sdp: String? = CallHarness.offer) -> String {
+    func customerInvite(_ callee: String = "441234567", sdp: String? = CallHarness.offer, headers: [String] = []) -> String {
         callCounter += 1
         let callID = "call\(callCounter)@192.0.2.10"
         let body = sdp ?? ""
@@ -95,7 +97,7 @@ final class CallHarness {
         Call-ID: \(callID)
         CSeq: 1 INVITE
         Contact: <sip:1000@192.0.2.10:5060>
-        \(sdp == nil ? "" : "Content-Type: application/sdp\n")Content-Length: \(body.utf8.count)
+        \(headers.map { $0 + "\n" }.joined())\(sdp == nil ? "" : "Content-Type: application/sdp\n")Content-Length: \(body.utf8.count)
 
         \(body)
         """, from: Self.customer)
@@ -137,7 +139,7 @@ final class CallHarness {
     }
 
     /// An in-dialog request from the customer (ACK, BYE) for the call's customer leg.
-    func customerRequest(_ method: String, callID: String, toTag: String, sequence: Int = 2, branch: String = "z9hG4bK-c") {
+    func customerRequest(_ method: String, callID: String, toTag: String, sequence: Int = 2, branch: String = "z9hG4bK-c", headers: [String] = []) {
         receive("""
         \(method) sip:vos@192.0.2.1:5060 SIP/2.0
         Via: SIP/2.0/UDP 192.0.2.10:5060;branch=\(branch)\(method)
@@ -146,7 +148,7 @@ final class CallHarness {
         To: <sip:441234567@192.0.2.1>;tag=\(toTag)
         Call-ID: \(callID)
         CSeq: \(method == "ACK" ? 1 : sequence) \(method)
-        Content-Length: 0
+        \(headers.map { $0 + "\n" }.joined())Content-Length: 0
 
 
         """, from: Self.customer)
@@ -156,7 +158,7 @@ final class CallHarness {
 extension SocketAddress {
     /// A test literal; a malformed one becomes an address nothing matches.
     static func literal(_ ip: String, _ port: Int) -> SocketAddress {
-        (try? SocketAddress(ip: ip, port: port)) ?? SocketAddress(addressBytes: [0, 0, 0, 0], port: 0)
+        (try? SocketAddress(ip: ip, port: port)) ?? SocketAddress(.v4(0), port: 0)
     }
 }
 

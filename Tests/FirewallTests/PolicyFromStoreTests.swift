@@ -39,10 +39,10 @@ struct PolicyFromStoreTests {
         let configuration = StoredFirewallConfiguration.from(
             parameters: parameters, mappingGateways: [customer, disabled], routingGateways: [vendor, named])
         let compiled = configuration.settings.compile()
-        #expect(compiled.policy.trustedSources.map(\.description) == ["198.51.100.7", "203.0.113.20", "2001:db8::7"])
+        #expect(compiled.policy.trustedSources.map(\.nftText) == ["198.51.100.7", "203.0.113.20", "2001:db8::7"])
         #expect(compiled.untrustedGatewayNames == ["sip.example.net"])
         #expect(compiled.policy.sipUDPPorts == [5060, 5080] && compiled.policy.sipTCPPorts == [5060, 5080])
-        #expect(compiled.policy.managementSubnets.map(\.description) == ["192.0.2.0/24"])
+        #expect(compiled.policy.managementSubnets.map(\.nftText) == ["192.0.2.0/24"])
         #expect(compiled.policy.rtpPorts == 20000...29999)
         #expect(compiled.policy.methodLimits.first == .init(method: "OPTIONS ", packetsPerSecond: 7, burst: 10))
         #expect(compiled.policy.banSeconds == 30)

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import VOSModel
 @testable import Netfilter
 
 /// The firewall programmed into a real kernel: `server` runs vos_filter at 203.0.113.2,
 /// `client` is an untrusted SIP peer at 203.0.113.1.
 @Suite("Firewall in the kernel", .serialized, .timeLimit(.minutes(1)))
 struct FirewallKernelTests {
-    let policy = FirewallPolicy(trustedSources: ["198.51.100.7", "2001:db8::7"].compactMap(IPPrefix.init))
+    let policy = FirewallPolicy(trustedSources: ["198.51.100.7", "2001:db8::7"].compactMap { try? IPPrefix(parsing: $0) })
 
     func withServerAndClient(_ label: String, _ body: (TestNamespace, TestNamespace) throws -> Void) throws {
         let server = try TestNamespace("\(label)s")

@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import Testing
+import Sockets
+import VOSModel
 @testable import Netfilter
 
 /// In one namespace: a leg socket bound to 127.0.0.1:24002 and an I/O thread's capture socket
@@ -8,8 +10,8 @@ import Testing
 @Suite("Media capture in the kernel", .serialized, .timeLimit(.minutes(1)))
 struct MediaCaptureKernelTests {
     static let capturePort: UInt16 = 23999
-    let leg = MediaEndpoint("127.0.0.1", 24002)!
-    let otherLeg = MediaEndpoint("127.0.0.1", 24004)!
+    let leg = SocketAddress("127.0.0.1", 24002)
+    let otherLeg = SocketAddress("127.0.0.1", 24004)
 
     @Test func loweringMatchesNftBytecode() throws {
         let rules = try #require(MediaCaptureTable.model().chains.first?.rules)
@@ -94,7 +96,7 @@ struct MediaCaptureKernelTests {
     @Test func steersWildcardLegsByPortOnLocalAddresses() throws {
         let ns = try TestNamespace("capw")
         defer { ns.remove() }
-        let wildcardLeg = MediaEndpoint("0.0.0.0", 24006)!
+        let wildcardLeg = SocketAddress("0.0.0.0", 24006)
         let captured = CapturedPort(local: wildcardLeg, capturePort: Self.capturePort)
         #expect(try ns.inside { try NftablesClient().ensureCaptureTable() })
         let capture = try ns.inside { try CaptureSocket.bind("0.0.0.0", Self.capturePort, transparent: true) }
@@ -111,7 +113,7 @@ struct MediaCaptureKernelTests {
         try ns.inside { try UDP.send("rtp-wildcard", to: "127.0.0.1", port: wildcardLeg.port) }
         let first = CaptureSocket.receive(capture, timeoutMilliseconds: 2000)
         #expect(first?.payload == "rtp-wildcard")
-        #expect(first?.originalDestination == MediaEndpoint("127.0.0.1", wildcardLeg.port))
+        #expect(first?.originalDestination == SocketAddress("127.0.0.1", wildcardLeg.port))
         #expect(CaptureSocket.receive(legSocket, timeoutMilliseconds: 300) == nil)
 
         try ns.inside { try NftablesClient().removeCapture([wildcardLeg]) }
@@ -125,7 +127,7 @@ struct MediaCaptureKernelTests {
     @Test func captureRejectsIPv6() throws {
         let ns = try TestNamespace("cap6")
         defer { ns.remove() }
-        let v6 = CapturedPort(local: MediaEndpoint(IPAddress("2001:db8::1")!, 24002), capturePort: Self.capturePort)
+        let v6 = CapturedPort(local: SocketAddress("2001:db8::1", 24002), capturePort: Self.capturePort)
         #expect(try ns.inside { try NftablesClient().ensureCaptureTable() })
         #expect(throws: NetfilterError.invalidInput("media capture is IPv4 only: \(v6.local)")) {
             try ns.inside { try NftablesClient().addCapture([v6]) }
@@ -138,7 +140,7 @@ enum CaptureSocket {
     struct Datagram: Equatable {
         var payload: String
         /// IP_ORIGDSTADDR: where the sender addressed the packet before TPROXY redirected it.
-        var originalDestination: MediaEndpoint?
+        var originalDestination: SocketAddress?
     }
 
     static func bind(_ address: String, _ port: UInt16, transparent: Bool) throws -> Int32 {
@@ -154,13 +156,7 @@ enum CaptureSocket {
                 throw TestNamespace.CommandFailed(command: ["setsockopt IP_TRANSPARENT"], status: code, output: String(cString: strerror(code)))
             }
         }
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_port = port.bigEndian
-        inet_pton(AF_INET, address, &local.sin_addr)
-        let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let bound = SocketAddress(address, port).withSockaddr { Glibc.bind(fd, $0, $1) }
         guard bound == 0 else {
             let code = errno
             close(fd)
@@ -198,18 +194,17 @@ enum CaptureSocket {
     }
 
     /// Walks the control messages by hand: the CMSG_* macros are not visible from Swift.
-    static func originalDestination(_ control: [UInt8], length: Int) -> MediaEndpoint? {
+    static func originalDestination(_ control: [UInt8], length: Int) -> SocketAddress? {
         let headerSize = MemoryLayout<cmsghdr>.size
         var offset = 0
-        return control.withUnsafeBytes { raw -> MediaEndpoint? in
+        return control.withUnsafeBytes { raw -> SocketAddress? in
             while offset + headerSize <= min(length, raw.count) {
                 let header = raw.loadUnaligned(fromByteOffset: offset, as: cmsghdr.self)
                 let dataOffset = offset + ((headerSize + 7) & ~7)
                 if header.cmsg_level == Int32(IPPROTO_IP), header.cmsg_type == IP_ORIGDSTADDR,
                    dataOffset + MemoryLayout<sockaddr_in>.size <= raw.count {
                     let address = raw.loadUnaligned(fromByteOffset: dataOffset, as: sockaddr_in.self)
-                    let bytes = withUnsafeBytes(of: address.sin_addr.s_addr) { Array($0) }
-                    return MediaEndpoint(.v4(bytes), UInt16(bigEndian: address.sin_port))
+                    return SocketAddress(IPAddress(address.sin_addr), port: UInt16(bigEndian: address.sin_port))
                 }
                 guard header.cmsg_len > 0 else { return nil }
                 offset += (Int(header.cmsg_len) + 7) & ~7

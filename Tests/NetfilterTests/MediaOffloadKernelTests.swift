@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import Sockets
+import VOSModel
 @testable import Netfilter
 
 /// A relay namespace between caller `a` (203.0.113.1) and callee `b` (198.51.100.1) forwards
@@ -7,8 +9,8 @@ import Testing
 @Suite("Media offload in the kernel", .serialized, .timeLimit(.minutes(1)))
 struct MediaOffloadKernelTests {
     let call = OffloadedCall(
-        sideA: MediaEndpoint("203.0.113.1", 4000)!, relayForA: MediaEndpoint("203.0.113.2", 20000)!,
-        sideB: MediaEndpoint("198.51.100.1", 5000)!, relayForB: MediaEndpoint("198.51.100.2", 30000)!)
+        sideA: SocketAddress("203.0.113.1", 4000), relayForA: SocketAddress("203.0.113.2", 20000),
+        sideB: SocketAddress("198.51.100.1", 5000), relayForB: SocketAddress("198.51.100.2", 30000))
 
     @Test func relaysBothDirectionsWithDSCPAndCleansUpConntrack() throws {
         let a = try TestNamespace("ma")
@@ -104,7 +106,7 @@ struct MediaOffloadKernelTests {
     @Test func offloadRejectsIPv6() throws {
         let ns = try TestNamespace("m6")
         defer { ns.remove() }
-        let v6 = MediaEndpoint(IPAddress("2001:db8::1")!, 4000)
+        let v6 = SocketAddress("2001:db8::1", 4000)
         let call = OffloadedCall(sideA: v6, relayForA: self.call.relayForA, sideB: self.call.sideB, relayForB: self.call.relayForB)
         #expect(throws: NetfilterError.self) { try ns.inside { try NftablesClient().offload([call]) } }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Sockets
 
 /// A throwaway network namespace. Netlink work runs on a thread that has entered it with
 /// setns(2); commands run under `ip netns exec`. `remove()` must run in a `defer`.
@@ -116,17 +117,10 @@ enum UDP {
             local.sin_port = sourcePort.bigEndian
             _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         }
-        var target = sockaddr_in()
-        target.sin_family = sa_family_t(AF_INET)
-        target.sin_port = port.bigEndian
-        inet_pton(AF_INET, address, &target.sin_addr)
+        let target = SocketAddress(address, port)
         let bytes = Array(payload.utf8)
         for _ in 0..<count {
-            _ = withUnsafePointer(to: &target) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            _ = target.withSockaddr { sendto(fd, bytes, bytes.count, 0, $0, $1) }
         }
     }
 
@@ -165,17 +159,10 @@ extension UDP {
         let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw TestNamespace.CommandFailed(command: ["socket6"], status: errno, output: "") }
         defer { close(fd) }
-        var target = sockaddr_in6()
-        target.sin6_family = sa_family_t(AF_INET6)
-        target.sin6_port = port.bigEndian
-        inet_pton(AF_INET6, address, &target.sin6_addr)
+        let target = SocketAddress(address, port)
         let bytes = Array(payload.utf8)
         for _ in 0..<count {
-            let sent = withUnsafePointer(to: &target) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
+            let sent = target.withSockaddr { sendto(fd, bytes, bytes.count, 0, $0, $1) }
             if sent < 0 { throw TestNamespace.CommandFailed(command: ["sendto6 \(address)"], status: errno, output: "") }
         }
     }
@@ -200,11 +187,7 @@ enum TCP {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var target = sockaddr_in()
-        target.sin_family = sa_family_t(AF_INET)
-        target.sin_port = port.bigEndian
-        inet_pton(AF_INET, address, &target.sin_addr)
-        let connected = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = SocketAddress(address, port).withSockaddr { connect(fd, $0, $1) }
         guard connected == 0 else { close(fd); throw TestNamespace.CommandFailed(command: ["connect"], status: errno, output: "") }
         let bytes = Array(payload.utf8)
         _ = send(fd, bytes, bytes.count, 0)

@@ -40,9 +40,9 @@ import Glibc
         "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK\(callID)\r\nCall-ID: \(callID)\r\nContent-Length: 0\r\n\r\n"
     }
 
-    static func connectedClient(to port: Int) throws -> Int32 {
+    static func connectedClient(to port: UInt16) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        let address = try SocketAddress(ip: "127.0.0.1", port: port)
+        let address = SocketAddress(.v4(0x7f00_0001), port: port)
         guard address.withSockaddr({ connect(fd, $0, $1) }) == 0 else { throw TransportError.system("connect", errno) }
         return fd
     }
@@ -82,10 +82,7 @@ import Glibc
         defer { close(listener) }
         _ = try SocketAddress(ip: "127.0.0.1", port: 0).withSockaddr { bind(listener, $0, $1) }
         listen(listener, 8)
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
-        let vendor = try #require(withUnsafePointer(to: &storage) { SocketAddress(storage: $0) })
+        let vendor = try #require(SocketAddress(boundTo: listener))
 
         let harness = try Harness(limits: TCPTransportLimits())
         defer { harness.stop() }

@@ -54,7 +54,7 @@ func vendor(_ name: String, _ prefixes: [String], priority: Int = 1, lineLimit: 
 
     @Test func stopCodesEndFailover() {
         var plan = plan([vendor("first", ["44"], priority: 1), vendor("second", ["44"], priority: 2)])
-        guard case let .tryGateway(first) = plan.next(status: { _ in GatewayStatus() }) else { return }
+        guard case let .tryGateway(first) = plan.next(status: { _ in GatewayStatus() }) else { Issue.record("no first"); return }
         do { let continues = plan.record(.response(486), for: first); #expect(!continues) }
         let outcome = plan.next(status: { _ in GatewayStatus() })
         #expect(outcome == .fail(reason: .vendorFailure, sipCode: 486))
@@ -62,7 +62,7 @@ func vendor(_ name: String, _ prefixes: [String], priority: Int = 1, lineLimit: 
 
     @Test func lastTimeoutIs408InviteTimeout() {
         var plan = plan([vendor("only", ["44"])])
-        guard case let .tryGateway(only) = plan.next(status: { _ in GatewayStatus() }) else { return }
+        guard case let .tryGateway(only) = plan.next(status: { _ in GatewayStatus() }) else { Issue.record("the only gateway not tried"); return }
         plan.record(.inviteTimeout, for: only)
         let outcome = plan.next(status: { _ in GatewayStatus() })
         #expect(outcome == .fail(reason: .inviteTimeout, sipCode: 408))
@@ -95,7 +95,7 @@ func vendor(_ name: String, _ prefixes: [String], priority: Int = 1, lineLimit: 
     @Test func protectRouteOnlyWhenPrimariesAreUnusable() {
         let gateways = [vendor("backup", ["44"], priority: 1, protect: true), vendor("primary", ["44"], priority: 2)]
         var healthy = plan(gateways)
-        guard case let .tryGateway(first) = healthy.next(status: { _ in GatewayStatus() }) else { return }
+        guard case let .tryGateway(first) = healthy.next(status: { _ in GatewayStatus() }) else { Issue.record("no first"); return }
         #expect(first.gateway.name == "primary")
         healthy.record(.response(503), for: first)
         guard case let .tryGateway(second) = healthy.next(status: { _ in GatewayStatus() }) else { Issue.record("backup not used after failure"); return }
@@ -103,7 +103,7 @@ func vendor(_ name: String, _ prefixes: [String], priority: Int = 1, lineLimit: 
 
         let offline: (String) -> GatewayStatus = { GatewayStatus(online: $0 != "primary") }
         var primaryDown = plan(gateways, status: offline)
-        guard case let .tryGateway(chosen) = primaryDown.next(status: offline) else { return }
+        guard case let .tryGateway(chosen) = primaryDown.next(status: offline) else { Issue.record("backup not used with the primary offline"); return }
         #expect(chosen.gateway.name == "backup")
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import VOSModel
 
 /// An address in the firewall's ban set.
 public struct BanEntry: Sendable, Equatable {
@@ -46,7 +47,7 @@ extension NftablesClient {
         var entries: [BanEntry] = []
         for family in [AddressFamily.ipv4, .ipv6] {
             for element in try listElements(.inet, FirewallCompiler.tableName, set: FirewallCompiler.banSetName(family)) {
-                let address: IPAddress = family == .ipv4 ? .v4(element.key) : .v6(element.key)
+                guard let address = IPAddress(bytes: element.key) else { continue }
                 entries.append(BanEntry(
                     address: address, timeoutSeconds: element.timeoutMilliseconds.map { Int($0 / 1000) },
                     expiresInSeconds: element.expiresInMilliseconds.map { Int(($0 + 999) / 1000) }, reason: element.comment))

@@ -1,5 +1,6 @@
 import CNetfilterConntrack
 import Glibc
+import VOSModel
 
 /// A connection tracking entry's original-direction tuple (what the first packet looked like)
 /// and reply tuple (what answers look like after NAT).
@@ -109,12 +110,9 @@ public final class ConntrackClient {
     static func decode(_ ct: OpaquePointer) -> ConntrackEntry? {
         let l3 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO)
         func address(_ v4: nf_conntrack_attr, _ v6: nf_conntrack_attr) -> IPAddress {
-            if l3 == UInt8(AF_INET) {
-                var value = nfct_get_attr_u32(ct, v4)
-                return .v4(withUnsafeBytes(of: &value) { Array($0) })
-            }
-            guard let pointer = nfct_get_attr(ct, v6) else { return .v6([UInt8](repeating: 0, count: 16)) }
-            return .v6(Array(UnsafeRawBufferPointer(start: pointer, count: 16)))
+            if l3 == UInt8(AF_INET) { return IPAddress(in_addr(s_addr: nfct_get_attr_u32(ct, v4))) }
+            guard let pointer = nfct_get_attr(ct, v6) else { return .v6(high: 0, low: 0) }
+            return IPAddress(pointer.loadUnaligned(as: in6_addr.self))
         }
         func port(_ attribute: nf_conntrack_attr) -> UInt16 {
             nfct_attr_is_set(ct, attribute) > 0 ? UInt16(bigEndian: nfct_get_attr_u16(ct, attribute)) : 0

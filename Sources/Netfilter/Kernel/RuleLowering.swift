@@ -1,3 +1,5 @@
+import VOSModel
+
 /// Translates rule terms into kernel expressions the way nft does, including the implicit
 /// protocol checks nft adds (`meta nfproto` before `ip saddr` in an inet table, `meta l4proto`
 /// before `udp dport`), so a table programmed by vos and one loaded by `nft -f` look the same.

@@ -1,5 +1,6 @@
 import CMnl
 import CNftnl
+import Sockets
 
 /// One direction of an offloaded flow as the `flows` set keys it (IPv4 source . port .
 /// destination . port), packed into two integers so a dump of thousands of elements neither
@@ -10,9 +11,9 @@ public struct FlowKey: Hashable, Sendable {
     public let destination: UInt64
 
     /// For IPv4 endpoints (the only ones offloaded); an IPv6 one gives a key no dump reports.
-    public init(source: MediaEndpoint, destination: MediaEndpoint) {
-        self.source = Self.pack(source.address.bytes, source.port)
-        self.destination = Self.pack(destination.address.bytes, destination.port)
+    public init(source: SocketAddress, destination: SocketAddress) {
+        self.source = Self.pack(source)
+        self.destination = Self.pack(destination)
     }
 
     /// From the set's 16-byte key: address, port, 2 bytes padding, address, port, padding.
@@ -27,9 +28,9 @@ public struct FlowKey: Hashable, Sendable {
         destination = endpoint(at: 8)
     }
 
-    private static func pack(_ address: [UInt8], _ port: UInt16) -> UInt64 {
-        guard address.count == 4 else { return UInt64.max }
-        return address.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } << 16 | UInt64(port)
+    private static func pack(_ endpoint: SocketAddress) -> UInt64 {
+        guard case let .v4(address) = endpoint.address else { return UInt64.max }
+        return UInt64(address) << 16 | UInt64(endpoint.port)
     }
 }
 

@@ -1,13 +1,15 @@
 import Glibc
+import Sockets
+import VOSModel
 
 /// A relay leg port whose packets go to an I/O thread's capture socket instead of the leg's own.
 public struct CapturedPort: Hashable, Sendable {
     /// The relay address and leg port the far end sends to.
-    public var local: MediaEndpoint
+    public var local: SocketAddress
     /// Port of the capture socket (bound to 0.0.0.0 with IP_TRANSPARENT) that receives them.
     public var capturePort: UInt16
 
-    public init(local: MediaEndpoint, capturePort: UInt16) {
+    public init(local: SocketAddress, capturePort: UInt16) {
         self.local = local
         self.capturePort = capturePort
     }
@@ -75,7 +77,7 @@ extension NftablesClient {
     }
 
     /// Stops capturing leg ports in one atomic batch; ports that are not captured are ignored.
-    public func removeCapture(_ locals: [MediaEndpoint]) throws {
+    public func removeCapture(_ locals: [SocketAddress]) throws {
         let requested = locals.filter(\.address.isIPv4)
         do {
             try sendCaptureElements(requested.map { ($0, nil) }, adding: false)
@@ -84,7 +86,7 @@ extension NftablesClient {
             // were not removed either. Kernels before 6.3 have no "delete if present" message
             // (DESTROYSETELEM), so delete again only what the map holds. vos-mediad is the
             // map's only writer, so nothing can disappear between the listing and the retry.
-            let present: Set<MediaEndpoint>
+            let present: Set<SocketAddress>
             do {
                 present = Set(try capturedPorts().map(\.local))
             } catch let NetfilterError.kernel(_, code, _) where code == ENOENT {
@@ -104,27 +106,27 @@ extension NftablesClient {
     public func capturedPorts() throws -> [CapturedPort] {
         func port(_ bytes: ArraySlice<UInt8>) -> UInt16 { UInt16(bytes[bytes.startIndex]) << 8 | UInt16(bytes[bytes.startIndex + 1]) }
         let addressed = try listElements(.ip, MediaCaptureTable.name, set: "ports").compactMap { element -> CapturedPort? in
-            guard element.key.count == 8, let value = element.value, value.count == 2 else { return nil }
-            let key = element.key
-            return CapturedPort(local: MediaEndpoint(.v4(Array(key[0..<4])), port(key[4..<6])), capturePort: port(value[...]))
+            guard element.key.count == 8, let value = element.value, value.count == 2,
+                  let address = IPAddress(bytes: element.key[0..<4]) else { return nil }
+            return CapturedPort(local: SocketAddress(address, port: port(element.key[4..<6])), capturePort: port(value[...]))
         }
         let wildcard = try listElements(.ip, MediaCaptureTable.name, set: "wildcard_ports").compactMap { element -> CapturedPort? in
             guard element.key.count >= 2, let value = element.value, value.count == 2 else { return nil }
-            return CapturedPort(local: MediaEndpoint(.v4([0, 0, 0, 0]), port(element.key[0..<2])), capturePort: port(value[...]))
+            return CapturedPort(local: SocketAddress(.v4(0), port: port(element.key[0..<2])), capturePort: port(value[...]))
         }
         return addressed + wildcard
     }
 
     /// One batch for both maps: a leg on 0.0.0.0 is keyed by its port alone in `wildcard_ports`.
     /// `capturePort` nil deletes.
-    private func sendCaptureElements(_ entries: [(local: MediaEndpoint, capturePort: UInt16?)], adding: Bool) throws {
+    private func sendCaptureElements(_ entries: [(local: SocketAddress, capturePort: UInt16?)], adding: Bool) throws {
         let table = MediaCaptureTable.model()
         guard !entries.isEmpty, let ports = table.set(named: "ports"), let wildcardPorts = table.set(named: "wildcard_ports") else { return }
         func bigEndian(_ port: UInt16) -> [UInt8] { [UInt8(port >> 8), UInt8(port & 0xff)] }
         var addressed: [ElementSpec] = [], wildcard: [ElementSpec] = []
         for entry in entries {
             let value = entry.capturePort.map(bigEndian)
-            if entry.local.address.bytes.allSatisfy({ $0 == 0 }) {
+            if entry.local.address.isUnspecified {
                 wildcard.append(ElementSpec(key: bigEndian(entry.local.port), value: value))
             } else {
                 addressed.append(ElementSpec(key: entry.local.concatenationBytes, value: value))

@@ -1,5 +1,6 @@
 import CNetfilterConntrack
 import Glibc
+import Sockets
 
 /// Creates offloaded calls' NATed conntrack entries and deletes them by exact tuple, without
 /// dumping the table.
@@ -44,7 +45,7 @@ final class MediaConntrack {
     /// `B:pb -> R_B:rb` and marks the entry as NATed (given the NATed reply it would see nothing to
     /// translate). Any failure leaves creation to the maps, which still work.
     func bind(_ calls: [OffloadedCall], timeoutSeconds: UInt32 = 30) {
-        func address(_ endpoint: MediaEndpoint) -> UInt32 { endpoint.address.bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+        func address(_ endpoint: SocketAddress) -> UInt32 { endpoint.address.inAddress.s_addr }
         for call in calls where [call.sideA, call.relayForA, call.sideB, call.relayForB].allSatisfy({ $0.address.isIPv4 }) {
             guard let ct = nfct_new() else { return }
             defer { nfct_destroy(ct) }
@@ -70,7 +71,7 @@ final class MediaConntrack {
     }
 
     /// Deletes the UDP entry with this tuple in either direction; false when there was none.
-    func delete(from source: MediaEndpoint, to destination: MediaEndpoint) throws -> Bool {
+    func delete(from source: SocketAddress, to destination: SocketAddress) throws -> Bool {
         guard source.address.isIPv4, destination.address.isIPv4 else {
             throw NetfilterError.invalidInput("media offload is IPv4 only: \(source) -> \(destination)")
         }
@@ -79,8 +80,8 @@ final class MediaConntrack {
         }
         defer { nfct_destroy(ct) }
         nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, UInt8(AF_INET))
-        source.address.bytes.withUnsafeBytes { nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, $0.loadUnaligned(as: UInt32.self)) }
-        destination.address.bytes.withUnsafeBytes { nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, $0.loadUnaligned(as: UInt32.self)) }
+        nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, source.address.inAddress.s_addr)
+        nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, destination.address.inAddress.s_addr)
         nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, UInt8(IPPROTO_UDP))
         nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, source.port.bigEndian)
         nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, destination.port.bigEndian)

@@ -1,39 +1,20 @@
 import CMnl
 import CNftnl
 import Glibc
-
-/// An IPv4 address and UDP port.
-public struct MediaEndpoint: Hashable, Sendable, CustomStringConvertible {
-    public var address: IPAddress
-    public var port: UInt16
-
-    public init(_ address: IPAddress, _ port: UInt16) {
-        self.address = address
-        self.port = port
-    }
-
-    public init?(_ address: String, _ port: UInt16) {
-        guard let parsed = IPAddress(address), parsed.isIPv4 else { return nil }
-        self.init(parsed, port)
-    }
-
-    public var description: String { "\(address):\(port)" }
-
-    /// Address then port, the port padded to a 32-bit register as concatenated keys need.
-    var concatenationBytes: [UInt8] { address.bytes + [UInt8(port >> 8), UInt8(port & 0xff), 0, 0] }
-}
+import Sockets
+import VOSModel
 
 /// One relayed call leg pair handed to the kernel: both directions of a plain (no transcoding,
 /// no DTMF conversion) relay whose remote sources are latched.
 public struct OffloadedCall: Hashable, Sendable {
     /// Where side A really sends from (latched) and the relay port A sends to.
-    public var sideA: MediaEndpoint
-    public var relayForA: MediaEndpoint
+    public var sideA: SocketAddress
+    public var relayForA: SocketAddress
     /// Same for side B.
-    public var sideB: MediaEndpoint
-    public var relayForB: MediaEndpoint
+    public var sideB: SocketAddress
+    public var relayForB: SocketAddress
 
-    public init(sideA: MediaEndpoint, relayForA: MediaEndpoint, sideB: MediaEndpoint, relayForB: MediaEndpoint) {
+    public init(sideA: SocketAddress, relayForA: SocketAddress, sideB: SocketAddress, relayForB: SocketAddress) {
         self.sideA = sideA
         self.relayForA = relayForA
         self.sideB = sideB
@@ -41,15 +22,15 @@ public struct OffloadedCall: Hashable, Sendable {
     }
 
     /// The two directions: packets from `source` to `relay` leave via `egress` towards `destination`.
-    var directions: [(source: MediaEndpoint, relay: MediaEndpoint, egress: MediaEndpoint, destination: MediaEndpoint)] {
+    var directions: [(source: SocketAddress, relay: SocketAddress, egress: SocketAddress, destination: SocketAddress)] {
         [(sideA, relayForA, relayForB, sideB), (sideB, relayForB, relayForA, sideA)]
     }
 }
 
 /// Packets and bytes the kernel relayed in one direction.
 public struct OffloadedFlowCounters: Sendable, Equatable {
-    public var source: MediaEndpoint
-    public var destination: MediaEndpoint
+    public var source: SocketAddress
+    public var destination: SocketAddress
     public var packets: UInt64
     public var bytes: UInt64
 }
@@ -172,8 +153,9 @@ extension NftablesClient {
         try listElements(.ip, MediaOffloadTable.name, set: "flows").compactMap { element in
             guard element.key.count == 16 else { return nil }
             let key = element.key
-            let source = MediaEndpoint(.v4(Array(key[0..<4])), UInt16(key[4]) << 8 | UInt16(key[5]))
-            let destination = MediaEndpoint(.v4(Array(key[8..<12])), UInt16(key[12]) << 8 | UInt16(key[13]))
+            guard let sourceIP = IPAddress(bytes: key[0..<4]), let destinationIP = IPAddress(bytes: key[8..<12]) else { return nil }
+            let source = SocketAddress(sourceIP, port: UInt16(key[4]) << 8 | UInt16(key[5]))
+            let destination = SocketAddress(destinationIP, port: UInt16(key[12]) << 8 | UInt16(key[13]))
             return OffloadedFlowCounters(source: source, destination: destination, packets: element.packets ?? 0, bytes: element.bytes ?? 0)
         }
     }
@@ -208,7 +190,7 @@ extension NftablesClient {
     private static func requireRealIPv4(_ calls: [OffloadedCall]) throws {
         for call in calls {
             for endpoint in [call.sideA, call.sideB, call.relayForA, call.relayForB]
-            where !endpoint.address.isIPv4 || endpoint.address.bytes.allSatisfy({ $0 == 0 }) {
+            where !endpoint.address.isIPv4 || endpoint.address.isUnspecified {
                 throw NetfilterError.invalidInput("media offload needs real IPv4 addresses, not \(endpoint)")
             }
         }

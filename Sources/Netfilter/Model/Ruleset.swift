@@ -1,3 +1,5 @@
+import VOSModel
+
 /// The nftables objects vos owns, as plain values: the compiler produces them, the renderer
 /// prints them, the programmer sends them to the kernel and the audit compares them with what
 /// the kernel holds.

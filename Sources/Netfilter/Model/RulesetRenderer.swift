@@ -1,3 +1,5 @@
+import VOSModel
+
 /// Prints tables the way `nft list` does, so `vosctl firewall render` reads like the live
 /// ruleset. Output depends only on the model (no clocks, no hash ordering).
 ///
@@ -41,7 +43,7 @@ public enum RulesetRenderer {
 
     static func render(_ element: SetElementValue) -> String {
         switch element {
-        case .prefix(let prefix): return prefix.description
+        case .prefix(let prefix): return prefix.nftText
         case .port(let port): return String(port)
         }
     }
@@ -109,8 +111,7 @@ public enum RulesetRenderer {
     }
 
     static func maskText(_ family: AddressFamily, _ length: Int) -> String {
-        let bytes = IPPrefix.maskBytes(length: length, byteCount: Int(family.addressLength))
-        return (family == .ipv4 ? IPAddress.v4(bytes) : IPAddress.v6(bytes)).description
+        (family == .ipv4 ? IPAddress.v4(.max) : IPAddress.v6(high: .max, low: .max)).masked(to: length).description
     }
 
     /// nft's time format: 1d2h3m4s with zero parts left out.

@@ -1,3 +1,5 @@
+import VOSModel
+
 /// Turns a `FirewallPolicy` into the `inet vos_filter` table.
 ///
 /// One `inet` table covers IPv4 and IPv6 with a single input chain; address sets are split per

@@ -1,3 +1,5 @@
+import VOSModel
+
 /// What the host firewall must enforce, handed in by the caller (vos-mediad builds it from the
 /// store). Netfilter never reads configuration or SIP state itself.
 public struct FirewallPolicy: Sendable, Equatable {
@@ -85,5 +87,5 @@ public struct FirewallPolicy: Sendable, Equatable {
 
     /// The `SS_FIREWALL_MANAGEMENT_SUBNETS` default: management only from the box itself until
     /// the operator names an admin LAN (opening RFC 1918 by default would trust any NATed peer).
-    public static let loopbackManagementSubnets: [IPPrefix] = ["127.0.0.0/8", "::1/128"].compactMap(IPPrefix.init)
+    public static let loopbackManagementSubnets: [IPPrefix] = ["127.0.0.0/8", "::1/128"].compactMap { try? IPPrefix(parsing: $0) }
 }

@@ -1,3 +1,5 @@
+import VOSModel
+
 /// The firewall's inputs as the operator configured them, in plain values: gateway addresses as
 /// written in the store and the `SS_FIREWALL_*` / `SS_MEDIAPROXYPORT_*` parameters. The
 /// `FirewallConfiguration` target fills this from the store; `FirewallSettings.compile` turns it
@@ -84,7 +86,7 @@ public struct FirewallSettings: Sendable, Equatable {
         }
         var management: [IPPrefix] = []
         for text in managementSubnets {
-            if let prefix = IPPrefix(text) { management.append(prefix) } else {
+            if let prefix = try? IPPrefix(parsing: text) { management.append(prefix) } else {
                 warnings.append("management subnet \"\(text)\" is not an IP prefix; skipped")
             }
         }

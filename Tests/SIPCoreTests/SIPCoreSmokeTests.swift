@@ -1,4 +1,0 @@
-import Testing
-@testable import SIPCore
-
-@Test func moduleLinks() { _ = SIPCore.self }
