@@ -107,6 +107,8 @@ extension B2BUA {
 
     func sendBye(to side: Side, _ session: CallSession) {
         if side == .vendor {
+            // A vendor dialog still waiting for its ACK (delayed offer) gets one before the BYE.
+            sendHeldVendorAck(session, answer: nil)
             guard var vendor = session.vendor, vendor.remoteTag != nil else { return }
             let bye = withContentLength(vendor.request("BYE", via: newVia(for: vendor), contact: nil))
             session.vendor = vendor
@@ -150,8 +152,22 @@ extension B2BUA {
         }
     }
 
-    func customerAcknowledged(_ session: CallSession) {
+    func customerAcknowledged(_ session: CallSession, _ ack: SIPMessage) {
         loop.cancel(session.connected?.unacknowledged?.timer)
         session.connected?.unacknowledged = nil
+        sendHeldVendorAck(session, answer: ack)
+    }
+
+    /// Delayed offer: the vendor's ACK, with the customer's answer pointed at the relay (none
+    /// when the call ends before the customer answered).
+    func sendHeldVendorAck(_ session: CallSession, answer: SIPMessage?) {
+        guard let sequence = session.connected?.vendorAckAwaitingAnswer, let vendor = session.vendor else { return }
+        var ack = vendor.request("ACK", sequence: sequence, via: newVia(for: vendor), contact: nil)
+        if let answer { attachSDP(from: answer, to: &ack, session: session, fromVendor: false) }
+        ack = withContentLength(ack)
+        session.connected?.vendorAckAwaitingAnswer = nil
+        session.connected?.vendorAck = ack
+        if !ack.body.isEmpty { session.connected?.sdpToVendor = ack.body }
+        layer.sendStateless(ack, to: vendor.peer)
     }
 }

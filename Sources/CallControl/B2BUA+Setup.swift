@@ -184,7 +184,8 @@ extension B2BUA {
         let mode = mediaMode(for: candidate, session: session)
         let wantsRelay = mode == .on || mode == .mustOn
             || (mode == .auto && SDPRelay.looksNATed(session.customerOffer.flatMap(SDPRelay.audioEndpoint), signallingSource: session.customer.peer.address.ip))
-        if wantsRelay && session.customerOffer != nil && !ensureMedia(session) && mode == .mustOn {
+        // A delayed offer (no SDP in the INVITE) is relayed too: the vendor's offer comes in its 2xx.
+        if wantsRelay && !ensureMedia(session) && mode == .mustOn {
             session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
             return finishCall(session, reason: .mediaUnavailable, sipCode: 503, hangup: .system)
         }
@@ -332,6 +333,8 @@ extension B2BUA {
     }
 
     private func vendorAnswered(_ session: CallSession, candidate: RouteCandidate, _ response: SIPMessage) {
+        // The vendor repeating its 2xx: our ACK was lost (or is waiting for a delayed answer).
+        if session.connected?.candidate == candidate { return reacknowledgeVendor(session, sequence: (try? response.cseq().sequence) ?? 1) }
         guard var vendor = session.vendor, session.lastCandidate == candidate else { return }
         loop.cancel(session.attempt?.timer)
         vendor.remoteTag = try? response.to().tag
@@ -339,15 +342,20 @@ extension B2BUA {
         if let target = try? response.contacts().first?.uri { vendor.remoteTarget = target }
         session.vendor = vendor
         let sequence = (try? response.cseq().sequence) ?? 1
-        layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(for: vendor), contact: nil)), to: vendor.peer)
+        let offerToVendor = session.attempt?.request.body ?? []
+        // Delayed offer: the answer to the vendor's offer is in the customer's ACK, so ours waits for it.
+        let awaitingAnswer = session.isTrying(candidate) && !session.cancelRequested && offerToVendor.isEmpty && !response.body.isEmpty
+        if !awaitingAnswer {
+            layer.sendStateless(withContentLength(vendor.request("ACK", sequence: sequence, via: newVia(for: vendor), contact: nil)), to: vendor.peer)
+        }
         guard session.isTrying(candidate), !session.cancelRequested else {
             // The customer gave up while the vendor was answering: hang up the vendor side.
             sendBye(to: .vendor, session)
             releaseVendorLine(session)
             return
         }
-        let offerToVendor = session.attempt?.request.body ?? []
         session.leave(to: .confirmed(CallSession.Connected(candidate: candidate)), cancelling: loop.cancel)
+        if awaitingAnswer { session.connected?.vendorAckAwaitingAnswer = sequence }
         session.answerTime = loop.wallMilliseconds
         session.answerMonotonic = loop.now
         if session.ringingTime == nil { session.ringingTime = session.answerTime }

@@ -125,16 +125,23 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     public func handleACK(_ ack: SIPMessage, from peer: Peer) {
         guard let callID = ack.callID, let toTag = try? ack.to().tag,
               let dialog = dialogs[DialogLeg.key(callID: callID, localTag: toTag)], dialog.side == .customer else { return }
-        customerAcknowledged(dialog.session)
+        customerAcknowledged(dialog.session, ack)
     }
 
     public func handleStrayResponse(_ response: SIPMessage, from peer: Peer) {
         // A 2xx retransmission for an INVITE we already answered: our ACK was lost, send it again.
         guard let status = response.statusCode, (200..<300).contains(status), let callID = response.callID,
               let cseq = try? response.cseq(), cseq.method == "INVITE", let fromTag = try? response.from().tag,
-              let dialog = dialogs[DialogLeg.key(callID: callID, localTag: fromTag)], dialog.side == .vendor,
-              let vendor = dialog.session.vendor else { return }
-        let ack = vendor.request("ACK", sequence: cseq.sequence, via: newVia(for: vendor), contact: nil)
+              let dialog = dialogs[DialogLeg.key(callID: callID, localTag: fromTag)], dialog.side == .vendor else { return }
+        reacknowledgeVendor(dialog.session, sequence: cseq.sequence)
+    }
+
+    /// The vendor's 2xx again: the same ACK again. A delayed offer's ACK still waits for the
+    /// customer's answer; the vendor keeps retransmitting until it comes.
+    func reacknowledgeVendor(_ session: CallSession, sequence: UInt32) {
+        guard let vendor = session.vendor, session.connected?.vendorAckAwaitingAnswer == nil else { return }
+        if let sent = session.connected?.vendorAck { return layer.sendStateless(sent, to: vendor.peer) }
+        let ack = vendor.request("ACK", sequence: sequence, via: newVia(for: vendor), contact: nil)
         layer.sendStateless(withContentLength(ack), to: vendor.peer)
     }
 

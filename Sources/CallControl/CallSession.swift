@@ -85,6 +85,11 @@ final class CallSession: @unchecked Sendable {
         var vendorAllowsUpdate = false
         var sdpToCustomer: [UInt8] = []
         var sdpToVendor: [UInt8] = []
+        /// Delayed offer: the vendor's 2xx carried the offer, so its ACK waits for the customer's
+        /// ACK and the answer in it (CSeq of the vendor's INVITE). Then the ACK sent, repeated
+        /// if the vendor's 2xx is retransmitted.
+        var vendorAckAwaitingAnswer: UInt32?
+        var vendorAck: SIPMessage?
 
         var timers: [TimerID?] {
             [unacknowledged?.timer, conversationTimer, creditTimer, customerTimer?.timer, vendorTimer?.timer, noTimerLimit]

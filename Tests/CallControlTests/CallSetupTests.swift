@@ -92,3 +92,79 @@ import VOSModel
         #expect(lab.ledger.records.first?.endReason == .ringingTimeout)
     }
 }
+
+/// Offers outside the INVITE (RFC 3261 §13.2.1): the answer rides on the ACK.
+@Suite struct DelayedOfferTests {
+    @Test func aDelayedOfferIsRelayedBothWaysWithTheAnswerInTheVendorsAck() throws {
+        let lab = try CallHarness(parameters: [.mediaProxyMode: "3"], vendors: [CallHarness.vendor("uk", host: 20)])
+        let callID = lab.customerInvite(sdp: nil)
+        var out = lab.drain()
+        let invite = try #require(out.requests("INVITE").first?.message)
+        #expect(invite.body.isEmpty, "no offer to forward")
+        #expect(lab.media.created == ["s1"], "the relay is set up even without an offer")
+
+        lab.respond(to: invite, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        out = lab.drain()
+        #expect(out.requests("ACK").isEmpty, "the vendor's ACK waits for the customer's answer")
+        let answer = try #require(out.responses(200).first { $0.to == CallHarness.customer }?.message)
+        let offerToCustomer = try SDPSession(parsing: answer.body)
+        #expect(offerToCustomer.connection?.address == "192.0.2.1", "the vendor's offer reaches the customer pointed at the relay")
+        #expect(lab.media.remotes.contains { $0.leg == 1 && $0.remote == MediaEndpoint(ip: "198.51.100.20", port: 50000) })
+
+        // The vendor retransmits its 2xx meanwhile: still no ACK without the answer.
+        lab.respond(to: invite, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        #expect(lab.drain().requests("ACK").isEmpty)
+
+        let tag = try #require(try answer.to().tag)
+        lab.receive("""
+        ACK sip:vos@192.0.2.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-ack-delayed
+        Max-Forwards: 70
+        From: <sip:1000@192.0.2.10>;tag=caller1
+        To: <sip:441234567@192.0.2.1>;tag=\(tag)
+        Call-ID: \(callID)
+        CSeq: 1 ACK
+        Content-Type: application/sdp
+        Content-Length: \(CallHarness.offer.utf8.count)
+
+        \(CallHarness.offer)
+        """, from: CallHarness.customer)
+        out = lab.drain()
+        let ack = try #require(out.requests("ACK").first)
+        #expect(ack.to == CallHarness.vendor(20))
+        let answerToVendor = try SDPSession(parsing: ack.message.body)
+        #expect(answerToVendor.connection?.address == "198.51.100.1", "the customer's answer reaches the vendor pointed at the relay")
+        #expect(lab.media.remotes.contains { $0.leg == 0 && $0.remote == MediaEndpoint(ip: "192.0.2.10", port: 40000) })
+
+        // A late 2xx retransmission gets the same ACK again, answer included.
+        lab.respond(to: invite, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        #expect(lab.drain().requests("ACK").first?.message.body == ack.message.body)
+    }
+
+    @Test func aCustomerThatNeverAnswersTheOfferLeavesTheVendorAcknowledgedThenHungUp() throws {
+        let lab = try CallHarness(parameters: [.mediaProxyMode: "3"], vendors: [CallHarness.vendor("uk", host: 20)])
+        lab.customerInvite(sdp: nil)
+        let invite = try #require(lab.drain().requests("INVITE").first?.message)
+        lab.respond(to: invite, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        _ = lab.drain()
+        lab.advance(seconds: 36)
+        let out = lab.drain()
+        let toVendor = out.filter { $0.to == CallHarness.vendor(20) }.compactMap(\.message.method)
+        #expect(toVendor.first == "ACK" && toVendor.contains("BYE"), "ACK before BYE: \(toVendor)")
+        #expect(lab.ledger.records.first?.endReason == .ackTimeout)
+    }
+}
+
+@Suite struct RetransmissionTests {
+    /// Our ACK was lost: the vendor repeats its 2xx and gets the ACK again; the call stays up.
+    @Test func aRepeated2xxFromTheVendorIsAcknowledgedAndNeverHangsUp() throws {
+        let lab = try CallHarness(vendors: [CallHarness.vendor("uk", host: 20)])
+        let call = try lab.connect()
+        _ = lab.drain()
+        lab.respond(to: call.vendorInvite, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        let out = lab.drain()
+        #expect(out.requests("ACK").map(\.to) == [CallHarness.vendor(20)])
+        #expect(out.requests("BYE").isEmpty, "a retransmitted 2xx must not end the vendor leg")
+        #expect(lab.ledger.records.isEmpty)
+    }
+}
