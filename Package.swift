@@ -77,7 +77,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "VOSTestSupport", path: "Tests/VOSTestSupport"),
         .testTarget(name: "VOSModelTests", dependencies: ["VOSModel", "VOSTestSupport"]),
-        .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel"]),
+        .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "CallControlTests", dependencies: [
             "CallControl", "SIPStack", "SIPCore", "Softswitch", "VOSModel", "MediaControl",
             .product(name: "Logging", package: "swift-log"),

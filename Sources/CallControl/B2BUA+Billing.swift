@@ -26,7 +26,7 @@ extension B2BUA {
     func billingAnswered(_ session: CallSession, candidate: RouteCandidate) {
         guard let key = session.billingKey, let answer = session.answerTime else { return }
         let vendor = VendorLeg(gateway: candidate.gateway.name, clearingAccount: candidate.gateway.clearingAccount,
-                               callee: candidate.outboundCallee(session.calleeNumber))
+                               callee: candidate.calleeOut)
         follow(ledger.answered(key, at: answer, vendor: vendor, policy: reservationPolicy), session)
     }
 

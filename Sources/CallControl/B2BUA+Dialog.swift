@@ -39,13 +39,21 @@ extension B2BUA {
                 sendBye(to: .customer, session)
                 finishCall(session, reason: .calleeHangup, sipCode: 200, hangup: .callee)
             }
+        case "INVITE" where isGlare(session, from: side), "UPDATE" where isGlare(session, from: side):
+            transaction.respond(status: 491, reason: "Request Pending")
         case "UPDATE" where session.isConfirmed && request.body.isEmpty:
             // A session refresh: it belongs to this leg, so it is answered here, not relayed.
             peerRefreshed(session, side)
             var headers: [(String, String)] = [("Contact", contact(for: side == .customer ? session.customer : (session.vendor ?? session.customer)))]
             if let expires = sessionExpiresHeader(session, side) { headers += [("Require", "timer"), ("Session-Expires", expires)] }
             transaction.respond(status: 200, reason: "OK", headers: headers)
-        case "INVITE", "UPDATE", "INFO", "NOTIFY", "MESSAGE", "PRACK", "OPTIONS":
+        case "PRACK":
+            // Reliable provisionals are per leg: a PRACK is answered here, never relayed.
+            guard side == .customer, session.isRouting else {
+                return transaction.respond(status: 481, reason: "Call/Transaction Does Not Exist")
+            }
+            customerPRACK(request, transaction: transaction, session: session)
+        case "INVITE", "UPDATE", "INFO", "NOTIFY", "MESSAGE", "OPTIONS":
             if (method == "INVITE" || method == "UPDATE") && session.isConfirmed { peerRefreshed(session, side) }
             relay(request, transaction: transaction, session: session, from: side)
         default:
@@ -55,7 +63,9 @@ extension B2BUA {
 
     /// Sends a request received on one side to the other, and its answer back.
     private func relay(_ request: SIPMessage, transaction: ServerTransaction, session: CallSession, from side: Side) {
-        guard session.isConfirmed, var target = side == .customer ? session.vendor : Optional(session.customer),
+        // Connected calls relay every request; an early dialog only UPDATE (RFC 3311 early offers).
+        let early = session.isRouting && request.method == "UPDATE" && !session.cancelRequested
+        guard session.isConfirmed || early, var target = side == .customer ? session.vendor : Optional(session.customer),
               target.remoteTag != nil || side == .vendor, let method = request.method else {
             transaction.respond(status: 491, reason: "Request Pending")
             return
@@ -69,7 +79,11 @@ extension B2BUA {
         attachSDP(from: request, to: &outbound, session: session, fromVendor: side == .vendor)
         if outbound.body.isEmpty { outbound.appendHeader("Content-Length", "0") }
         let targetPeer = target.peer
+        let offers = method == "INVITE" || method == "UPDATE"
+        let targetSide: Side = side == .customer ? .vendor : .customer
+        if offers { setOfferPending(session, to: targetSide, true) }
         layer.send(outbound, to: targetPeer) { [unowned self] event in
+            if offers, case .provisional = event {} else if offers { self.setOfferPending(session, to: targetSide, false) }
             switch event {
             case let .provisional(response):
                 guard let status = response.statusCode, status > 100 else { return }
@@ -78,8 +92,13 @@ extension B2BUA {
                 guard let status = response.statusCode else { return }
                 if method == "INVITE" && (200..<300).contains(status) {
                     let sequence = (try? response.cseq().sequence) ?? 0
-                    let ack = target.request("ACK", sequence: sequence, via: self.newVia(for: target), contact: nil)
-                    self.layer.sendStateless(self.withContentLength(ack), to: targetPeer)
+                    if outbound.body.isEmpty && !response.body.isEmpty {
+                        // An offerless re-INVITE: the answer to this offer comes in the requester's ACK.
+                        session.connected?.acknowledgementAwaitingAnswer = (targetSide, sequence)
+                    } else {
+                        let ack = target.request("ACK", sequence: sequence, via: self.newVia(for: target), contact: nil)
+                        self.layer.sendStateless(self.withContentLength(ack), to: targetPeer)
+                    }
                 }
                 transaction.respond(self.relayedResponse(response, to: request, session: session, fromVendor: side == .customer))
             case .timeout:
@@ -156,6 +175,20 @@ extension B2BUA {
         loop.cancel(session.connected?.unacknowledged?.timer)
         session.connected?.unacknowledged = nil
         sendHeldVendorAck(session, answer: ack)
+        acknowledgedReinvite(session, ack, from: .customer)
+    }
+
+    /// The requester's ACK of an offerless re-INVITE: its answer goes on in our ACK to the other side.
+    func acknowledgedReinvite(_ session: CallSession, _ ack: SIPMessage, from side: Side) {
+        guard let held = session.connected?.acknowledgementAwaitingAnswer, held.to != side,
+              let target = held.to == .vendor ? session.vendor : Optional(session.customer) else { return }
+        session.connected?.acknowledgementAwaitingAnswer = nil
+        var relayed = target.request("ACK", sequence: held.sequence, via: newVia(for: target), contact: nil)
+        attachSDP(from: ack, to: &relayed, session: session, fromVendor: side == .vendor)
+        if !relayed.body.isEmpty {
+            if held.to == .vendor { session.connected?.sdpToVendor = relayed.body } else { session.connected?.sdpToCustomer = relayed.body }
+        }
+        layer.sendStateless(withContentLength(relayed), to: target.peer)
     }
 
     /// Delayed offer: the vendor's ACK, with the customer's answer pointed at the relay (none

@@ -52,8 +52,8 @@ extension B2BUA {
             record.durationSeconds = Int((nanoseconds + 999_999_999) / 1_000_000_000)
         }
         record.billedSeconds = record.durationSeconds
-        record.callerSent = session.lastCandidate?.gateway.callerRewrite.apply(to: session.callerOut) ?? session.callerOut
-        record.calleeSent = session.lastCandidate?.outboundCallee(session.calleeNumber) ?? session.calleeNumber
+        record.callerSent = session.callerSent ?? session.callerOut
+        record.calleeSent = session.lastCandidate?.calleeOut ?? session.calleeNumber
         record.attempts = session.plan.attempts
         if session.answerTime != nil, let connected = session.lastCandidate {
             record.routingGateway = connected.gateway.name

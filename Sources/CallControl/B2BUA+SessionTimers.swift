@@ -141,10 +141,20 @@ extension B2BUA {
         if method == "INVITE" && !sdp.isEmpty { refresh.setBody(sdp, contentType: "application/sdp") } else {
             refresh.appendHeader("Content-Length", "0")
         }
+        setOfferPending(session, to: side, true)
         layer.send(refresh, to: target.peer) { [unowned self] event in
+            if case .provisional = event { return }
+            self.setOfferPending(session, to: side, false)
             switch event {
             case .provisional:
                 break
+            case let .final(response) where response.statusCode == 491:
+                // Glare (RFC 3261 §14.1): try again after 2.1-4 s on a dialog whose Call-ID is ours
+                // (the vendor leg), 0-2 s on the customer's.
+                let wait = side == .vendor ? Int.random(in: 2100...4000) : Int.random(in: 0...2000)
+                session.connected?.glareRetry = self.loop.schedule(after: .milliseconds(wait)) { [unowned self] in
+                    self.sendRefresh(session, side)
+                }
             case let .final(response):
                 guard let status = response.statusCode, (200..<300).contains(status) else {
                     self.logger.info("call \(session.callID): session refresh (\(method)) answered \(response.statusCode ?? 0); releasing (SessionTimeout)")
@@ -178,4 +188,17 @@ struct SessionTimerRefusal: Error {
     let status: Int
     let reason: String
     let headers: [(String, String)]
+}
+
+extension B2BUA {
+    /// Marks an INVITE or UPDATE of vos's as pending (or done) on `side`'s leg.
+    func setOfferPending(_ session: CallSession, to side: Side, _ pending: Bool) {
+        if side == .customer { session.connected?.offerPendingToCustomer = pending } else { session.connected?.offerPendingToVendor = pending }
+    }
+
+    /// RFC 3261 §14.2 / RFC 3311: a re-INVITE or UPDATE from `side` while one of vos's is pending on that leg.
+    func isGlare(_ session: CallSession, from side: Side) -> Bool {
+        guard let connected = session.connected else { return false }
+        return side == .customer ? connected.offerPendingToCustomer : connected.offerPendingToVendor
+    }
 }

@@ -24,13 +24,28 @@ extension B2BUA {
             transaction.respond(status: refusal.status, reason: refusal.reason, headers: refusal.headers)
             return
         }
+        if let refusal = reliableProvisionalRefusal(request, gateway: gateway) {
+            transaction.respond(status: refusal.status, reason: refusal.reason, headers: refusal.headers)
+            return
+        }
         transaction.respond(status: 100, reason: "Trying")
 
         let callee = request.requestURI?.decodedUser ?? ""
         let fromParty = try? request.from()
-        let callerReceived = callerNumber(request, from: fromParty, gateway: gateway)
-        let calleeNumber = gateway.calleeRewrite.apply(to: callee)
-        let callerOut = gateway.callerRewrite.apply(to: callerReceived)
+        let inbound = InboundCaller(receivedIdentity(request, from: fromParty), gateway: gateway)
+        let callerReceived = inbound.number
+        // The mapping gateway's dial plans; a denied number keeps its received form for the CDR.
+        var deniedBy: DialPlan.Rule?
+        let calleeNumber: String
+        switch gateway.calleeRewrite.apply(to: callee) {
+        case let .number(number): calleeNumber = number
+        case let .denied(rule): calleeNumber = callee; deniedBy = rule
+        }
+        let callerOut: String
+        switch gateway.callerRewrite.apply(to: callerReceived) {
+        case let .number(number): callerOut = number
+        case let .denied(rule): callerOut = callerReceived; deniedBy = deniedBy ?? rule
+        }
         let customerLeg = DialogLeg(
             callID: request.callID ?? ids.token(), localTag: ids.token(), remoteTag: fromParty?.tag,
             localParty: "", remoteParty: request.firstHeaderValue("From") ?? "",
@@ -40,7 +55,7 @@ extension B2BUA {
         var leg = customerLeg
         leg.localParty = (request.firstHeaderValue("To") ?? "") + ";tag=" + customerLeg.localTag
 
-        let candidates = RoutePlanner.candidates(for: calleeNumber, among: snapshot.routingGateways, status: gatewayStatus)
+        let candidates = RoutePlanner.candidates(for: calleeNumber, caller: callerOut, among: snapshot.routingGateways, status: gatewayStatus)
         let session = CallSession(
             id: nextSessionID, customerInvite: transaction, mappingGateway: gateway, account: gateway.account,
             callerReceived: callerReceived, calleeReceived: callee, callerOut: callerOut, calleeNumber: calleeNumber,
@@ -49,6 +64,13 @@ extension B2BUA {
         nextSessionID += 1
         session.customerSessionTimer = customerTimer
         session.customerSupportsTimer = request.supported.contains("timer") || request.require.contains("timer")
+        session.customerReliable = customerGetsReliableProvisionals(request, gateway: gateway)
+        session.nextRSeq = UInt32.random(in: 1...0x7FFF_FFFF)
+        session.inbound = inbound
+        if let rule = deniedBy {
+            logger.info("call \(session.callID): denied by mapping gateway \(gateway.name)'s dial plan rule \(rule)")
+            return rejectBeforeRouting(session, Refusal(reason: .dialPlanDenied, code: 403))
+        }
 
         if let refusal = admissionRefusal(session, gateway: gateway, caller: callerReceived, callee: callee) {
             rejectBeforeRouting(session, refusal)
@@ -62,22 +84,6 @@ extension B2BUA {
             session.callerCodec = session.customerOffer.flatMap { SDPRelay.audioCodecs(of: $0).first }
         }
         tryNextVendor(session)
-    }
-
-    /// Caller number per the mapping gateway's caller source (From user, Remote-Party-ID user,
-    /// or the From display name).
-    private func callerNumber(_ request: SIPMessage, from: SIPNameAddress?, gateway: MappingGateway) -> String {
-        switch gateway.callerSource {
-        case .from:
-            return from?.uri.decodedUser ?? ""
-        case .remotePartyID:
-            if let value = request.firstHeaderValue("Remote-Party-ID"), let party = try? SIPNameAddress(parsing: value) {
-                return party.uri.decodedUser ?? ""
-            }
-            return from?.uri.decodedUser ?? ""
-        case .display:
-            return from?.displayName ?? from?.uri.decodedUser ?? ""
-        }
     }
 
     struct Refusal {
@@ -143,33 +149,23 @@ extension B2BUA {
 
     private func failRouting(_ session: CallSession, reason: EndReason, code: Int) {
         var headers: [(String, String)] = []
-        if code == 503 && [.allGatewayBusy, .rateLimited].contains(reason) { headers.append(("Retry-After", "5")) }
-        session.customerInvite.respond(status: code, toTag: session.customer.localTag, headers: headers)
+        var phrase: String?
+        if let failure = session.lastVendorFailure, failure.statusCode == code {
+            // The vendor's own word on the failure (RFC 3326 Reason, RFC 3261 Retry-After) reaches the caller.
+            for name in ["Reason", "Retry-After"] {
+                for value in failure.headerValues(name) { headers.append((name, value)) }
+            }
+            phrase = failure.reasonPhrase
+        } else if code == 503 && [.allGatewayBusy, .rateLimited].contains(reason) {
+            headers.append(("Retry-After", "5"))
+        }
+        session.customerInvite.respond(status: code, reason: phrase, toTag: session.customer.localTag, headers: headers)
         finishCall(session, reason: reason, sipCode: code, hangup: .system)
     }
 
     private func mediaMode(for candidate: RouteCandidate, session: CallSession) -> MediaProxyMode {
         candidate.gateway.mediaProxy ?? session.mappingGateway.mediaProxy
             ?? MediaProxyMode(rawValue: parameters.int(.mediaProxyMode)) ?? .mustOn
-    }
-
-    /// Creates the relay session once per call; later attempts reuse it.
-    private func ensureMedia(_ session: CallSession) -> Bool {
-        if session.mediaSession != nil { return true }
-        guard let media else { return false }
-        do {
-            let remote = session.customerOffer.flatMap(SDPRelay.audioEndpoint)
-            let created = try media.createSession(tag: session.callID, customerRemote: remote)
-            session.mediaSession = created.session
-            session.relayLocal = (created.customerSide, created.vendorSide)
-            session.customerRelayEndpoint = addressBook.mediaEndpoint(
-                created.customerSide, for: session.customer.peer.address, gateway: session.mappingGateway.advertise, now: loop.now)
-            callsByMediaSession[created.session] = session
-            return true
-        } catch {
-            logger.error("call \(session.callID): vos-mediad refused a media session: \(error)")
-            return false
-        }
     }
 
     private func startAttempt(_ session: CallSession, _ candidate: RouteCandidate) {
@@ -180,15 +176,58 @@ extension B2BUA {
         _ = limiter.admit("r:" + candidate.gateway.name, rate: candidate.gateway.cpsLimit, now: loop.now)
         health.countCall(candidate.gateway.name, now: loop.now)
 
-        var body = session.customerOffer.map { $0.serialized() } ?? []
         let mode = mediaMode(for: candidate, session: session)
         let wantsRelay = mode == .on || mode == .mustOn
             || (mode == .auto && SDPRelay.looksNATed(session.customerOffer.flatMap(SDPRelay.audioEndpoint), signallingSource: session.customer.peer.address.ip))
-        // A delayed offer (no SDP in the INVITE) is relayed too: the vendor's offer comes in its 2xx.
-        if wantsRelay && !ensureMedia(session) && mode == .mustOn {
-            session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
-            return finishCall(session, reason: .mediaUnavailable, sipCode: 503, hangup: .system)
+        // The relay session is created once per call (a delayed offer too: the vendor's offer comes
+        // in its 2xx), off the loop: the call waits for its ports in its own state.
+        if wantsRelay && session.mediaSession == nil && !session.mediaRefused, let media {
+            session.awaitingMedia = true
+            let remote = session.customerOffer.flatMap(SDPRelay.audioEndpoint)
+            media.createSession(tag: session.callID, customerRemote: remote) { [loop] result in
+                loop.execute { [unowned self] in
+                    self.mediaCreated(session, result, candidate: candidate, vendorAddress: vendorAddress, mode: mode)
+                }
+            }
+            return
         }
+        if wantsRelay && session.mediaSession == nil && mode == .mustOn { return failForMedia(session) }
+        sendVendorInvite(session, candidate, vendorAddress: vendorAddress, relayed: wantsRelay)
+    }
+
+    /// vos-mediad's answer to the call's create: on with the attempt, or 503 MediaUnavailable
+    /// where the relay is a must. A session for a call that ended meanwhile is released at once.
+    private func mediaCreated(_ session: CallSession, _ result: Result<CreatedMediaSession, MediaControlFailure>,
+                              candidate: RouteCandidate, vendorAddress: SocketAddress, mode: MediaProxyMode) {
+        session.awaitingMedia = false
+        switch result {
+        case let .success(created):
+            guard session.isRouting, !session.cancelRequested else {
+                media?.deleteSession(created.session) { _ in }
+                return
+            }
+            session.mediaSession = created.session
+            session.relayLocal = (created.customerSide, created.vendorSide)
+            session.customerRelayEndpoint = addressBook.mediaEndpoint(
+                created.customerSide, for: session.customer.peer.address, gateway: session.mappingGateway.advertise, now: loop.now)
+            callsByMediaSession[created.session] = session
+        case let .failure(error):
+            logger.error("call \(session.callID): vos-mediad refused a media session: \(error)")
+            session.mediaRefused = true
+            guard session.isRouting, !session.cancelRequested else { return }
+            if mode == .mustOn { return failForMedia(session) }
+        }
+        sendVendorInvite(session, candidate, vendorAddress: vendorAddress, relayed: true)
+    }
+
+    private func failForMedia(_ session: CallSession) {
+        session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
+        finishCall(session, reason: .mediaUnavailable, sipCode: 503, hangup: .system)
+    }
+
+    /// The INVITE of one vendor attempt, with the customer's offer pointed at the relay when relayed.
+    private func sendVendorInvite(_ session: CallSession, _ candidate: RouteCandidate, vendorAddress: SocketAddress, relayed wantsRelay: Bool) {
+        var body = session.customerOffer.map { $0.serialized() } ?? []
         // Each vendor may sit on another network: the relay is shown at the address facing this one.
         session.vendorRelayEndpoint = session.relayLocal.map {
             addressBook.mediaEndpoint($0.vendor, for: vendorAddress, gateway: candidate.gateway.advertise, now: loop.now)
@@ -197,8 +236,20 @@ extension B2BUA {
             body = SDPRelay.pointing(offer, at: relay).serialized()
         }
 
-        let calleeOut = candidate.outboundCallee(session.calleeNumber)
-        let callerOut = candidate.gateway.callerRewrite.apply(to: session.callerOut)
+        let calleeOut = candidate.calleeOut
+        var callerOut = candidate.callerOut ?? session.callerOut
+        if let pool = candidate.gateway.callerPool {
+            switch callerPools.lease(gateway: candidate.gateway.name, pool: pool, order: CallerPoolAllocator.Order(parameters: parameters)) {
+            case let .leased(lease):
+                callerOut = lease.number
+                session.poolLease = lease
+            case .exhausted:
+                logger.info("call \(session.callID): routing gateway \(candidate.gateway.name)'s caller pool is exhausted")
+                session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
+                return finishCall(session, reason: .callerPoolExhausted, sipCode: 503, hangup: .system)
+            }
+        }
+        session.callerSent = callerOut
         let vendorHost = vendorAddress.host
         let localTag = ids.token()
         let vendorPeer = Peer(address: vendorAddress, transport: Peer.Transport(candidate.gateway.address.transport))
@@ -213,9 +264,12 @@ extension B2BUA {
         let customerHops = session.customerInvite.request.maxForwards ?? 70
         invite.setHeader("Max-Forwards", String(max(1, min(70, customerHops - 1))))
         invite.appendHeader("Allow", B2BUA.allowed)
-        copyIdentityHeaders(from: session.customerInvite.request, to: &invite, gateway: candidate.gateway, callerOut: callerOut, host: ourHost)
+        for header in OutboundIdentity.headers(for: candidate.gateway, caller: session.inbound, callerOut: callerOut, host: ourHost) {
+            invite.appendHeader(header.name, header.value)
+        }
         let offeredExpires = candidate.gateway.usesSessionTimer ? sessionTimerSettings.offered : nil
         if let offeredExpires { offerSessionTimer(&invite, expires: offeredExpires) }
+        offerReliableProvisionals(&invite, gateway: candidate.gateway)
         if body.isEmpty { invite.appendHeader("Content-Length", "0") } else { invite.setBody(body, contentType: "application/sdp") }
 
         session.vendor = vendor
@@ -237,31 +291,6 @@ extension B2BUA {
         session.attempt?.timer = timer
     }
 
-    /// RFC 3325 identity per the routing gateway's settings.
-    private func copyIdentityHeaders(from request: SIPMessage, to invite: inout SIPMessage, gateway: RoutingGateway, callerOut: String, host: String) {
-        switch gateway.pAssertedIdentity {
-        case .none: break
-        case .passthrough:
-            for value in request.headerValues("P-Asserted-Identity") { invite.appendHeader("P-Asserted-Identity", value) }
-        case .caller:
-            invite.appendHeader("P-Asserted-Identity", "<sip:\(callerOut)@\(host)>")
-        }
-        switch gateway.privacy {
-        case .none: break
-        case .passthrough:
-            if let privacy = request.firstHeaderValue("Privacy") { invite.appendHeader("Privacy", privacy) }
-        case .id:
-            invite.appendHeader("Privacy", "id")
-        }
-        switch gateway.pPreferredIdentity {
-        case .none: break
-        case .passthrough:
-            for value in request.headerValues("P-Preferred-Identity") { invite.appendHeader("P-Preferred-Identity", value) }
-        case .caller:
-            invite.appendHeader("P-Preferred-Identity", "<sip:\(callerOut)@\(host)>")
-        }
-    }
-
     func vendorInviteEvent(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, _ event: ClientTransaction.Event) {
         switch event {
         case let .provisional(response):
@@ -273,6 +302,7 @@ extension B2BUA {
             } else if status == 422, retryAfterSessionIntervalTooSmall(session, candidate: candidate, vendorKey: vendorKey, response) {
                 return
             } else {
+                if session.isTrying(candidate) { session.lastVendorFailure = response }
                 attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .response(status))
             }
         case .timeout:
@@ -281,7 +311,8 @@ extension B2BUA {
     }
 
     private func vendorProvisional(_ session: CallSession, candidate: RouteCandidate, _ response: SIPMessage) {
-        guard session.isTrying(candidate), var attempt = session.attempt, let status = response.statusCode else { return }
+        guard session.isTrying(candidate), let status = response.statusCode else { return }
+        guard acknowledgeVendorProvisional(session, response), var attempt = session.attempt else { return }
         if !attempt.provisionalSeen {
             attempt.provisionalSeen = true
             loop.cancel(attempt.timer)
@@ -297,12 +328,19 @@ extension B2BUA {
             session.attempt = attempt
         }
         guard status > 100, !session.cancelRequested else { return }
+        // A tagged 18x opens the vendor's early dialog: UPDATE (RFC 3311) may now cross it.
+        if var vendor = session.vendor, vendor.remoteTag == nil, let tag = try? response.to().tag {
+            vendor.remoteTag = tag
+            vendor.remoteParty = response.firstHeaderValue("To") ?? vendor.remoteParty
+            if let target = try? response.contacts().first?.uri { vendor.remoteTarget = target }
+            session.vendor = vendor
+        }
         if session.ringingTime == nil { session.ringingTime = loop.wallMilliseconds }
         var relayed = SIPMessage.response(to: session.customerInvite.request, status: status,
                                           reason: response.reasonPhrase, toTag: session.customer.localTag)
         relayed.appendHeader("Contact", contact(for: session.customer))
         attachSDP(from: response, to: &relayed, session: session, fromVendor: true)
-        session.customerInvite.respond(relayed)
+        sendCustomerProvisional(session, relayed)
     }
 
     /// Copies an SDP body across, pointed at the relay when the call is relayed.
@@ -375,8 +413,10 @@ extension B2BUA {
         startCustomer2xxRetransmission(session, answer: answer)
         startSessionTimers(session, vendorAnswer: response, candidate: candidate)
         billingAnswered(session, candidate: candidate)
-        if candidate.gateway.conversationLimit > 0 {
-            session.connected?.conversationTimer = loop.schedule(after: Duration.seconds(candidate.gateway.conversationLimit)) { [unowned self] in
+        // The shorter of the two gateways' limits (0: none).
+        let limits = [session.mappingGateway.conversationLimit, candidate.gateway.conversationLimit].filter { $0 > 0 }
+        if let limit = limits.min() {
+            session.connected?.conversationTimer = loop.schedule(after: Duration.seconds(limit)) { [unowned self] in
                 self.hangUpBoth(session, reason: .conversationLimit)
             }
         }
@@ -394,7 +434,23 @@ extension B2BUA {
         tryNextVendor(session)
     }
 
+    /// What the customer's INVITE says about its caller, for `InboundCaller`.
+    private func receivedIdentity(_ request: SIPMessage, from: SIPNameAddress?) -> ReceivedIdentity {
+        let rpid = request.firstHeaderValue("Remote-Party-ID").flatMap { try? SIPNameAddress(parsing: $0) }
+        let asserted = request.headerValues("P-Asserted-Identity")
+        return ReceivedIdentity(
+            fromUser: from?.uri.decodedUser ?? "", fromDisplayName: from?.displayName,
+            remotePartyIDUser: rpid?.uri.decodedUser, assertedIdentities: asserted,
+            assertedIdentityUser: asserted.first.flatMap { try? SIPNameAddress(parsing: $0) }?.uri.decodedUser,
+            preferredIdentities: request.headerValues("P-Preferred-Identity"), privacy: request.headerValues("Privacy"))
+    }
+
     func releaseVendorLine(_ session: CallSession) {
+        // The caller pool number lives exactly as long as the vendor line.
+        if let lease = session.poolLease {
+            callerPools.release(lease)
+            session.poolLease = nil
+        }
         guard let name = session.occupiedVendor else { return }
         activeByVendor[name, default: 1] -= 1
         session.occupiedVendor = nil

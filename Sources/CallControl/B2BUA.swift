@@ -29,6 +29,8 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     var dialogs: [String: (session: CallSession, side: Side)] = [:]
     var nextSessionID: UInt64 = 1
     var limiter = RateLimiterTable<String>()
+    /// Caller number pools of routing gateways: which numbers are in use, across reloads.
+    var callerPools = CallerPoolAllocator()
     var activeByMapping: [String: Int] = [:]
     var activeByVendor: [String: Int] = [:]
     let health: GatewayHealth
@@ -124,8 +126,12 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
 
     public func handleACK(_ ack: SIPMessage, from peer: Peer) {
         guard let callID = ack.callID, let toTag = try? ack.to().tag,
-              let dialog = dialogs[DialogLeg.key(callID: callID, localTag: toTag)], dialog.side == .customer else { return }
-        customerAcknowledged(dialog.session, ack)
+              let dialog = dialogs[DialogLeg.key(callID: callID, localTag: toTag)] else { return }
+        if dialog.side == .customer {
+            customerAcknowledged(dialog.session, ack)
+        } else {
+            acknowledgedReinvite(dialog.session, ack, from: .vendor)
+        }
     }
 
     public func handleStrayResponse(_ response: SIPMessage, from peer: Peer) {

@@ -35,6 +35,8 @@ final class CallSession: @unchecked Sendable {
         /// Session-Expires offered (nil: no timer offered); raised after a 422, at most twice.
         var offeredSessionExpires: Int?
         var sessionTimerRetries = 0
+        /// The vendor's last reliable provisional (RFC 3262): a repeat of it is not relayed again.
+        var vendorRSeq: UInt32?
 
         init(candidate: RouteCandidate, request: SIPMessage, transaction: ClientTransaction? = nil, provisionalSeen: Bool = false,
              timer: TimerID? = nil, offeredSessionExpires: Int? = nil, sessionTimerRetries: Int = 0) {
@@ -58,6 +60,19 @@ final class CallSession: @unchecked Sendable {
         var attempt: Attempt?
         /// The customer gave up (CANCEL or BYE) before a vendor answered.
         var cancelRequested = false
+        /// A reliable provisional to the customer waiting for its PRACK, and the next one held
+        /// back until then (RFC 3262 §3: one unacknowledged at a time).
+        var unacknowledgedProvisional: ReliableProvisional?
+        var heldProvisional: SIPMessage?
+    }
+
+    /// A reliable 18x vos sent the customer, retransmitted until PRACKed.
+    struct ReliableProvisional {
+        let response: SIPMessage
+        let rseq: UInt32
+        var interval: Duration
+        let deadline: UInt64
+        var timer: TimerID?
     }
 
     /// The customer's 2xx, retransmitted until its ACK (RFC 3261 §13.3.1.4).
@@ -90,9 +105,17 @@ final class CallSession: @unchecked Sendable {
         /// if the vendor's 2xx is retransmitted.
         var vendorAckAwaitingAnswer: UInt32?
         var vendorAck: SIPMessage?
+        /// An INVITE or UPDATE of vos's is pending on that leg: one from the peer meets 491 (glare).
+        var offerPendingToCustomer = false
+        var offerPendingToVendor = false
+        /// A refresh waiting out a 491 before it is tried again.
+        var glareRetry: TimerID?
+        /// A re-INVITE without SDP relayed across: the other side's 2xx carried the offer, so the
+        /// ACK to that side waits for the requester's ACK with the answer.
+        var acknowledgementAwaitingAnswer: (to: B2BUA.Side, sequence: UInt32)?
 
         var timers: [TimerID?] {
-            [unacknowledged?.timer, conversationTimer, creditTimer, customerTimer?.timer, vendorTimer?.timer, noTimerLimit]
+            [unacknowledged?.timer, conversationTimer, creditTimer, customerTimer?.timer, vendorTimer?.timer, noTimerLimit, glareRetry]
         }
     }
 
@@ -115,14 +138,30 @@ final class CallSession: @unchecked Sendable {
     var plan: FailoverPlan
     /// The vendor tried last, or the one connected: what the CDR and the calls view name.
     private(set) var lastCandidate: RouteCandidate?
+    /// The last vendor's final failure: its Reason and Retry-After go to the caller when the
+    /// call fails with that vendor's code.
+    var lastVendorFailure: SIPMessage?
+    /// The caller as the mapping gateway let it in (number and the identity headers trusted).
+    var inbound = InboundCaller(ReceivedIdentity(fromUser: ""), gateway: MappingGateway(name: "-", ips: []))
+    /// The caller number the current vendor got (after its dial plan and pool), and the pool
+    /// number held for it.
+    var callerSent: String?
+    var poolLease: CallerPoolAllocator.Lease?
     /// The customer leg's timer as negotiated on its INVITE (nil: none on that leg), and
     /// whether the customer named `timer` in Supported (then our 2xx says Require: timer).
     var customerSessionTimer: LegSessionTimer?
     var customerSupportsTimer = false
+    /// Whether 18x go to the customer reliably, and the RSeq of the next one.
+    var customerReliable = false
+    var nextRSeq: UInt32 = 1
 
     /// The customer's SDP offer as received.
     var customerOffer: SDPSession?
     var mediaSession: String?
+    /// vos-mediad is creating the call's relay session; the attempt waits for it.
+    var awaitingMedia = false
+    /// vos-mediad refused it once: later attempts go on without (or fail, where the relay is a must).
+    var mediaRefused = false
     /// The relay's two legs as vos-mediad bound them (the wildcard address, or one address).
     var relayLocal: (customer: MediaEndpoint, vendor: MediaEndpoint)?
     /// Where each side is told to send its audio: the relay leg at the address facing that side.
@@ -183,6 +222,14 @@ final class CallSession: @unchecked Sendable {
         }
     }
 
+    var routing: Routing? {
+        get { if case let .routing(routing) = state { return routing } else { return nil } }
+        set {
+            guard case .routing = state, let newValue else { return }
+            state = .routing(newValue)
+        }
+    }
+
     var connected: Connected? {
         get { if case let .confirmed(connected) = state { return connected } else { return nil } }
         set {
@@ -203,7 +250,9 @@ final class CallSession: @unchecked Sendable {
     /// Moves to `next`, cancelling every timer of the phase left behind.
     func leave(to next: State, cancelling cancel: (TimerID?) -> Void) {
         switch state {
-        case let .routing(routing): cancel(routing.attempt?.timer)
+        case let .routing(routing):
+            cancel(routing.attempt?.timer)
+            cancel(routing.unacknowledgedProvisional?.timer)
         case let .confirmed(connected): connected.timers.forEach(cancel)
         case .ended: break
         }

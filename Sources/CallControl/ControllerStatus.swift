@@ -45,7 +45,7 @@ extension B2BUA {
             views.append(CallView(
                 callID: session.callID, state: session.isConfirmed ? "connected" : "routing",
                 caller: session.callerReceived, callee: session.calleeReceived,
-                calleeSent: session.lastCandidate?.outboundCallee(session.calleeNumber), account: session.account,
+                calleeSent: session.lastCandidate?.calleeOut, account: session.account,
                 mappingGateway: session.mappingGateway.name, routingGateway: session.lastCandidate?.gateway.name,
                 callerCodec: session.callerCodec, calleeCodec: session.calleeCodec, setupTime: session.setupTime,
                 answerTime: session.answerTime, durationSeconds: duration, mediaSession: session.mediaSession,

@@ -17,13 +17,23 @@ public struct GatewayStatus: Sendable, Equatable {
     }
 }
 
-/// A routing gateway that matches the callee, with the prefix it matched on.
+/// A routing gateway that matches the callee, with the prefix it matched on and the numbers its
+/// dial plans make for this call.
 public struct RouteCandidate: Sendable, Equatable {
     public let gateway: RoutingGateway
     public let matchedPrefix: String
+    /// The callee sent to this vendor: the routed number after the gateway's callee dial plan.
+    public let calleeOut: String
+    /// The caller sent to this vendor (before a caller number pool replaces it): the caller after
+    /// the gateway's caller dial plan; nil when the planner was not given the caller.
+    public let callerOut: String?
 
-    /// The number sent to the vendor: the callee after the gateway's strip/add rule.
-    public func outboundCallee(_ callee: String) -> String { gateway.calleeRewrite.apply(to: callee) }
+    public init(gateway: RoutingGateway, matchedPrefix: String, calleeOut: String, callerOut: String? = nil) {
+        self.gateway = gateway
+        self.matchedPrefix = matchedPrefix
+        self.calleeOut = calleeOut
+        self.callerOut = callerOut
+    }
 }
 
 /// Why a candidate was passed over without being tried.
@@ -37,17 +47,25 @@ public enum SkipReason: String, Sendable, Equatable {
 }
 
 public enum RoutePlanner {
-    /// Every enabled gateway with a prefix of `callee`, ordered as requirements §2 says: longest
-    /// matching prefix, then priority (1 first), then load (active calls / line limit, least
-    /// loaded first), then name, so the order is stable.
-    public static func candidates(for callee: String, among gateways: [RoutingGateway],
+    /// Every enabled gateway with a prefix of `callee` whose dial plans deny neither number,
+    /// ordered as requirements §2 says: longest matching prefix, then priority (1 first), then
+    /// load (active calls / line limit, least loaded first), then name, so the order is stable.
+    /// `callee` and `caller` are the numbers after the mapping gateway's dial plans; without
+    /// `caller`, caller dial plans are not applied.
+    public static func candidates(for callee: String, caller: String? = nil, among gateways: [RoutingGateway],
                                   status: (String) -> GatewayStatus) -> [RouteCandidate] {
         var matched: [(candidate: RouteCandidate, load: Double)] = []
         for gateway in gateways where gateway.enabled {
             guard let prefix = gateway.prefixes.filter({ callee.hasPrefix($0) }).max(by: { $0.count < $1.count }) else { continue }
+            guard case let .number(calleeOut) = gateway.calleeRewrite.apply(to: callee) else { continue }
+            var callerOut: String?
+            if let caller {
+                guard case let .number(number) = gateway.callerRewrite.apply(to: caller) else { continue }
+                callerOut = number
+            }
             let active = status(gateway.name).activeCalls
             let load = gateway.lineLimit > 0 ? Double(active) / Double(gateway.lineLimit) : Double(active) / 1_000_000
-            matched.append((RouteCandidate(gateway: gateway, matchedPrefix: prefix), load))
+            matched.append((RouteCandidate(gateway: gateway, matchedPrefix: prefix, calleeOut: calleeOut, callerOut: callerOut), load))
         }
         matched.sort { lhs, rhs in
             if lhs.candidate.matchedPrefix.count != rhs.candidate.matchedPrefix.count {

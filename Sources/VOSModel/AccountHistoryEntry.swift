@@ -8,6 +8,8 @@ public struct AccountHistoryEntry: Sendable, Hashable, Codable {
         case topUp = "topup"
         /// A vendor clearing account was debited for a call it carried.
         case vendorCharge = "vendor-charge"
+        /// An operator set the balance (`vosctl account set --balance`): the difference.
+        case adjustment
     }
 
     public var id: UInt64

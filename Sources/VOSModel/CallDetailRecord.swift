@@ -27,6 +27,10 @@ public enum EndReason: String, Sendable, Codable, CaseIterable {
     case ackTimeout = "AckTimeout"
     /// The vendor's final failure after failover was exhausted; the code is in `sipCode`.
     case vendorFailure = "VendorFailure"
+    /// A deny rule of a mapping gateway's caller or callee dial plan matched (403).
+    case dialPlanDenied = "DialPlanDenied"
+    /// Every number of the routing gateway's caller number pool is at its Multiplexes (503).
+    case callerPoolExhausted = "CallerPoolExhausted"
 }
 
 public enum HangupSide: String, Sendable, Codable, CaseIterable { case caller, callee, system }

@@ -1,5 +1,6 @@
 /// Per-gateway call handling shared by mapping (customer) and routing (vendor) gateways:
-/// codecs, DTMF, number rewriting and filtering, media proxy override. Requirements §1, §5, §6.
+/// number filtering, media proxy override, and the codec and DTMF settings issue 13 makes gateway
+/// fields (not stored on gateways yet: nothing would read them). Requirements §1, §5, §6.
 
 public enum Codec: String, Sendable, Codable, CaseIterable {
     case pcma = "PCMA", pcmu = "PCMU", g729 = "G729"
@@ -61,28 +62,6 @@ public struct DTMFSettings: Sendable, Hashable, Codable {
     }
 }
 
-/// Rewrites a number: strip `strip` leading digits, then prepend `add`.
-public struct NumberRewrite: Sendable, Hashable, Codable {
-    public var strip: Int = 0
-    public var add: String = ""
-
-    public init(strip: Int = 0, add: String = "") {
-        self.strip = strip
-        self.add = add
-    }
-
-    public func apply(to number: String) -> String {
-        add + number.dropFirst(min(strip, number.count))
-    }
-
-    public func validate(field: String) throws(ModelError) {
-        guard (0...32).contains(strip) else {
-            throw ModelError.outOfRange(field: "\(field) strip", value: String(strip), range: "0-32")
-        }
-        try NumberPrefix.validate(add, field: "\(field) add-prefix", allowEmpty: true)
-    }
-}
-
 /// Which numbers a gateway accepts: a number passes when it matches an allow prefix (or the
 /// allow list is empty) and matches no deny prefix.
 public struct PrefixFilter: Sendable, Hashable, Codable {
@@ -98,6 +77,11 @@ public struct PrefixFilter: Sendable, Hashable, Codable {
         if deny.contains(where: { number.hasPrefix($0) }) { return false }
         return allow.isEmpty || allow.contains(where: { number.hasPrefix($0) })
     }
+
+    public func validate(field: String) throws(ModelError) {
+        for prefix in allow { try NumberPrefix.validate(prefix, field: "\(field) allow prefix") }
+        for prefix in deny { try NumberPrefix.validate(prefix, field: "\(field) deny prefix") }
+    }
 }
 
 public enum NumberPrefix {
@@ -105,7 +89,7 @@ public enum NumberPrefix {
     public static func validate(_ prefix: String, field: String, allowEmpty: Bool = false) throws(ModelError) {
         if prefix.isEmpty && allowEmpty { return }
         guard !prefix.isEmpty, prefix.count <= 32,
-              prefix.allSatisfy({ $0.isASCIIDigit || $0 == "+" || $0 == "*" || $0 == "#" }) else {
+              prefix.allSatisfy(\.isDialCharacter) else {
             throw ModelError.invalid(field: field, value: prefix, expected: "1-32 characters of 0-9, +, *, #")
         }
     }

@@ -34,6 +34,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case natKeepAlivePeriod = "SS_SIP_NAT_KEEP_ALIVE_PERIOD"
     case natKeepAliveSendInterval = "SS_SIP_NAT_KEEP_ALIVE_SEND_INTERVAL"
     case natKeepAliveSendOneTime = "SS_SIP_NAT_KEEP_ALIVE_SEND_ONE_TIME"
+    case forwardSignalRewriteSequence = "FORWARD_SIGNAL_REWRITE_SEQUENCE"
     // Billing
     case overdraftAdvanceTime = "SERVER_BILLING_PREVENT_OVERDRAFT_ADVANCE_TIME"
     case moneyPrecision = "SERVER_BILLING_MONEY_PRECISION"
@@ -127,6 +128,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .natKeepAlivePeriod: return .init(kind: .integer(10...86_400), defaultValue: "30", summary: "NAT keep-alive period (s)")
         case .natKeepAliveSendInterval: return .init(kind: .integer(10...10_000), defaultValue: "500", summary: "pause between keep-alive batches (ms)")
         case .natKeepAliveSendOneTime: return .init(kind: .integer(1...100_000), defaultValue: "3000", summary: "keep-alives per batch")
+        case .forwardSignalRewriteSequence: return .init(kind: .integer(0...1), defaultValue: "0", summary: "order numbers leave a routing gateway's caller number pool: 0 random, 1 round robin (poll)")
         case .overdraftAdvanceTime: return .init(kind: .integer(0...3600), defaultValue: "0", summary: "seconds of credit kept back when computing a prepaid call's longest duration")
         case .moneyPrecision: return .init(kind: .integer(0...4), defaultValue: "4", summary: "decimal places charges are rounded to (half away from zero)")
         case .verifyClearingCustomer: return .init(kind: .integer(0...1), defaultValue: "0", summary: "skip routing gateways whose clearing account is under the limit below")

@@ -33,7 +33,7 @@ extension Transaction {
     public func saveMappingGateway(_ gateway: MappingGateway) throws {
         do { try gateway.validate() } catch { throw StoreError.invalid(error) }
         if let account = gateway.account { try requireAccount(account, for: "mapping gateway '\(gateway.name)'") }
-        for group in gateway.blacklistGroups + gateway.whitelistGroups {
+        for group in gateway.blacklistGroups {
             guard try numberList(named: group) != nil else { throw StoreError.notFound(kind: "number list", name: group) }
         }
         try requireUniqueSources(gateway)

@@ -5,8 +5,8 @@ import VOSStore
 struct AccountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account", abstract: "Customer and vendor accounts: balances, credit, locks.",
-        subcommands: [AccountAdd.self, AccountShow.self, AccountList.self, AccountHistory.self, AccountTopUp.self, AccountLock.self,
-                      AccountUnlock.self])
+        subcommands: [AccountAdd.self, AccountSet.self, AccountShow.self, AccountList.self, AccountHistory.self, AccountTopUp.self,
+                      AccountLock.self, AccountUnlock.self, AccountRemove.self])
 }
 
 enum AccountRows {
@@ -30,7 +30,7 @@ struct AccountAdd: ParsableCommand {
     @Option(name: .customLong("rate-table"), help: "Rate table for this account's calls.") var rateTable: String?
     @Option(help: "Concurrent calls, 0 = unlimited.") var concurrent: Int = 0
     @Option(name: .customLong("anti-overdraft"), help: "Cut prepaid calls when credit runs out: on|off.") var antiOverdraft: OnOff?
-    @Option(help: "Balance under which an alarm is raised.") var alarm: String?
+    @Option(help: "Balance under which an alarm is to be raised (recorded only: vos raises no alarms yet).") var alarm: String?
 
     func run() throws {
         try runReportingErrors {
@@ -43,6 +43,66 @@ struct AccountAdd: ParsableCommand {
             if let alarm { account.alarmThreshold = try parseMoney(alarm, option: "--alarm") }
             try global.openStore().write { try $0.addAccount(account) }
             print("added \(type.rawValue) account \(name) with balance \(account.balance)")
+        }
+    }
+}
+
+struct AccountSet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Change fields of an account; fields not named keep their values.",
+        discussion: "--balance sets the balance and records the difference as an 'adjustment' in the account history.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Option(help: "prepaid or postpaid") var type: Account.Kind?
+    @Option(help: "New balance (the difference is recorded as an adjustment).") var balance: String?
+    @Option(name: .customLong("limit-money"), help: "Overdraft (prepaid) or credit line (postpaid), >= 0.") var limitMoney: String?
+    @Option(name: .customLong("rate-table"), help: "Rate table for this account's calls, '' for none.") var rateTable: String?
+    @Option(help: "Concurrent calls, 0 = unlimited.") var concurrent: Int?
+    @Option(name: .customLong("anti-overdraft"), help: "Cut prepaid calls when credit runs out: on|off.") var antiOverdraft: OnOff?
+    @Option(help: "Balance under which an alarm is to be raised, '' for none (recorded only: vos raises no alarms yet).") var alarm: String?
+    @Option(help: "normal or locked (as `account unlock`/`lock`).") var status: Account.Status?
+
+    func run() throws {
+        try runReportingErrors {
+            let given = [type != nil, balance != nil, limitMoney != nil, rateTable != nil, concurrent != nil, antiOverdraft != nil,
+                         alarm != nil, status != nil]
+            guard given.contains(true) else { throw ValidationError("nothing to change: give at least one --FIELD VALUE") }
+            let newBalance = try balance.map { try parseMoney($0, option: "--balance") }
+            let newLimit = try limitMoney.map { try parseMoney($0, option: "--limit-money") }
+            let newAlarm = try alarm.map { text -> Money? in
+                if text.isEmpty { return nil }
+                return try parseMoney(text, option: "--alarm")
+            }
+            let account = try global.openStore().write { transaction in
+                var account = try transaction.requireAccount(named: name)
+                if let type { account.kind = type }
+                if let newLimit { account.limitMoney = newLimit }
+                if let rateTable { account.rateTable = rateTable.isEmpty ? nil : rateTable }
+                if let concurrent { account.concurrentLimit = concurrent }
+                if let antiOverdraft { account.antiOverdraft = antiOverdraft.value }
+                if let newAlarm { account.alarmThreshold = newAlarm }
+                if let status { account.status = status }
+                try transaction.saveAccount(account)
+                if let newBalance { return try transaction.setBalance(account: name, to: newBalance) }
+                return account
+            }
+            print("updated account \(name): balance \(account.balance), status \(account.status.rawValue)")
+        }
+    }
+}
+
+struct AccountRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove", abstract: "Remove an account no live call and no gateway uses (its history is kept).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+
+    func run() throws {
+        try runReportingErrors {
+            try global.openStore().write { try $0.removeAccount(named: name) }
+            print("removed account \(name)")
         }
     }
 }
@@ -84,7 +144,7 @@ struct AccountShow: ParsableCommand {
                 + [["reserved", view.reservation.reserved.description],
                    ["available", account.availableCredit(reserved: view.reservation.reserved).description],
                    ["live calls", String(view.reservation.liveCalls)],
-                   ["alarm", account.alarmThreshold?.description ?? "-"]])
+                   ["alarm", account.alarmThreshold.map { "\($0) (recorded only: vos raises no alarms yet)" } ?? "-"]])
         }
     }
 }

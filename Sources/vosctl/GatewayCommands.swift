@@ -9,14 +9,27 @@ struct GatewayCommand: ParsableCommand {
 }
 
 /// Options shared by `gateway add` and `gateway set`. Each applies to one kind of gateway (or
-/// both); giving one to the other kind is an error rather than silently ignored.
+/// both); giving one to the other kind is an error rather than silently ignored. Lists and
+/// optional values are cleared with an empty argument (`--caller-rewrite ''`).
 struct GatewayFields: ParsableArguments {
     // Mapping
     @Option(help: "Customer source IPs, comma-separated (mapping).") var ip: String?
     @Option(help: "Source port for --auth ip-port (mapping).") var port: Int?
-    @Option(help: "Account billed for the customer's calls (mapping).") var account: String?
+    @Option(help: "Account billed for the customer's calls, '' for none (mapping).") var account: String?
     @Option(help: "Concurrent calls, 0 = unlimited (mapping).") var concurrent: Int?
     @Option(help: "How the customer is identified: ip or ip-port (mapping).") var auth: MappingGateway.Authentication?
+    @Option(name: .customLong("caller-source"), help: "Where the caller number is read: from|rpid|display|pai (mapping).")
+    var callerSource: MappingGateway.CallerNumberSource?
+    @Option(name: .customLong("support-privacy"), help: "Honour the customer's Privacy header (passed on by routing gateways with --privacy passthrough): on|off (mapping, default off).")
+    var supportPrivacy: OnOff?
+    @Option(name: .customLong("trusted-identity"), help: "Trust the customer's own P-Asserted-Identity/P-Preferred-Identity (passed on by routing gateways with --pai/--ppi passthrough): on|off (mapping, default off).")
+    var trustedIdentity: OnOff?
+    @Option(name: .customLong("caller-allow"), help: "Caller prefixes accepted, comma-separated, '' for all (mapping).") var callerAllow: String?
+    @Option(name: .customLong("caller-deny"), help: "Caller prefixes refused with 403, comma-separated, '' for none (mapping).") var callerDeny: String?
+    @Option(name: .customLong("callee-allow"), help: "Callee prefixes accepted, comma-separated, '' for all (mapping).") var calleeAllow: String?
+    @Option(name: .customLong("callee-deny"), help: "Callee prefixes refused with 403, comma-separated, '' for none (mapping).") var calleeDeny: String?
+    @Option(name: .customLong("blacklist-groups"), help: "Black list groups checked against caller and callee, comma-separated, '' for none (mapping).")
+    var blacklistGroups: String?
     // Routing
     @Option(help: "Vendor address HOST:PORT (routing).") var address: String?
     @Option(help: "Transport to the vendor: udp or tcp (routing).") var transport: SIPAddress.Transport?
@@ -26,35 +39,63 @@ struct GatewayFields: ParsableArguments {
     @Option(name: .customLong("switch-until-connect"), help: "Fail over to the next gateway until one connects: on|off (routing).") var switchUntilConnect: OnOff?
     @Option(name: .customLong("protect-route"), help: "Backup used only when the others are unusable: on|off (routing).") var protectRoute: OnOff?
     @Option(name: .customLong("options-check"), help: "Probe with OPTIONS and skip when offline: on|off (routing).") var optionsCheck: OnOff?
-    @Option(help: "Digits stripped from the callee before sending (routing).") var strip: Int?
-    @Option(name: .customLong("add-prefix"), help: "Prefix added to the callee after --strip (routing).") var addPrefix: String?
     @Option(name: .customLong("stop-codes"), help: "SIP codes that stop failover, comma-separated, or 'default' (routing).") var stopCodes: String?
-    @Option(name: .customLong("clearing-account"), help: "Vendor account for vendor-side rating (routing).") var clearingAccount: String?
-    @Option(name: .customLong("conversation-limit"), help: "Longest call in seconds, 0 = none (routing).") var conversationLimit: Int?
+    @Option(name: .customLong("clearing-account"), help: "Vendor account for vendor-side rating, '' for none (routing).") var clearingAccount: String?
+    @Option(help: "P-Asserted-Identity to the vendor: none|passthrough|caller (routing).") var pai: RoutingGateway.IdentityHeaderMode?
+    @Option(help: "Privacy to the vendor: none|passthrough|id (routing).") var privacy: RoutingGateway.PrivacyMode?
+    @Option(help: "P-Preferred-Identity to the vendor: none|passthrough|caller (routing).") var ppi: RoutingGateway.IdentityHeaderMode?
+    @Option(name: .customLong("caller-pool"), help: "Numbers that replace the caller in From and P-Asserted-Identity, comma-separated, '' for no pool (routing).")
+    var callerPool: String?
+    @Option(name: .customLong("pool-multiplexes"), help: "Concurrent calls per caller pool number, 0 = unlimited (routing, default 1).")
+    var poolMultiplexes: Int?
+    @Option(help: .hidden) var strip: Int?
+    @Option(name: .customLong("add-prefix"), help: .hidden) var addPrefix: String?
     // Both
     @Option(help: "Calls per second, 0 = unlimited.") var cps: Int?
+    @Option(name: .customLong("caller-rewrite"), help: "Caller dial plan: FROM:TO rules, comma-separated, first match wins ('' for none); see `gateway add --help`.")
+    var callerRewrite: String?
+    @Option(name: .customLong("callee-rewrite"), help: "Callee dial plan: FROM:TO rules, comma-separated, first match wins ('' for none).")
+    var calleeRewrite: String?
+    @Option(name: .customLong("conversation-limit"), help: "Longest call in seconds, 0 = none.") var conversationLimit: Int?
     @Option(name: .customLong("media-proxy"), help: "Override SS_MEDIAPROXYMODE: off|on|auto|must-on, or 'system'.") var mediaProxy: String?
     @Option(help: "Accept or send calls: on|off.") var enabled: OnOff?
     @Option(help: "IP shown to this gateway in Via, Contact and SDP (a NAT's public address), or '' to clear: the route's source address, through SS_ADVERTISED_ADDRESSES.")
     var advertise: String?
     @Option(name: .customLong("session-timer"), help: "RFC 4028 session timers on this gateway's legs: on|off (default on).")
     var sessionTimer: OnOff?
+    @Option(name: .customLong("100rel"), help: "RFC 3262 reliable provisional responses on this gateway's legs: off|supported|require (default supported).")
+    var reliableProvisional: ReliableProvisionalMode?
 
     private var mappingOnly: [(String, Bool)] {
         [("--ip", ip != nil), ("--port", port != nil), ("--account", account != nil),
-         ("--concurrent", concurrent != nil), ("--auth", auth != nil)]
+         ("--concurrent", concurrent != nil), ("--auth", auth != nil), ("--caller-source", callerSource != nil),
+         ("--support-privacy", supportPrivacy != nil), ("--trusted-identity", trustedIdentity != nil),
+         ("--caller-allow", callerAllow != nil), ("--caller-deny", callerDeny != nil),
+         ("--callee-allow", calleeAllow != nil), ("--callee-deny", calleeDeny != nil),
+         ("--blacklist-groups", blacklistGroups != nil)]
     }
 
     private var routingOnly: [(String, Bool)] {
         [("--address", address != nil), ("--transport", transport != nil), ("--prefix", prefix != nil),
          ("--priority", priority != nil), ("--line-limit", lineLimit != nil),
          ("--switch-until-connect", switchUntilConnect != nil), ("--protect-route", protectRoute != nil),
-         ("--options-check", optionsCheck != nil), ("--strip", strip != nil), ("--add-prefix", addPrefix != nil),
-         ("--stop-codes", stopCodes != nil), ("--clearing-account", clearingAccount != nil),
-         ("--conversation-limit", conversationLimit != nil)]
+         ("--options-check", optionsCheck != nil), ("--stop-codes", stopCodes != nil),
+         ("--clearing-account", clearingAccount != nil), ("--pai", pai != nil), ("--privacy", privacy != nil),
+         ("--ppi", ppi != nil), ("--caller-pool", callerPool != nil), ("--pool-multiplexes", poolMultiplexes != nil)]
+    }
+
+    private var shared: [(String, Bool)] {
+        [("--cps", cps != nil), ("--caller-rewrite", callerRewrite != nil), ("--callee-rewrite", calleeRewrite != nil),
+         ("--conversation-limit", conversationLimit != nil), ("--media-proxy", mediaProxy != nil),
+         ("--enabled", enabled != nil), ("--advertise", advertise != nil), ("--session-timer", sessionTimer != nil),
+         ("--100rel", reliableProvisional != nil)]
     }
 
     func requireApplicable(to kind: GatewayKind, name: String) throws {
+        if strip != nil || addPrefix != nil {
+            let rule = DialPlan(strip: strip ?? 0, add: addPrefix ?? "").text
+            throw ValidationError("--strip and --add-prefix were replaced by dial plans: write --callee-rewrite '\(rule)' (x matches any one character)")
+        }
         let foreign = kind == .mapping ? routingOnly : mappingOnly
         if let option = foreign.first(where: { $0.1 })?.0 {
             let other = kind == .mapping ? "routing" : "mapping"
@@ -63,7 +104,7 @@ struct GatewayFields: ParsableArguments {
     }
 
     var isEmpty: Bool {
-        !(mappingOnly + routingOnly).contains(where: \.1) && cps == nil && mediaProxy == nil && enabled == nil && advertise == nil && sessionTimer == nil
+        !(mappingOnly + routingOnly + shared).contains(where: \.1) && strip == nil && addPrefix == nil
     }
 
     /// `--advertise`: nil when not given, `.some(nil)` to clear.
@@ -79,17 +120,34 @@ struct GatewayFields: ParsableArguments {
         return .some(try MediaProxyMode(parsing: mediaProxy))
     }
 
+    /// The options both kinds take.
+    private func applyShared<Gateway: SharedGatewayFields>(to gateway: inout Gateway) throws {
+        if let cps { gateway.cpsLimit = cps }
+        if let callerRewrite { gateway.callerRewrite = try DialPlan(parsing: callerRewrite, field: "--caller-rewrite") }
+        if let calleeRewrite { gateway.calleeRewrite = try DialPlan(parsing: calleeRewrite, field: "--callee-rewrite") }
+        if let conversationLimit { gateway.conversationLimit = conversationLimit }
+        if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
+        if let enabled { gateway.enabled = enabled.value }
+        if let address = try parsedAdvertise() { gateway.advertise = address }
+        if let sessionTimer { gateway.sessionTimer = sessionTimer.value }
+        if let reliableProvisional { gateway.reliableProvisional = reliableProvisional }
+    }
+
     func apply(to gateway: inout MappingGateway) throws {
         if let ip { gateway.ips = try parseIPList(ip) }
         if let port { gateway.port = port }
         if let account { gateway.account = account.isEmpty ? nil : account }
         if let concurrent { gateway.concurrentLimit = concurrent }
         if let auth { gateway.authentication = auth }
-        if let cps { gateway.cpsLimit = cps }
-        if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
-        if let enabled { gateway.enabled = enabled.value }
-        if let address = try parsedAdvertise() { gateway.advertise = address }
-        if let sessionTimer { gateway.sessionTimer = sessionTimer.value }
+        if let callerSource { gateway.callerNumberSource = callerSource }
+        if let supportPrivacy { gateway.supportPrivacy = supportPrivacy.value }
+        if let trustedIdentity { gateway.trustedIdentity = trustedIdentity.value }
+        if let callerAllow { gateway.callerFilter.allow = try parseNumberList(callerAllow, option: "--caller-allow") }
+        if let callerDeny { gateway.callerFilter.deny = try parseNumberList(callerDeny, option: "--caller-deny") }
+        if let calleeAllow { gateway.calleeFilter.allow = try parseNumberList(calleeAllow, option: "--callee-allow") }
+        if let calleeDeny { gateway.calleeFilter.deny = try parseNumberList(calleeDeny, option: "--callee-deny") }
+        if let blacklistGroups { gateway.blacklistGroups = parseNameList(blacklistGroups) }
+        try applyShared(to: &gateway)
     }
 
     func apply(to gateway: inout RoutingGateway) throws {
@@ -105,25 +163,52 @@ struct GatewayFields: ParsableArguments {
         if let switchUntilConnect { gateway.switchUntilConnect = switchUntilConnect.value }
         if let protectRoute { gateway.protectRoute = protectRoute.value }
         if let optionsCheck { gateway.optionsCheck = optionsCheck.value }
-        if let strip { gateway.calleeRewrite.strip = strip }
-        if let addPrefix { gateway.calleeRewrite.add = addPrefix }
         if let stopCodes { gateway.stopSwitchingCodes = try parseCodeList(stopCodes) }
         if let clearingAccount { gateway.clearingAccount = clearingAccount.isEmpty ? nil : clearingAccount }
-        if let conversationLimit { gateway.conversationLimit = conversationLimit }
-        if let cps { gateway.cpsLimit = cps }
-        if let mode = try parsedMediaProxy() { gateway.mediaProxy = mode }
-        if let enabled { gateway.enabled = enabled.value }
-        if let address = try parsedAdvertise() { gateway.advertise = address }
-        if let sessionTimer { gateway.sessionTimer = sessionTimer.value }
+        if let pai { gateway.pAssertedIdentity = pai }
+        if let privacy { gateway.privacy = privacy }
+        if let ppi { gateway.pPreferredIdentity = ppi }
+        if let callerPool {
+            let numbers = try parseNumberList(callerPool, option: "--caller-pool")
+            gateway.callerPool = numbers.isEmpty ? nil : CallerNumberPool(numbers: numbers, multiplexes: gateway.callerPool?.multiplexes ?? 1)
+        }
+        if let poolMultiplexes {
+            guard gateway.callerPool != nil else {
+                throw ValidationError("--pool-multiplexes needs a caller number pool: give --caller-pool N1,N2,... too")
+            }
+            gateway.callerPool?.multiplexes = poolMultiplexes
+        }
+        try applyShared(to: &gateway)
     }
 }
+
+/// The fields both kinds of gateway have, set by the same options.
+protocol SharedGatewayFields {
+    var cpsLimit: Int { get set }
+    var callerRewrite: DialPlan { get set }
+    var calleeRewrite: DialPlan { get set }
+    var conversationLimit: Int { get set }
+    var mediaProxy: MediaProxyMode? { get set }
+    var enabled: Bool { get set }
+    var advertise: IPAddress? { get set }
+    var sessionTimer: Bool? { get set }
+    var reliableProvisional: ReliableProvisionalMode? { get set }
+}
+
+extension MappingGateway: SharedGatewayFields {}
+extension RoutingGateway: SharedGatewayFields {}
 
 struct GatewayAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Add a gateway.",
         discussion: """
-        vosctl gateway add mapping NAME --ip IP[,IP...] [--port N] [--account ACC] [--cps N] [--concurrent N] [--auth ip|ip-port]
+        vosctl gateway add mapping NAME --ip IP[,IP...] [--port N] [--account ACC] [--cps N] [--concurrent N] [--auth ip|ip-port] ...
         vosctl gateway add routing NAME --address HOST:PORT --prefix P[,P...] [--priority N] [--line-limit N] [--cps N] ...
+
+        Dial plans (--caller-rewrite, --callee-rewrite) are comma-separated FROM:TO rules, tried in
+        order, the first whose FROM the number starts with decides: 0:+880 replaces a leading 0 by
+        +880; 0: strips it; :99 adds 99 to every number; x in FROM matches any one character (xxx:
+        strips three); TO '!' denies (900:!). A number no rule matches is left as it is.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -283,27 +368,43 @@ enum GatewayRows {
         mode.map { "\($0.rawValue) (\($0))" } ?? "system (SS_MEDIAPROXYMODE)"
     }
 
+    static func list(_ items: [String], empty: String = "-") -> String { items.isEmpty ? empty : items.joined(separator: ",") }
+
+    static func dialPlan(_ plan: DialPlan) -> String { plan.isEmpty ? "- (numbers unchanged)" : plan.text }
+
+    static func seconds(_ value: Int) -> String { value == 0 ? "none" : "\(value)s" }
+
+    /// Every stored field, named by the option that sets it.
     static func detail(_ gateway: MappingGateway) -> [[String]] {
-        [["kind", "mapping"], ["name", gateway.name], ["ips", gateway.ips.map(\.description).joined(separator: ",")],
+        [["kind", "mapping"], ["name", gateway.name], ["ip", gateway.ips.map(\.description).joined(separator: ",")],
          ["port", String(gateway.port)], ["auth", gateway.authentication.rawValue], ["account", gateway.account ?? "-"],
          ["cps", limit(gateway.cpsLimit)], ["concurrent", limit(gateway.concurrentLimit)],
-         ["codecs", "\(gateway.codecs.mode.rawValue): \(gateway.codecs.codecs.map(\.rawValue).joined(separator: ","))"],
-         ["dtmf", "receive \(gateway.dtmf.receive.rawValue), send \(gateway.dtmf.send.rawValue), rfc2833 pt \(gateway.dtmf.rfc2833PayloadType)"],
-         ["media-proxy", mediaProxy(gateway.mediaProxy)], ["caller-source", gateway.callerSource.rawValue],
-         ["advertise", advertise(gateway.advertise)], ["session-timer", onOff(gateway.usesSessionTimer)],
+         ["conversation-limit", seconds(gateway.conversationLimit)],
+         ["caller-source", gateway.callerNumberSource.rawValue], ["trusted-identity", onOff(gateway.trustedIdentity)],
+         ["support-privacy", onOff(gateway.supportPrivacy)],
+         ["caller-rewrite", dialPlan(gateway.callerRewrite)], ["callee-rewrite", dialPlan(gateway.calleeRewrite)],
+         ["caller-allow", list(gateway.callerFilter.allow, empty: "- (all)")], ["caller-deny", list(gateway.callerFilter.deny)],
+         ["callee-allow", list(gateway.calleeFilter.allow, empty: "- (all)")], ["callee-deny", list(gateway.calleeFilter.deny)],
+         ["blacklist-groups", list(gateway.blacklistGroups)],
+         ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
+         ["session-timer", onOff(gateway.usesSessionTimer)], ["100rel", gateway.reliableProvisionalMode.rawValue],
          ["enabled", onOff(gateway.enabled)]]
     }
 
     static func detail(_ gateway: RoutingGateway) -> [[String]] {
         [["kind", "routing"], ["name", gateway.name], ["address", gateway.address.description],
-         ["transport", gateway.address.transport.rawValue], ["prefixes", gateway.prefixes.joined(separator: ",")],
+         ["transport", gateway.address.transport.rawValue], ["prefix", gateway.prefixes.joined(separator: ",")],
          ["priority", String(gateway.priority)], ["line-limit", limit(gateway.lineLimit)], ["cps", limit(gateway.cpsLimit)],
          ["switch-until-connect", onOff(gateway.switchUntilConnect)],
          ["stop-codes", gateway.stopSwitchingCodes.map { $0.map(String.init).joined(separator: ",") } ?? "default (4xx except 408/480, 6xx)"],
          ["protect-route", onOff(gateway.protectRoute)], ["options-check", onOff(gateway.optionsCheck)],
-         ["strip", String(gateway.calleeRewrite.strip)], ["add-prefix", gateway.calleeRewrite.add.isEmpty ? "-" : gateway.calleeRewrite.add],
-         ["clearing-account", gateway.clearingAccount ?? "-"], ["conversation-limit", gateway.conversationLimit == 0 ? "none" : "\(gateway.conversationLimit)s"],
+         ["caller-rewrite", dialPlan(gateway.callerRewrite)], ["callee-rewrite", dialPlan(gateway.calleeRewrite)],
+         ["caller-pool", gateway.callerPool.map { list($0.numbers) } ?? "- (caller kept)"],
+         ["pool-multiplexes", gateway.callerPool.map { limit($0.multiplexes) } ?? "-"],
+         ["pai", gateway.pAssertedIdentity.rawValue], ["privacy", gateway.privacy.rawValue], ["ppi", gateway.pPreferredIdentity.rawValue],
+         ["clearing-account", gateway.clearingAccount ?? "-"], ["conversation-limit", seconds(gateway.conversationLimit)],
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
-         ["session-timer", onOff(gateway.usesSessionTimer)], ["enabled", onOff(gateway.enabled)]]
+         ["session-timer", onOff(gateway.usesSessionTimer)], ["100rel", gateway.reliableProvisionalMode.rawValue],
+         ["enabled", onOff(gateway.enabled)]]
     }
 }

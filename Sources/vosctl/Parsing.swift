@@ -19,6 +19,18 @@ struct OnOff: ExpressibleByArgument, Sendable {
 extension MappingGateway.Authentication: ExpressibleByArgument {}
 extension Account.Kind: ExpressibleByArgument {}
 extension SIPAddress.Transport: ExpressibleByArgument {}
+extension MappingGateway.CallerNumberSource: ExpressibleByArgument {}
+extension RoutingGateway.IdentityHeaderMode: ExpressibleByArgument {}
+extension RoutingGateway.PrivacyMode: ExpressibleByArgument {}
+extension ReliableProvisionalMode: ExpressibleByArgument {}
+extension Account.Status: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let status = Account.Status.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
+        self = status
+    }
+
+    public static var allValueStrings: [String] { allCases.map { $0.rawValue.lowercased() } }
+}
 extension MediaProxyMode: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
 }
@@ -35,10 +47,21 @@ func parseIPList(_ text: String) throws -> [IPAddress] {
 }
 
 func parsePrefixList(_ text: String) throws -> [String] {
-    let prefixes = text.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
-    for prefix in prefixes { try NumberPrefix.validate(prefix, field: "--prefix") }
+    let prefixes = try parseNumberList(text, option: "--prefix")
     guard !prefixes.isEmpty else { throw ModelError.missing(field: "--prefix") }
     return prefixes
+}
+
+/// Comma-separated numbers or number prefixes; empty text is an empty list (a clear).
+func parseNumberList(_ text: String, option: String) throws -> [String] {
+    let numbers = parseNameList(text)
+    for number in numbers { try NumberPrefix.validate(number, field: option) }
+    return numbers
+}
+
+/// Comma-separated names, blanks dropped; empty text is an empty list.
+func parseNameList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
 }
 
 func parseCodeList(_ text: String) throws -> [Int]? {

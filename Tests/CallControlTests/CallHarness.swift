@@ -202,12 +202,14 @@ final class FakeMediaBridge: MediaBridge {
     private(set) var deleted: [String] = []
     private var nextPort = 20000
 
-    func createSession(tag: String, customerRemote: MediaEndpoint?) throws -> (session: String, customerSide: MediaEndpoint, vendorSide: MediaEndpoint) {
-        if refuses { throw MediaControlFailure(.internalError, "test relay refuses") }
+    func createSession(tag: String, customerRemote: MediaEndpoint?,
+                       completion: @escaping @Sendable (Result<CreatedMediaSession, MediaControlFailure>) -> Void) {
+        if refuses { return completion(.failure(MediaControlFailure(.internalError, "test relay refuses"))) }
         let session = "s\(created.count + 1)"
         created.append(session)
         nextPort += 4
-        return (session, MediaEndpoint(ip: "0.0.0.0", port: nextPort), MediaEndpoint(ip: "0.0.0.0", port: nextPort + 2))
+        completion(.success(CreatedMediaSession(session: session, customerSide: MediaEndpoint(ip: "0.0.0.0", port: nextPort),
+                                                vendorSide: MediaEndpoint(ip: "0.0.0.0", port: nextPort + 2))))
     }
 
     func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws {

@@ -168,3 +168,73 @@ import VOSModel
         #expect(lab.ledger.records.isEmpty)
     }
 }
+
+extension DelayedOfferTests {
+    @Test func anOfferlessReinviteCarriesTheAnswerInTheAcks() throws {
+        let lab = try CallHarness(parameters: [.mediaProxyMode: "3"], vendors: [CallHarness.vendor("uk", host: 20)])
+        let call = try lab.connect()
+        _ = lab.drain()
+        lab.customerRequest("INVITE", callID: call.callID, toTag: call.customerTag, sequence: 2, branch: "z9hG4bK-reinvite")
+        var out = lab.drain()
+        let reinvite = try #require(out.requests("INVITE").first { $0.to == CallHarness.vendor(20) }?.message)
+        #expect(reinvite.body.isEmpty)
+        lab.respond(to: reinvite, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        out = lab.drain()
+        #expect(out.requests("ACK").isEmpty, "the vendor's ACK waits for the customer's answer")
+        let offer = try #require(out.responses(200).first { $0.to == CallHarness.customer }?.message)
+        #expect(try SDPSession(parsing: offer.body).connection?.address == "192.0.2.1")
+        lab.receive("""
+        ACK sip:vos@192.0.2.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-reack
+        Max-Forwards: 70
+        From: <sip:1000@192.0.2.10>;tag=caller1
+        To: <sip:441234567@192.0.2.1>;tag=\(call.customerTag)
+        Call-ID: \(call.callID)
+        CSeq: 2 ACK
+        Content-Type: application/sdp
+        Content-Length: \(CallHarness.offer.utf8.count)
+
+        \(CallHarness.offer)
+        """, from: CallHarness.customer)
+        out = lab.drain()
+        let ack = try #require(out.requests("ACK").first)
+        #expect(ack.to == CallHarness.vendor(20))
+        #expect(try SDPSession(parsing: ack.message.body).connection?.address == "198.51.100.1")
+        #expect(try ack.message.cseq().sequence == (try reinvite.cseq().sequence))
+    }
+}
+
+extension DelayedOfferTests {
+    /// RFC 3311: an UPDATE with a new offer before the call is answered crosses the early dialogs.
+    @Test func anEarlyUpdateReachesTheVendorsEarlyDialogPointedAtTheRelay() throws {
+        let lab = try CallHarness(parameters: [.mediaProxyMode: "3"], vendors: [CallHarness.vendor("uk", host: 20)])
+        let callID = lab.customerInvite()
+        let invite = try #require(lab.drain().requests("INVITE").first?.message)
+        lab.respond(to: invite, status: 183, reason: "Session Progress", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP, toTag: "early")
+        let progress = try #require(lab.drain().responses(183).first?.message)
+        let tag = try #require(try progress.to().tag)
+        lab.receive("""
+        UPDATE sip:vos@192.0.2.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-early-update
+        Max-Forwards: 70
+        From: <sip:1000@192.0.2.10>;tag=caller1
+        To: <sip:441234567@192.0.2.1>;tag=\(tag)
+        Call-ID: \(callID)
+        CSeq: 2 UPDATE
+        Contact: <sip:1000@192.0.2.10:5060>
+        Content-Type: application/sdp
+        Content-Length: \(CallHarness.offer.utf8.count)
+
+        \(CallHarness.offer)
+        """, from: CallHarness.customer)
+        var out = lab.drain()
+        let update = try #require(out.requests("UPDATE").first)
+        #expect(update.to == CallHarness.vendor(20))
+        #expect(try update.message.to().tag == "early")
+        #expect(try SDPSession(parsing: update.message.body).connection?.address == "198.51.100.1")
+        lab.respond(to: update.message, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP, toTag: "early")
+        out = lab.drain()
+        let answered = try #require(out.responses(200).first { $0.to == CallHarness.customer && $0.message.firstHeaderValue("CSeq") == "2 UPDATE" }?.message)
+        #expect(try SDPSession(parsing: answered.body).connection?.address == "192.0.2.1")
+    }
+}

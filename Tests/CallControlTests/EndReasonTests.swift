@@ -194,3 +194,19 @@ import VOSModel
         #expect(lab.ledger.records.first?.endReason == .ackTimeout)
     }
 }
+
+@Suite struct VendorFailureRelayTests {
+    @Test func theVendorsReasonAndRetryAfterReachTheCaller() throws {
+        let lab = try CallHarness(vendors: [CallHarness.vendor("uk", host: 20)])
+        lab.customerInvite()
+        let invite = try #require(lab.drain().requests("INVITE").first)
+        lab.respond(to: invite.message, status: 503, reason: "Trunk Full", from: invite.to,
+                    headers: [("Reason", "Q.850;cause=34;text=\"No circuit available\""), ("Retry-After", "120")])
+        let final = try #require(lab.drain().finalResponses.first { $0.to == CallHarness.customer }?.message)
+        #expect(final.statusCode == 503)
+        #expect(final.reasonPhrase == "Trunk Full")
+        #expect(final.firstHeaderValue("Reason") == "Q.850;cause=34;text=\"No circuit available\"")
+        #expect(final.firstHeaderValue("Retry-After") == "120")
+        #expect(lab.ledger.records.first?.endReason == .vendorFailure)
+    }
+}

@@ -138,3 +138,34 @@ extension SIPMessage {
         return copy
     }
 }
+
+@Suite struct GlareTests {
+    /// vos's refresh re-INVITE to the customer crosses the customer's own re-INVITE: each side
+    /// gets 491, and vos tries again within 0-2 s (the customer owns that Call-ID).
+    @Test func aRefreshThatMeetsGlareIsRetriedAndTheCrossingRequestGets491() throws {
+        let lab = try CallHarness(vendors: [CallHarness.vendor("uk", host: 20)])
+        let callID = lab.customerInvite(headers: ["Supported: timer", "Session-Expires: 600"])
+        let invite = try #require(lab.drain().requests("INVITE").first?.message)
+        lab.respond(to: invite, status: 200, reason: "OK", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP)
+        let answer = try #require(lab.drain().responses(200).first { $0.to == CallHarness.customer }?.message)
+        let tag = try #require(try answer.to().tag)
+        lab.customerRequest("ACK", callID: callID, toTag: tag)
+        lab.advance(seconds: 301)
+        let refresh = try #require(lab.drain().requests("INVITE").first { $0.to == CallHarness.customer })
+
+        lab.customerRequest("INVITE", callID: callID, toTag: tag, sequence: 5, branch: "z9hG4bK-glare")
+        #expect(lab.drain().responses(491).first?.to == CallHarness.customer, "the customer's crossing re-INVITE gets 491")
+
+        lab.receive(String(decoding: SIPMessage.response(to: refresh.message, status: 491, reason: "Request Pending", toTag: nil).withLength.serialized(), as: UTF8.self),
+                    from: CallHarness.customer)
+        var out = lab.drain()
+        #expect(out.requests("BYE").isEmpty, "491 is glare, not a failed refresh")
+        #expect(out.requests("ACK").first?.to == CallHarness.customer, "the 491 is acknowledged")
+        lab.advance(seconds: 2.1)
+        out = lab.drain()
+        let retries = Set(out.requests("INVITE").filter { $0.to == CallHarness.customer }.compactMap { try? $0.message.cseq().sequence })
+        #expect(retries.count == 1, "the refresh is tried again within 2 s, as a new transaction")
+        #expect(retries.first.map { $0 > (try? refresh.message.cseq().sequence) ?? 0 } == true)
+        #expect(lab.ledger.records.isEmpty)
+    }
+}

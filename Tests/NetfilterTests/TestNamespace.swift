@@ -178,7 +178,14 @@ enum TCP {
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)
         local.sin_port = port.bigEndian
-        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        // The previous test connection on this port may still be closing (a loaded CI machine):
+        // give it a moment instead of failing on EADDRINUSE.
+        var bound: Int32 = -1
+        for _ in 0..<40 {
+            bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if bound == 0 || errno != EADDRINUSE { break }
+            usleep(50_000)
+        }
         guard bound == 0, Glibc.listen(fd, 4) == 0 else { throw TestNamespace.CommandFailed(command: ["listen \(port)"], status: errno, output: "") }
         return fd
     }

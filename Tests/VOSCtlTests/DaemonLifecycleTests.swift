@@ -19,7 +19,7 @@ import VOSTestSupport
         process.arguments = ["--data-dir", scratch.child("var")]
             + (daemon == "vos-controller" ? ["--sip-listen", "127.0.0.1:15060"] : ["--receive", "sockets"])
         let log = scratch.child("\(daemon).log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardError = handle
         try process.run()

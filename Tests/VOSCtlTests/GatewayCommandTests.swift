@@ -18,7 +18,7 @@ import VOSTestSupport
                       "--account", "acme", "--cps", "10", "--concurrent", "30", "--auth", "ip-port")
         try vosctl.ok("gateway", "add", "routing", "ven1", "--address", "198.51.100.7:5070", "--prefix", "44,33",
                       "--priority", "2", "--line-limit", "30", "--cps", "5", "--switch-until-connect", "off",
-                      "--protect-route", "on", "--options-check", "off", "--strip", "1", "--add-prefix", "0044")
+                      "--protect-route", "on", "--options-check", "off", "--callee-rewrite", "x:0044")
 
         let shown = try vosctl.json("gateway", "show", "cust1") as? [String: Any]
         let mapping = shown?["gateway"] as? [String: Any]
@@ -36,7 +36,7 @@ import VOSTestSupport
         #expect(routing?["switchUntilConnect"] as? Bool == false)
         #expect(routing?["protectRoute"] as? Bool == true)
         #expect(routing?["optionsCheck"] as? Bool == false)
-        #expect((routing?["calleeRewrite"] as? [String: Any])?["add"] as? String == "0044")
+        #expect((routing?["calleeRewrite"] as? [[String: String]]) == [["from": "x", "to": "0044"]])
 
         let table = try vosctl.ok("gateway", "list")
         #expect(table.contains("cust1") && table.contains("198.51.100.7:5070/udp"))

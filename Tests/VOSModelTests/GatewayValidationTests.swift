@@ -36,9 +36,7 @@ import Testing
         #expect(throws: ModelError.self) { try MappingGateway(name: "c", ips: []).validate() }
     }
 
-    @Test func numberRewrite() {
-        #expect(NumberRewrite(strip: 1, add: "+880").apply(to: "01712345678") == "+8801712345678")
-        #expect(NumberRewrite(strip: 5, add: "").apply(to: "123") == "")
+    @Test func prefixFilter() {
         #expect(PrefixFilter(allow: ["44"], deny: ["449"]).permits("4471"))
         #expect(!PrefixFilter(allow: ["44"], deny: ["449"]).permits("4491"))
         #expect(!PrefixFilter(allow: ["44"]).permits("33"))
