@@ -168,8 +168,9 @@ extension B2BUA {
             ?? MediaProxyMode(rawValue: parameters.int(.mediaProxyMode)) ?? .mustOn
     }
 
-    private func startAttempt(_ session: CallSession, _ candidate: RouteCandidate) {
-        guard let vendorAddress = snapshot.vendorAddresses[candidate.gateway.name] else {
+    /// One attempt of `candidate`: at its configured address, or at `redirect` (a 3xx Contact it followed).
+    private func startAttempt(_ session: CallSession, _ candidate: RouteCandidate, redirect: SocketAddress? = nil) {
+        guard let vendorAddress = redirect ?? snapshot.vendorAddresses[candidate.gateway.name] else {
             session.plan.record(.response(503), for: candidate)
             return tryNextVendor(session)
         }
@@ -251,14 +252,16 @@ extension B2BUA {
         }
         session.callerSent = callerOut
         let vendorHost = vendorAddress.host
+        let signalling = candidate.gateway.signalling
         let localTag = ids.token()
         let vendorPeer = Peer(address: vendorAddress, transport: Peer.Transport(candidate.gateway.address.transport))
         let ourHost = localHost(for: vendorPeer, gateway: candidate.gateway.advertise)
         var vendor = DialogLeg(
             callID: ids.token() + "@" + ourHost, localTag: localTag, remoteTag: nil,
             localParty: "<sip:\(callerOut)@\(ourHost)>;tag=\(localTag)",
-            remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)>",
-            remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: Int(vendorAddress.port)),
+            remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)\(signalling.userPhone ? ";user=phone" : "")>",
+            remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: Int(vendorAddress.port),
+                                 parameters: signalling.userPhone ? SIPParameters([SIPParameter(name: "user", value: "phone")]) : SIPParameters()),
             peer: vendorPeer, localSequence: 0, localHost: ourHost)
         var invite = vendor.request("INVITE", via: newVia(for: vendor), contact: contact(for: vendor))
         let customerHops = session.customerInvite.request.maxForwards ?? 70
@@ -270,6 +273,14 @@ extension B2BUA {
         let offeredExpires = candidate.gateway.usesSessionTimer ? sessionTimerSettings.offered : nil
         if let offeredExpires { offerSessionTimer(&invite, expires: offeredExpires) }
         offerReliableProvisionals(&invite, gateway: candidate.gateway)
+        // The customer's other headers the gateway takes, then the operator's own for it.
+        for header in session.customerInvite.request.headers where signalling.forwards(header.name) {
+            invite.headers.append(header)
+        }
+        for line in signalling.headers {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            invite.appendHeader(line[..<colon].trimmingSpaces, line[line.index(after: colon)...].trimmingSpaces)
+        }
         if body.isEmpty { invite.appendHeader("Content-Length", "0") } else { invite.setBody(body, contentType: "application/sdp") }
 
         session.vendor = vendor
@@ -301,6 +312,9 @@ extension B2BUA {
                 vendorAnswered(session, candidate: candidate, response)
             } else if status == 422, retryAfterSessionIntervalTooSmall(session, candidate: candidate, vendorKey: vendorKey, response) {
                 return
+            } else if (300..<400).contains(status), candidate.gateway.signalling.redirects == .follow,
+                      session.isTrying(candidate), session.redirectsFollowed < 3, let target = redirectTarget(response) {
+                followRedirect(session, candidate: candidate, vendorKey: vendorKey, status: status, to: target)
             } else {
                 if session.isTrying(candidate) { session.lastVendorFailure = response }
                 attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .response(status))
@@ -432,6 +446,26 @@ extension B2BUA {
         session.plan.record(outcome, for: candidate)
         if session.cancelRequested { return }
         tryNextVendor(session)
+    }
+
+    /// The first Contact of a 3xx, when it names an IP address (no DNS on the SIP loop).
+    private func redirectTarget(_ response: SIPMessage) -> SocketAddress? {
+        guard let uri = try? response.contacts().first?.uri else { return nil }
+        return try? SocketAddress(ip: uri.hostWithoutBrackets, port: uri.port ?? 5060)
+    }
+
+    /// A vendor redirected the call and its gateway follows redirects: the attempt ends (and is in
+    /// the CDR with its 3xx), and the same gateway is tried at the Contact, its limits counted again.
+    private func followRedirect(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, status: Int, to target: SocketAddress) {
+        if dialogs[vendorKey]?.session === session { dialogs[vendorKey] = nil }
+        releaseVendorLine(session)
+        loop.cancel(session.attempt?.timer)
+        session.attempt = nil
+        session.plan.record(.response(status), for: candidate)
+        session.redirectsFollowed += 1
+        logger.info("call \(session.callID): \(candidate.gateway.name) redirected (\(status)) to \(target); following")
+        guard !session.cancelRequested else { return }
+        startAttempt(session, candidate, redirect: target)
     }
 
     /// What the customer's INVITE says about its caller, for `InboundCaller`.

@@ -147,6 +147,8 @@ final class CallSession: @unchecked Sendable {
     /// number held for it.
     var callerSent: String?
     var poolLease: CallerPoolAllocator.Lease?
+    /// 3xx redirects followed so far (at most three per call).
+    var redirectsFollowed = 0
     /// The customer leg's timer as negotiated on its INVITE (nil: none on that leg), and
     /// whether the customer named `timer` in Supported (then our 2xx says Require: timer).
     var customerSessionTimer: LegSessionTimer?

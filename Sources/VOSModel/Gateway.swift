@@ -147,6 +147,8 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
     /// RFC 3262 on this gateway's legs; nil is the default, `supported`.
     public var reliableProvisional: ReliableProvisionalMode?
     public var reliableProvisionalMode: ReliableProvisionalMode { reliableProvisional ?? .supported }
+    /// user=phone, extra and forwarded headers, 3xx handling.
+    public var signalling = VendorSignalling()
 
     public init(name: String, address: SIPAddress, prefixes: [String]) {
         self.name = name
@@ -180,6 +182,7 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
         try calleeRewrite.validate(field: "--callee-rewrite")
         try callerRewrite.validate(field: "--caller-rewrite")
         try callerPool?.validate()
+        try signalling.validate()
         try AdvertisedAddress.validate(advertise, gateway: name, peers: [try? IPAddress(parsing: address.host)].compactMap { $0 })
     }
 }
@@ -325,5 +328,6 @@ extension RoutingGateway {
         advertise = try stored.decodeIfPresent(IPAddress.self, forKey: .advertise)
         sessionTimer = try stored.decodeIfPresent(Bool.self, forKey: .sessionTimer)
         reliableProvisional = try stored.decodeIfPresent(ReliableProvisionalMode.self, forKey: .reliableProvisional)
+        signalling = try field(.signalling, signalling)
     }
 }

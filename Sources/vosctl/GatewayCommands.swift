@@ -48,6 +48,14 @@ struct GatewayFields: ParsableArguments {
     var callerPool: String?
     @Option(name: .customLong("pool-multiplexes"), help: "Concurrent calls per caller pool number, 0 = unlimited (routing, default 1).")
     var poolMultiplexes: Int?
+    @Option(name: .customLong("user-phone"), help: "Add ;user=phone to the Request-URI and To: on|off (routing, default off).")
+    var userPhone: OnOff?
+    @Option(name: .customLong("header"), help: "A header line 'Name: value' added to every INVITE to this gateway; repeat for more, '' clears them (routing).")
+    var headers: [String] = []
+    @Option(name: .customLong("forward-headers"), help: "The customer's other INVITE headers sent on: all, none, or names comma-separated (routing, default none).")
+    var forwardHeaders: String?
+    @Option(help: "A vendor's 3xx: fail (an ordinary failure, default) or follow (its Contact as a new attempt of the call) (routing).")
+    var redirects: VendorSignalling.Redirects?
     @Option(help: .hidden) var strip: Int?
     @Option(name: .customLong("add-prefix"), help: .hidden) var addPrefix: String?
     // Both
@@ -81,7 +89,9 @@ struct GatewayFields: ParsableArguments {
          ("--switch-until-connect", switchUntilConnect != nil), ("--protect-route", protectRoute != nil),
          ("--options-check", optionsCheck != nil), ("--stop-codes", stopCodes != nil),
          ("--clearing-account", clearingAccount != nil), ("--pai", pai != nil), ("--privacy", privacy != nil),
-         ("--ppi", ppi != nil), ("--caller-pool", callerPool != nil), ("--pool-multiplexes", poolMultiplexes != nil)]
+         ("--ppi", ppi != nil), ("--caller-pool", callerPool != nil), ("--pool-multiplexes", poolMultiplexes != nil),
+         ("--user-phone", userPhone != nil), ("--header", !headers.isEmpty), ("--forward-headers", forwardHeaders != nil),
+         ("--redirects", redirects != nil)]
     }
 
     private var shared: [(String, Bool)] {
@@ -178,6 +188,16 @@ struct GatewayFields: ParsableArguments {
             }
             gateway.callerPool?.multiplexes = poolMultiplexes
         }
+        if let userPhone { gateway.signalling.userPhone = userPhone.value }
+        if !headers.isEmpty { gateway.signalling.headers = headers == [""] ? [] : headers.map { $0.trimmingSpaces } }
+        if let forwardHeaders {
+            switch forwardHeaders.lowercased() {
+            case "", "none": gateway.signalling.forwardHeaders = nil
+            case "all": gateway.signalling.forwardHeaders = ["*"]
+            default: gateway.signalling.forwardHeaders = forwardHeaders.split(separator: ",").map { $0.trimmingSpaces }
+            }
+        }
+        if let redirects { gateway.signalling.redirects = redirects }
         try applyShared(to: &gateway)
     }
 }
@@ -405,6 +425,10 @@ enum GatewayRows {
          ["clearing-account", gateway.clearingAccount ?? "-"], ["conversation-limit", seconds(gateway.conversationLimit)],
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
          ["session-timer", onOff(gateway.usesSessionTimer)], ["100rel", gateway.reliableProvisionalMode.rawValue],
+         ["user-phone", onOff(gateway.signalling.userPhone)],
+         ["header", gateway.signalling.headers.isEmpty ? "-" : gateway.signalling.headers.joined(separator: " | ")],
+         ["forward-headers", gateway.signalling.forwardHeaders.map { $0 == ["*"] ? "all" : $0.joined(separator: ",") } ?? "none"],
+         ["redirects", gateway.signalling.redirects.rawValue],
          ["enabled", onOff(gateway.enabled)]]
     }
 }

@@ -23,6 +23,7 @@ extension MappingGateway.CallerNumberSource: ExpressibleByArgument {}
 extension RoutingGateway.IdentityHeaderMode: ExpressibleByArgument {}
 extension RoutingGateway.PrivacyMode: ExpressibleByArgument {}
 extension ReliableProvisionalMode: ExpressibleByArgument {}
+extension VendorSignalling.Redirects: ExpressibleByArgument {}
 extension Account.Status: ExpressibleByArgument {
     public init?(argument: String) {
         guard let status = Account.Status.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }

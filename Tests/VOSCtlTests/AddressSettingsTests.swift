@@ -98,3 +98,33 @@ import VOSTestSupport
         return (process.terminationStatus, text.split(separator: "\n").map(String.init))
     }
 }
+
+@Suite struct VendorSignallingCommandTests {
+    @Test func signallingOptionsAreSetShownClearedAndChecked() throws {
+        let scratch = try Scratch()
+        let vosctl = Vosctl(dataDirectory: scratch.child("var"))
+        try vosctl.ok("init")
+        try vosctl.ok("gateway", "add", "routing", "uk", "--address", "198.51.100.20", "--prefix", "44", "--user-phone", "on",
+                      "--header", "X-Carrier: acme", "--header", "X-Class: gold", "--forward-headers", "X-Account,X-Trace", "--redirects", "follow")
+        let shown = (try vosctl.json("gateway", "show", "uk") as? [String: Any])?["gateway"] as? [String: Any]
+        let signalling = shown?["signalling"] as? [String: Any]
+        #expect(signalling?["userPhone"] as? Bool == true)
+        #expect(signalling?["headers"] as? [String] == ["X-Carrier: acme", "X-Class: gold"])
+        #expect(signalling?["forwardHeaders"] as? [String] == ["X-Account", "X-Trace"])
+        #expect(signalling?["redirects"] as? String == "follow")
+        #expect(try vosctl.ok("gateway", "show", "uk").contains("X-Carrier: acme | X-Class: gold"))
+
+        #expect(try vosctl.fails("gateway", "set", "uk", "--header", "Via: SIP/2.0/UDP evil").contains("not Via"))
+        #expect(try vosctl.fails("gateway", "set", "uk", "--header", "no colon here").contains("Name: value"))
+        #expect(try vosctl.fails("gateway", "set", "uk", "--forward-headers", "Call-ID").contains("--forward-headers"))
+        let unchanged = (try vosctl.json("gateway", "show", "uk") as? [String: Any])?["gateway"] as? [String: Any]
+        #expect((unchanged?["signalling"] as? [String: Any])?["headers"] as? [String] == ["X-Carrier: acme", "X-Class: gold"])
+
+        try vosctl.ok("gateway", "set", "uk", "--header", "", "--forward-headers", "all", "--user-phone", "off")
+        let cleared = ((try vosctl.json("gateway", "show", "uk") as? [String: Any])?["gateway"] as? [String: Any])?["signalling"] as? [String: Any]
+        #expect(cleared?["headers"] as? [String] == [])
+        #expect(cleared?["forwardHeaders"] as? [String] == ["*"])
+        #expect(try vosctl.ok("gateway", "show", "uk").contains("forward-headers       all"))
+        #expect(try vosctl.fails("gateway", "set", "uk", "--user-phone", "maybe").contains("user-phone"))
+    }
+}
