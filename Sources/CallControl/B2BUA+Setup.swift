@@ -86,35 +86,20 @@ extension B2BUA {
         tryNextVendor(session)
     }
 
-    struct Refusal {
-        let reason: EndReason
-        let code: Int
-        var retryAfter: Int?
-    }
+    typealias Refusal = Admission.Refusal
 
     /// Limits and lists, in the order an operator reads them in the CDR: CPS first (cheapest to
     /// refuse), then concurrency, account state, then number lists.
     private func admissionRefusal(_ session: CallSession, gateway: MappingGateway, caller: String, callee: String) -> Refusal? {
         let now = loop.now
-        guard gateway.enabled else { return Refusal(reason: .unauthorizedSource, code: 403) }
-        guard limiter.admit("global", rate: parameters.int(.maxCPS), now: now) else {
-            return Refusal(reason: .rateLimited, code: 503, retryAfter: limiter.retryAfter("global"))
-        }
-        guard limiter.admit("m:" + gateway.name, rate: gateway.cpsLimit, now: now) else {
-            return Refusal(reason: .rateLimited, code: 503, retryAfter: limiter.retryAfter("m:" + gateway.name))
-        }
-        if gateway.concurrentLimit > 0 && activeByMapping[gateway.name, default: 0] >= gateway.concurrentLimit {
-            return Refusal(reason: .concurrentLimit, code: 503, retryAfter: 5)
-        }
-        if !gateway.callerFilter.permits(caller) || !gateway.calleeFilter.permits(session.calleeNumber) {
-            return Refusal(reason: .blacklisted, code: 403)
-        }
-        for name in gateway.blacklistGroups {
-            guard let list = snapshot.numberLists[name] else { continue }
-            let checkCaller = list.target != .callee && list.numbers.contains(caller)
-            let checkCallee = list.target != .caller && list.numbers.contains(callee)
-            if list.kind == .black && (checkCaller || checkCallee) { return Refusal(reason: .blacklisted, code: 403) }
-        }
+        let call = Admission.Call(gateway: gateway, caller: caller, calleeReceived: callee, callee: session.calleeNumber,
+                                  activeCalls: activeByMapping[gateway.name, default: 0])
+        let refused = Admission.refusal(call, lists: snapshot.numberLists, globalCPS: {
+            limiter.admit("global", rate: parameters.int(.maxCPS), now: now) ? .admitted : .exceeded(retryAfter: limiter.retryAfter("global"))
+        }, gatewayCPS: {
+            limiter.admit("m:" + gateway.name, rate: gateway.cpsLimit, now: now) ? .admitted : .exceeded(retryAfter: limiter.retryAfter("m:" + gateway.name))
+        })
+        if let refused { return refused }
         // Last, because it reserves credit: account state, concurrency and balance.
         return authorizeBilling(session)
     }
