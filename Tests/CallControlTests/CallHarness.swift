@@ -138,8 +138,11 @@ final class CallHarness {
         receive(String(decoding: response.serialized(), as: UTF8.self), from: vendor)
     }
 
-    /// An in-dialog request from the customer (ACK, BYE) for the call's customer leg.
-    func customerRequest(_ method: String, callID: String, toTag: String, sequence: Int = 2, branch: String = "z9hG4bK-c", headers: [String] = []) {
+    /// An in-dialog request from the customer (ACK, BYE, UPDATE, PRACK...); an ACK carries the
+    /// CSeq number of the INVITE it acknowledges (`acknowledging`), and `sdp` a body.
+    func customerRequest(_ method: String, callID: String, toTag: String, sequence: Int = 2, acknowledging: Int = 1,
+                         branch: String = "z9hG4bK-c", headers: [String] = [], sdp: String? = nil) {
+        let body = sdp ?? ""
         receive("""
         \(method) sip:vos@192.0.2.1:5060 SIP/2.0
         Via: SIP/2.0/UDP 192.0.2.10:5060;branch=\(branch)\(method)
@@ -147,10 +150,10 @@ final class CallHarness {
         From: <sip:1000@192.0.2.10>;tag=caller\(callID.prefix { $0 != "@" }.dropFirst(4))
         To: <sip:441234567@192.0.2.1>;tag=\(toTag)
         Call-ID: \(callID)
-        CSeq: \(method == "ACK" ? 1 : sequence) \(method)
-        \(headers.map { $0 + "\n" }.joined())Content-Length: 0
+        CSeq: \(method == "ACK" ? acknowledging : sequence) \(method)
+        \(headers.map { $0 + "\n" }.joined())\(sdp == nil ? "" : "Content-Type: application/sdp\n")Content-Length: \(body.utf8.count)
 
-
+        \(body)
         """, from: Self.customer)
     }
 }

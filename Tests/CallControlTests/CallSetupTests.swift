@@ -116,19 +116,7 @@ import VOSModel
         #expect(lab.drain().requests("ACK").isEmpty)
 
         let tag = try #require(try answer.to().tag)
-        lab.receive("""
-        ACK sip:vos@192.0.2.1:5060 SIP/2.0
-        Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-ack-delayed
-        Max-Forwards: 70
-        From: <sip:1000@192.0.2.10>;tag=caller1
-        To: <sip:441234567@192.0.2.1>;tag=\(tag)
-        Call-ID: \(callID)
-        CSeq: 1 ACK
-        Content-Type: application/sdp
-        Content-Length: \(CallHarness.offer.utf8.count)
-
-        \(CallHarness.offer)
-        """, from: CallHarness.customer)
+        lab.customerRequest("ACK", callID: callID, toTag: tag, branch: "z9hG4bK-ack-delayed", sdp: CallHarness.offer)
         out = lab.drain()
         let ack = try #require(out.requests("ACK").first)
         #expect(ack.to == CallHarness.vendor(20))
@@ -183,19 +171,7 @@ extension DelayedOfferTests {
         #expect(out.requests("ACK").isEmpty, "the vendor's ACK waits for the customer's answer")
         let offer = try #require(out.responses(200).first { $0.to == CallHarness.customer }?.message)
         #expect(try SDPSession(parsing: offer.body).connection?.address == "192.0.2.1")
-        lab.receive("""
-        ACK sip:vos@192.0.2.1:5060 SIP/2.0
-        Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-reack
-        Max-Forwards: 70
-        From: <sip:1000@192.0.2.10>;tag=caller1
-        To: <sip:441234567@192.0.2.1>;tag=\(call.customerTag)
-        Call-ID: \(call.callID)
-        CSeq: 2 ACK
-        Content-Type: application/sdp
-        Content-Length: \(CallHarness.offer.utf8.count)
-
-        \(CallHarness.offer)
-        """, from: CallHarness.customer)
+        lab.customerRequest("ACK", callID: call.callID, toTag: call.customerTag, acknowledging: 2, branch: "z9hG4bK-reack", sdp: CallHarness.offer)
         out = lab.drain()
         let ack = try #require(out.requests("ACK").first)
         #expect(ack.to == CallHarness.vendor(20))
@@ -213,20 +189,7 @@ extension DelayedOfferTests {
         lab.respond(to: invite, status: 183, reason: "Session Progress", from: CallHarness.vendor(20), sdp: CallHarness.answerSDP, toTag: "early")
         let progress = try #require(lab.drain().responses(183).first?.message)
         let tag = try #require(try progress.to().tag)
-        lab.receive("""
-        UPDATE sip:vos@192.0.2.1:5060 SIP/2.0
-        Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-early-update
-        Max-Forwards: 70
-        From: <sip:1000@192.0.2.10>;tag=caller1
-        To: <sip:441234567@192.0.2.1>;tag=\(tag)
-        Call-ID: \(callID)
-        CSeq: 2 UPDATE
-        Contact: <sip:1000@192.0.2.10:5060>
-        Content-Type: application/sdp
-        Content-Length: \(CallHarness.offer.utf8.count)
-
-        \(CallHarness.offer)
-        """, from: CallHarness.customer)
+        lab.customerRequest("UPDATE", callID: callID, toTag: tag, sequence: 2, branch: "z9hG4bK-early-update", sdp: CallHarness.offer)
         var out = lab.drain()
         let update = try #require(out.requests("UPDATE").first)
         #expect(update.to == CallHarness.vendor(20))
