@@ -236,7 +236,8 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
 
     /// Forwarding must be on or DNATed packets are dropped in routing: offloading without it would
     /// silence every offloaded call. It is a host-wide setting, so vos-mediad does not change it:
-    /// the appliance sets it (appliance/sysctl/90-vos.conf); elsewhere offload stays off and the
+    /// the appliance's unit sets it as root before the daemon starts (`vosctl media forwarding`,
+    /// only while offload is on); elsewhere offload stays off and the
     /// log says why.
     private func prepareTable(dscp: Int, relayPorts: ClosedRange<Int>) throws {
         guard let client else { throw Refused(description: "no netfilter connection") }
@@ -253,7 +254,7 @@ final class NetfilterKernelOffload: KernelOffload, @unchecked Sendable {
         let current = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard current == "1" else {
             throw NetfilterError.unavailable(operation: "check net.ipv4.ip_forward", errno: 0,
-                                             reason: "it is \(current ?? "unreadable"), offloaded media would be dropped; set it to 1 (appliance/sysctl/90-vos.conf)")
+                                             reason: "it is \(current ?? "unreadable"), offloaded media would be dropped; `vosctl media forwarding` (run as root by vos-mediad.service) sets it to 1")
         }
     }
 
