@@ -163,6 +163,11 @@ rm -rf "$ROOT/var/lib/vos"
 mkdir -p "$ROOT/var/tmp/boot-test"
 cp "$DEB" "$ROOT/var/tmp/boot-test/"
 DEB_IN=/var/tmp/boot-test/$(basename "$DEB")
+# The checkout is not inside the container wherever it lives (a booted container mounts its own
+# /tmp, say): the appliance directory install.sh runs from is copied in.
+mkdir -p "$ROOT/var/tmp/boot-test/repo"
+cp -a "$REPO/appliance" "$ROOT/var/tmp/boot-test/repo/"
+REPO_IN=/var/tmp/boot-test/repo
 
 # Runs a command inside the container as root (all its namespaces, its root directory).
 in_ct() {
@@ -372,8 +377,8 @@ pass "purge: services stopped, files and firewall tables gone, /var/lib/vos kept
 # packaged binaries, management access includes the session's address, every row is back.
 in_ct sh -c 'cp /bin/true /usr/local/bin/vos-controller
   printf "[Unit]\nDescription=old vos\n[Service]\nExecStart=/usr/local/bin/vos-controller\n" >/etc/systemd/system/vos-controller.service
-  cp "$1/appliance/sysctl/90-vos.conf" /etc/sysctl.d/90-vos.conf' sh "$REPO" || fail "cannot fake an old installation"
-if ! in_ct env SSH_CLIENT="203.0.113.99 52000 22" bash "$REPO/appliance/install.sh" --deb "$DEB_IN" >"$LOGS/install-sh.log" 2>&1; then
+  cp "$1/appliance/sysctl/90-vos.conf" /etc/sysctl.d/90-vos.conf' sh "$REPO_IN" || fail "cannot fake an old installation"
+if ! in_ct env SSH_CLIENT="203.0.113.99 52000 22" bash "$REPO_IN/appliance/install.sh" --deb "$DEB_IN" >"$LOGS/install-sh.log" 2>&1; then
   cat "$LOGS/install-sh.log" >&2
   fail "appliance/install.sh --deb $DEB_IN"
 fi
@@ -390,6 +395,6 @@ pass "appliance/install.sh: old /usr/local/bin and /etc copies removed, manageme
 
 # Run again (an upgrade or reinstall): postinst restarts the running services.
 old_pid=$(prop vos-controller.service MainPID)
-in_ct bash "$REPO/appliance/install.sh" --deb "$DEB_IN" >"$LOGS/install-sh-again.log" 2>&1 || { cat "$LOGS/install-sh-again.log" >&2; fail "appliance/install.sh, second run"; }
+in_ct bash "$REPO_IN/appliance/install.sh" --deb "$DEB_IN" >"$LOGS/install-sh-again.log" 2>&1 || { cat "$LOGS/install-sh-again.log" >&2; fail "appliance/install.sh, second run"; }
 [ "$(prop vos-controller.service MainPID)" != "$old_pid" ] || fail "reinstall did not restart vos-controller"
 check_services "after reinstalling"
