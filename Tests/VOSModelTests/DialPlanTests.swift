@@ -236,6 +236,10 @@ import Testing
         routing.advertise = try IPAddress(parsing: "203.0.113.2")
         routing.sessionTimer = false
         routing.reliableProvisional = .off
+        routing.signalling.userPhone = true
+        routing.signalling.headers = ["X-Carrier: acme"]
+        routing.signalling.forwardHeaders = ["*"]
+        routing.signalling.redirects = .follow
         return (mapping, routing)
     }
 
