@@ -157,7 +157,7 @@ host_note() {  # load, and the processes busy over one second
 echo "sip-cps: ${STEP_SECONDS}s per step, rates ${RATES[*]}, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "vos: $(vos_label)"
 echo "kamailio children: t_relay ${KAMAILIO_CHILDREN:-$(nproc)}, with rtpengine ${KAMAILIO_MEDIA_CHILDREN:-8}; rtpengine threads $(nproc)"
-echo "kamailio $(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p'), $(rtpengine --version 2>&1 | head -1), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ,-]*' | head -1)"
+echo "kamailio $(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p'), $(rtpengine --version 2>&1 | head -1 | sed 's/^Version: /rtpengine /'), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ,-]*' | head -1)"
 echo "at start: $(host_note)"
 echo
 echo '| switch             |  rate | successful | failed | retrans | sip cpu | media cpu | sipp cpu | other cpu | ok   |'
