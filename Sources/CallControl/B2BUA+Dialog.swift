@@ -83,7 +83,7 @@ extension B2BUA {
         let targetSide: Side = side == .customer ? .vendor : .customer
         if offers { setOfferPending(session, to: targetSide, true) }
         layer.send(outbound, to: targetPeer) { [unowned self] event in
-            if offers, case .provisional = event {} else if offers { self.setOfferPending(session, to: targetSide, false) }
+            if offers && event.isFinal { self.setOfferPending(session, to: targetSide, false) }
             switch event {
             case let .provisional(response):
                 guard let status = response.statusCode, status > 100 else { return }
@@ -117,9 +117,7 @@ extension B2BUA {
                 relayed.appendHeader("Session-Expires", expires)
             }
         }
-        for name in ["Retry-After"] {
-            for value in response.headerValues(name) { relayed.appendHeader(name, value) }
-        }
+        for value in response.headerValues("Retry-After") { relayed.appendHeader("Retry-After", value) }
         attachSDP(from: response, to: &relayed, session: session, fromVendor: fromVendor)
         return relayed
     }

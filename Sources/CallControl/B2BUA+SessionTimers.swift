@@ -8,8 +8,6 @@ import VOSModel
 /// refreshes vos sends (UPDATE where the peer allows it, else re-INVITE with the SDP it last
 /// got), refreshes vos expects, and SessionTimeout when a refresh fails or never comes.
 extension B2BUA {
-    var sessionTimerSettings: SessionTimerSettings { SessionTimerSettings(parameters: parameters) }
-
     /// The customer's INVITE: its timer, or the response that refuses it (400 or 422).
     func customerSessionTimer(_ request: SIPMessage, gateway: MappingGateway) -> Result<LegSessionTimer?, SessionTimerRefusal> {
         guard gateway.usesSessionTimer else { return .success(nil) }
@@ -42,36 +40,23 @@ extension B2BUA {
     /// The vendor answered 422: the same INVITE again with the Session-Expires it asks for, as a
     /// new transaction of the same attempt (RFC 4028 §7.4). False when the 422 cannot be met.
     func retryAfterSessionIntervalTooSmall(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, _ response: SIPMessage) -> Bool {
-        guard var attempt = session.attempt, attempt.candidate == candidate, attempt.sessionTimerRetries < 2,
+        guard let attempt = session.attempt, attempt.candidate == candidate, attempt.sessionTimerRetries < 2,
               let offered = attempt.offeredSessionExpires, var vendor = session.vendor,
-              let expires = SessionTimerNegotiation.retry(after: response.minSE, offered: offered) else { return false }
-        var retry = vendor.request("INVITE", sequence: (try? attempt.request.cseq().sequence).map { $0 + 1 } ?? 2,
-                                   via: newVia(for: vendor), contact: contact(for: vendor))
-        vendor.localSequence = (try? retry.cseq().sequence) ?? vendor.localSequence
-        for header in attempt.request.headers where !["Via", "CSeq", "Session-Expires", "Min-SE", "Supported", "From", "To",
-                                                       "Call-ID", "Contact", "Max-Forwards", "Content-Length", "Content-Type"]
-            .contains(where: { header.hasName($0) }) {
-            retry.headers.append(header)
-        }
-        retry.setHeader("Max-Forwards", attempt.request.firstHeaderValue("Max-Forwards") ?? "70")
-        offerSessionTimer(&retry, expires: expires)
-        if attempt.request.body.isEmpty { retry.appendHeader("Content-Length", "0") } else {
-            retry.setBody(attempt.request.body, contentType: attempt.request.contentType)
-        }
+              let expires = SessionTimerNegotiation.retry(after: response.minSE, offered: offered),
+              let sequence = (try? attempt.request.cseq().sequence).map({ $0 + 1 }) else { return false }
+        // The same request (every header kept: 100rel, identity, the operator's own), as a new
+        // transaction with the interval and the minimum the vendor asked for.
+        var retry = attempt.request
+        retry.setHeader("Via", newVia(for: vendor).description)
+        retry.setHeader("CSeq", "\(sequence) INVITE")
+        retry.setHeader("Session-Expires", String(expires))
+        retry.setHeader("Min-SE", String(expires))
+        vendor.localSequence = sequence
         session.vendor = vendor
         loop.cancel(attempt.timer)
-        let next = CallSession.Attempt(candidate: candidate, request: retry, transaction: nil, provisionalSeen: false, timer: nil,
-                                       offeredSessionExpires: expires, sessionTimerRetries: attempt.sessionTimerRetries + 1)
-        attempt = next
-        session.attempt = attempt
-        session.attempt?.transaction = layer.send(retry, to: vendor.peer) { [unowned self] event in
-            self.vendorInviteEvent(session, candidate: candidate, vendorKey: vendorKey, event)
-        }
-        session.attempt?.timer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutInvite))) { [unowned self] in
-            guard let current = session.attempt, current.candidate == candidate, !current.provisionalSeen else { return }
-            current.transaction?.abandon()
-            self.attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .inviteTimeout)
-        }
+        session.attempt = CallSession.Attempt(candidate: candidate, request: retry, offeredSessionExpires: expires,
+                                              sessionTimerRetries: attempt.sessionTimerRetries + 1)
+        sendAttemptInvite(session, candidate: candidate, vendorKey: vendorKey, to: vendor.peer)
         logger.info("call \(session.callID): vendor \(candidate.gateway.name) asked for Session-Expires >= \(expires) (422); retrying")
         return true
     }
@@ -143,7 +128,7 @@ extension B2BUA {
         }
         setOfferPending(session, to: side, true)
         layer.send(refresh, to: target.peer) { [unowned self] event in
-            if case .provisional = event { return }
+            guard event.isFinal else { return }
             self.setOfferPending(session, to: side, false)
             switch event {
             case .provisional:

@@ -32,7 +32,7 @@ extension B2BUA {
 
         let callee = request.requestURI?.decodedUser ?? ""
         let fromParty = try? request.from()
-        let inbound = InboundCaller(receivedIdentity(request, from: fromParty), gateway: gateway)
+        let inbound = InboundCaller(receivedIdentity(request, from: fromParty, gateway: gateway), gateway: gateway)
         let callerReceived = inbound.number
         // The mapping gateway's dial plans; a denied number keeps its received form for the CDR.
         var deniedBy: DialPlan.Rule?
@@ -58,7 +58,7 @@ extension B2BUA {
         let candidates = RoutePlanner.candidates(for: calleeNumber, caller: callerOut, among: snapshot.routingGateways, status: gatewayStatus)
         let session = CallSession(
             id: nextSessionID, customerInvite: transaction, mappingGateway: gateway, account: gateway.account,
-            callerReceived: callerReceived, calleeReceived: callee, callerOut: callerOut, calleeNumber: calleeNumber,
+            inbound: inbound, calleeReceived: callee, callerOut: callerOut, calleeNumber: calleeNumber,
             setupTime: loop.wallMilliseconds, setupMonotonic: loop.now, customer: leg,
             plan: FailoverPlan(candidates: candidates, switchLimit: parameters.int(.gatewaySwitchLimit)))
         nextSessionID += 1
@@ -66,7 +66,6 @@ extension B2BUA {
         session.customerSupportsTimer = request.supported.contains("timer") || request.require.contains("timer")
         session.customerReliable = customerGetsReliableProvisionals(request, gateway: gateway)
         session.nextRSeq = UInt32.random(in: 1...0x7FFF_FFFF)
-        session.inbound = inbound
         if let rule = deniedBy {
             logger.info("call \(session.callID): denied by mapping gateway \(gateway.name)'s dial plan rule \(rule)")
             return rejectBeforeRouting(session, Refusal(reason: .dialPlanDenied, code: 403))
@@ -168,7 +167,6 @@ extension B2BUA {
         // The relay session is created once per call (a delayed offer too: the vendor's offer comes
         // in its 2xx), off the loop: the call waits for its ports in its own state.
         if wantsRelay && session.mediaSession == nil && !session.mediaRefused, let media {
-            session.awaitingMedia = true
             let remote = session.customerOffer.flatMap(SDPRelay.audioEndpoint)
             media.createSession(tag: session.callID, customerRemote: remote) { [loop] result in
                 loop.execute { [unowned self] in
@@ -185,7 +183,6 @@ extension B2BUA {
     /// where the relay is a must. A session for a call that ended meanwhile is released at once.
     private func mediaCreated(_ session: CallSession, _ result: Result<CreatedMediaSession, MediaControlFailure>,
                               candidate: RouteCandidate, vendorAddress: SocketAddress, mode: MediaProxyMode) {
-        session.awaitingMedia = false
         switch result {
         case let .success(created):
             guard session.isRouting, !session.cancelRequested else {
@@ -274,17 +271,21 @@ extension B2BUA {
         dialogs[vendor.key] = (session, .vendor)
         activeByVendor[candidate.gateway.name, default: 0] += 1
         session.occupiedVendor = candidate.gateway.name
-        let vendorKey = vendor.key
-        let transaction = layer.send(invite, to: vendor.peer) { [unowned self] event in
+        sendAttemptInvite(session, candidate: candidate, vendorKey: vendor.key, to: vendor.peer)
+    }
+
+    /// Sends the current attempt's INVITE in a new client transaction and arms
+    /// SS_SIP_TIMEOUT_INVITE for it (a first INVITE, or its retry after a 422).
+    func sendAttemptInvite(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, to peer: Peer) {
+        guard let invite = session.attempt?.request else { return }
+        session.attempt?.transaction = layer.send(invite, to: peer) { [unowned self] event in
             self.vendorInviteEvent(session, candidate: candidate, vendorKey: vendorKey, event)
         }
-        let timer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutInvite))) { [unowned self] in
+        session.attempt?.timer = loop.schedule(after: Duration.seconds(parameters.int(.sipTimeoutInvite))) { [unowned self] in
             guard let attempt = session.attempt, attempt.candidate == candidate, !attempt.provisionalSeen else { return }
             attempt.transaction?.abandon()
             self.attemptFailed(session, candidate: candidate, vendorKey: vendorKey, outcome: .inviteTimeout)
         }
-        session.attempt?.transaction = transaction
-        session.attempt?.timer = timer
     }
 
     func vendorInviteEvent(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, _ event: ClientTransaction.Event) {
@@ -453,14 +454,16 @@ extension B2BUA {
         startAttempt(session, candidate, redirect: target)
     }
 
-    /// What the customer's INVITE says about its caller, for `InboundCaller`.
-    private func receivedIdentity(_ request: SIPMessage, from: SIPNameAddress?) -> ReceivedIdentity {
-        let rpid = request.firstHeaderValue("Remote-Party-ID").flatMap { try? SIPNameAddress(parsing: $0) }
+    /// What the customer's INVITE says about its caller, for `InboundCaller`. Headers the
+    /// gateway's settings will not use are not parsed: this runs for every INVITE.
+    private func receivedIdentity(_ request: SIPMessage, from: SIPNameAddress?, gateway: MappingGateway) -> ReceivedIdentity {
+        let source = gateway.callerNumberSource
+        let rpid = source == .rpid ? request.firstHeaderValue("Remote-Party-ID").flatMap { try? SIPNameAddress(parsing: $0) } : nil
         let asserted = request.headerValues("P-Asserted-Identity")
+        let assertedUser = source == .pai ? asserted.first.flatMap { try? SIPNameAddress(parsing: $0) }?.uri.decodedUser : nil
         return ReceivedIdentity(
             fromUser: from?.uri.decodedUser ?? "", fromDisplayName: from?.displayName,
-            remotePartyIDUser: rpid?.uri.decodedUser, assertedIdentities: asserted,
-            assertedIdentityUser: asserted.first.flatMap { try? SIPNameAddress(parsing: $0) }?.uri.decodedUser,
+            remotePartyIDUser: rpid?.uri.decodedUser, assertedIdentities: asserted, assertedIdentityUser: assertedUser,
             preferredIdentities: request.headerValues("P-Preferred-Identity"), privacy: request.headerValues("Privacy"))
     }
 

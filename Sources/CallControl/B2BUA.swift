@@ -24,6 +24,8 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     var ids = IdentifierGenerator()
     private(set) var snapshot: ControllerSnapshot
     private(set) var reservationPolicy: ReservationPolicy
+    /// The SS_SIP_SESSION_* parameters, read once per configuration, not per message.
+    private(set) var sessionTimerSettings: SessionTimerSettings
 
     var sessionsByInvite: [ObjectIdentifier: CallSession] = [:]
     var dialogs: [String: (session: CallSession, side: Side)] = [:]
@@ -50,6 +52,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
         self.layer = layer
         self.snapshot = snapshot
         self.reservationPolicy = ReservationPolicy(parameters: snapshot.parameters)
+        self.sessionTimerSettings = SessionTimerSettings(parameters: snapshot.parameters)
         self.media = media
         self.ledger = ledger
         var choice = addresses
@@ -65,6 +68,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     public func reload(_ fresh: ControllerSnapshot) {
         snapshot = fresh
         reservationPolicy = ReservationPolicy(parameters: fresh.parameters)
+        sessionTimerSettings = SessionTimerSettings(parameters: fresh.parameters)
         addressBook.reload(map: fresh.parameters.advertisedAddresses)
         refreshVendorCredit()
         for name in fresh.unresolvedVendors {

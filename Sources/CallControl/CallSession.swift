@@ -123,7 +123,9 @@ final class CallSession: @unchecked Sendable {
     let customerInvite: ServerTransaction
     let mappingGateway: MappingGateway
     let account: String?
-    let callerReceived: String
+    /// The caller as the mapping gateway let it in (number and the identity headers trusted).
+    let inbound: InboundCaller
+    var callerReceived: String { inbound.number }
     let calleeReceived: String
     let callerOut: String
     let calleeNumber: String
@@ -141,8 +143,6 @@ final class CallSession: @unchecked Sendable {
     /// The last vendor's final failure: its Reason and Retry-After go to the caller when the
     /// call fails with that vendor's code.
     var lastVendorFailure: SIPMessage?
-    /// The caller as the mapping gateway let it in (number and the identity headers trusted).
-    var inbound = InboundCaller(ReceivedIdentity(fromUser: ""), gateway: MappingGateway(name: "-", ips: []))
     /// The caller number the current vendor got (after its dial plan and pool), and the pool
     /// number held for it.
     var callerSent: String?
@@ -160,8 +160,6 @@ final class CallSession: @unchecked Sendable {
     /// The customer's SDP offer as received.
     var customerOffer: SDPSession?
     var mediaSession: String?
-    /// vos-mediad is creating the call's relay session; the attempt waits for it.
-    var awaitingMedia = false
     /// vos-mediad refused it once: later attempts go on without (or fail, where the relay is a must).
     var mediaRefused = false
     /// The relay's two legs as vos-mediad bound them (the wildcard address, or one address).
@@ -181,13 +179,13 @@ final class CallSession: @unchecked Sendable {
     var occupiedVendor: String?
 
     init(id: UInt64, customerInvite: ServerTransaction, mappingGateway: MappingGateway, account: String?,
-         callerReceived: String, calleeReceived: String, callerOut: String, calleeNumber: String,
+         inbound: InboundCaller, calleeReceived: String, callerOut: String, calleeNumber: String,
          setupTime: Int64, setupMonotonic: UInt64, customer: DialogLeg, plan: FailoverPlan) {
         self.id = id
         self.customerInvite = customerInvite
         self.mappingGateway = mappingGateway
         self.account = account
-        self.callerReceived = callerReceived
+        self.inbound = inbound
         self.calleeReceived = calleeReceived
         self.callerOut = callerOut
         self.calleeNumber = calleeNumber

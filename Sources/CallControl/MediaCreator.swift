@@ -2,7 +2,7 @@ import MediaControl
 
 /// Creates relay sessions on a thread of its own (`vos-media-create`), in the order calls asked,
 /// and hands each answer to its completion. The SIP loop only queues: a call waits for its
-/// ports in its own state (`CallSession.awaitingMedia`), never the loop.
+/// ports with no attempt started (the attempt begins in the completion), never the loop.
 final class MediaCreator: Sendable {
     struct Request: Sendable {
         let tag: String

@@ -9,6 +9,9 @@ public final class ClientTransaction {
         case final(SIPMessage)
         /// No final response within 64*T1.
         case timeout
+
+        /// The transaction is over: a final response or its timeout.
+        public var isFinal: Bool { if case .provisional = self { return false } else { return true } }
     }
 
     public enum State { case calling, proceeding, accepted, completed, terminated }
