@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "VOSModelTests", dependencies: ["VOSModel", "VOSTestSupport"]),
         .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel", "VOSTestSupport"]),
         .testTarget(name: "CallControlTests", dependencies: [
-            "CallControl", "SIPStack", "SIPCore", "Softswitch", "VOSModel", "MediaControl",
+            "CallControl", "SIPStack", "SIPCore", "Softswitch", "VOSModel", "VOSStore", "MediaControl",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "VOSStoreTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport"]),

@@ -5,21 +5,35 @@ import VOSModel
 /// Money during a call (docs/BILLING.md): reserve at setup, follow the deadline the ledger
 /// grants while connected, checkpoint connected time for crash recovery, settle at the end.
 extension B2BUA {
-    /// Reserves credit for a customer with an account; a refusal carries VOS3000's end reason.
-    func authorizeBilling(_ session: CallSession) -> Refusal? {
-        guard let account = session.account else { return nil }
+    /// Reserves credit for a customer with an account, off the loop: the call waits in its own
+    /// state (routing, no attempt yet) and goes on in `billingAuthorized`. Its billing key is set
+    /// at once, so a CANCEL meanwhile settles whatever the reservation turns out to be.
+    func authorizeBilling(_ session: CallSession) {
+        guard let account = session.account else { return tryNextVendor(session) }
         let key = "\(session.callID)#\(session.setupTime)#\(session.id)"
+        session.billingKey = key
         let request = CallAuthorizationRequest(
             key: key, callID: session.callID, account: account, caller: session.callerReceived,
             callee: session.calleeNumber, mappingGateway: session.mappingGateway.name, vendor: nil,
             now: session.setupTime)
-        switch ledger.authorize(request, policy: reservationPolicy) {
-        case let .refused(refusal):
-            return Refusal(reason: refusal.endReason, code: refusal.sipCode,
-                           retryAfter: refusal.sipCode == 503 ? 5 : nil)
+        ledger.authorize(request, policy: reservationPolicy) { [loop] authorization in
+            loop.execute { [self] in self.billingAuthorized(session, authorization) }
+        }
+    }
+
+    /// The ledger's verdict: route the call, or refuse it with VOS3000's end reason.
+    private func billingAuthorized(_ session: CallSession, _ authorization: CallAuthorization) {
+        // Ended meanwhile (CANCEL): its settlement, queued after this authorization, covers it.
+        guard session.isRouting, !session.cancelRequested else { return }
+        switch authorization {
         case .granted:
-            session.billingKey = key
-            return nil
+            tryNextVendor(session)
+        case let .refused(refusal):
+            session.billingKey = nil
+            var headers: [(String, String)] = []
+            if refusal.sipCode == 503 { headers.append(("Retry-After", "5")) }
+            session.customerInvite.respond(status: refusal.sipCode, toTag: session.customer.localTag, headers: headers)
+            finishCall(session, reason: refusal.endReason, sipCode: refusal.sipCode, hangup: .system)
         }
     }
 
@@ -27,7 +41,10 @@ extension B2BUA {
         guard let key = session.billingKey, let answer = session.answerTime else { return }
         let vendor = VendorLeg(gateway: candidate.gateway.name, clearingAccount: candidate.gateway.clearingAccount,
                                callee: candidate.calleeOut)
-        follow(ledger.answered(key, at: answer, vendor: vendor, policy: reservationPolicy), session)
+        // The answer is stored off the loop; its deadline comes back to the loop.
+        ledger.answered(key, at: answer, vendor: vendor, policy: reservationPolicy) { [loop] deadline in
+            loop.execute { [self] in self.follow(deadline, session) }
+        }
     }
 
     /// Schedules the release (final deadline) or the next extension request.

@@ -82,13 +82,14 @@ extension B2BUA {
             session.customerOffer = try? SDPSession(parsing: request.body)
             session.callerCodec = session.customerOffer.flatMap { SDPRelay.audioCodecs(of: $0).first }
         }
-        tryNextVendor(session)
+        // Last, because it reserves credit: account state, concurrency and balance.
+        authorizeBilling(session)
     }
 
     typealias Refusal = Admission.Refusal
 
     /// Limits and lists, in the order an operator reads them in the CDR: CPS first (cheapest to
-    /// refuse), then concurrency, account state, then number lists.
+    /// refuse), then concurrency and number lists. Credit comes after (`authorizeBilling`).
     private func admissionRefusal(_ session: CallSession, gateway: MappingGateway, caller: String, callee: String) -> Refusal? {
         let now = loop.now
         let call = Admission.Call(gateway: gateway, caller: caller, calleeReceived: callee, callee: session.calleeNumber,
@@ -98,9 +99,7 @@ extension B2BUA {
         }, gatewayCPS: {
             limiter.admit("m:" + gateway.name, rate: gateway.cpsLimit, now: now) ? .admitted : .exceeded(retryAfter: limiter.retryAfter("m:" + gateway.name))
         })
-        if let refused { return refused }
-        // Last, because it reserves credit: account state, concurrency and balance.
-        return authorizeBilling(session)
+        return refused
     }
 
     func gatewayStatus(_ name: String) -> GatewayStatus {

@@ -5,47 +5,48 @@ import VOSStore
 /// Where the B2BUA's money and CDRs go: credit reservation at setup, deadlines while connected,
 /// checkpoints, and exactly-once settlement with the CDR (docs/BILLING.md). Called on the event
 /// loop thread; the store-backed ledger commits without waiting for the disk (the controller
-/// flushes a few times a second), so a call's write never waits on fsync.
+/// flushes a few times a second), so a call's write never waits on fsync, and reserves credit,
+/// records answers and settles on its own thread (`LedgerWriter`), so the loop does not wait for those
+/// transactions either.
 ///
 /// Every call takes the `ReservationPolicy` the B2BUA derived from its configuration snapshot,
 /// so no call re-reads the parameters table.
 public protocol CallLedger: AnyObject {
-    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy) -> CallAuthorization
-    func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy) -> CallDeadline?
+    /// Admits the call and reserves its first slice of credit, or says why not; `completion` gets
+    /// the verdict on a thread of the ledger's choosing.
+    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy,
+                   completion: @escaping @Sendable (CallAuthorization) -> Void)
+    /// Records the answer; `completion` gets the call's deadline (nil when `key` is not live), on a
+    /// thread of the ledger's choosing, after the answer is stored.
+    func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy,
+                  completion: @escaping @Sendable (CallDeadline?) -> Void)
     func extend(_ key: String, now: Int64, policy: ReservationPolicy) -> CallDeadline?
     func checkpoint(_ connected: [(key: String, seconds: Int)], at time: Int64)
-    /// Settles a billed call (`key` set) or records an unbilled one; returns the stored CDR.
-    @discardableResult
-    func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) -> CallDetailRecord?
+    /// Settles a billed call (`key` set) or records an unbilled one. Returns at once; the CDR is
+    /// stored in the order calls finished.
+    func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy)
     func vendorBalances() -> [Account]
 }
 
 public final class StoreCallLedger: CallLedger {
     private let store: Store
     private let logger: Logger
+    private let writer: LedgerWriter
 
     public init(store: Store, logger: Logger) {
         self.store = store
         self.logger = logger
+        writer = LedgerWriter(store: store, logger: logger)
     }
 
-    public func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy) -> CallAuthorization {
-        do {
-            return try store.write(changesConfiguration: false) { try $0.authorizeCall(request, policy: policy) }
-        } catch {
-            // Never connect a call whose credit could not be reserved.
-            logger.error("call \(request.callID): credit reservation failed: \(error)")
-            return .refused(CallRefusal(cause: .unknownAccount, detail: "store failure: \(error)"))
-        }
+    public func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy,
+                          completion: @escaping @Sendable (CallAuthorization) -> Void) {
+        writer.enqueue(.authorize(request: request, policy: policy, completion: completion))
     }
 
-    public func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy) -> CallDeadline? {
-        do {
-            return try store.write(changesConfiguration: false) { try $0.markAnswered(key, at: time, vendor: vendor, policy: policy) }
-        } catch {
-            logger.error("call \(key): cannot record the answer: \(error)")
-            return nil
-        }
+    public func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy,
+                         completion: @escaping @Sendable (CallDeadline?) -> Void) {
+        writer.enqueue(.answered(key: key, time: time, vendor: vendor, policy: policy, completion: completion))
     }
 
     public func extend(_ key: String, now: Int64, policy: ReservationPolicy) -> CallDeadline? {
@@ -68,16 +69,15 @@ public final class StoreCallLedger: CallLedger {
         }
     }
 
-    public func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) -> CallDetailRecord? {
-        do {
-            return try store.write(changesConfiguration: false) { transaction in
-                if let key { return try transaction.settleCall(key, draft: draft, policy: policy) }
-                return try transaction.appendCDR(draft)
-            }
-        } catch {
-            logger.error("cannot write the CDR of call \(draft.callID): \(error)")
-            return nil
-        }
+    public func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) {
+        writer.enqueue(.settle(key: key, draft: draft, policy: policy))
+    }
+
+    /// Writes out the answers and settlements still queued (at shutdown, after the SIP loop stopped); false
+    /// when they did not finish within `seconds` (the next start's recovery settles the rest).
+    @discardableResult
+    public func drain(seconds: Double = 10) -> Bool {
+        writer.drain(seconds: seconds)
     }
 
     public func vendorBalances() -> [Account] {

@@ -3,7 +3,8 @@ import MediaControl
 
 /// One named thread that runs requests to vos-mediad in the order they were queued, over a
 /// connection of its own that it reopens once when vos-mediad restarted. Queueing never waits
-/// for the work: the SIP loop hands requests over and goes on.
+/// for the work: the SIP loop hands requests over and goes on. The thread takes everything
+/// queued since its last turn as one batch, which its handler pipelines on the connection.
 final class MediaControlWorker<Request: Sendable>: @unchecked Sendable {
     // @unchecked: `pending` is guarded by `condition`'s lock; `client` is touched only on the
     // worker thread.
@@ -12,20 +13,22 @@ final class MediaControlWorker<Request: Sendable>: @unchecked Sendable {
     private var pending: [Request] = []
     private var client: MediaControlClient?
 
-    /// `handle` runs on the worker thread, once per request, with the worker to send through.
-    init(path: String, threadName: String, handle: @escaping @Sendable (MediaControlWorker, Request) -> Void) {
+    /// `handle` runs on the worker thread, once per batch (requests in queue order), with the
+    /// worker to send through.
+    init(path: String, threadName: String, handle: @escaping @Sendable (MediaControlWorker, [Request]) -> Void) {
         self.path = path
         let thread = Thread { [self] in
+            // Set from inside: Foundation does not pass a name given before start() to the kernel.
+            Thread.current.name = threadName
             while true {
                 condition.lock()
                 while pending.isEmpty { condition.wait() }
                 let batch = pending
                 pending.removeAll(keepingCapacity: true)
                 condition.unlock()
-                for request in batch { handle(self, request) }
+                handle(self, batch)
             }
         }
-        thread.name = threadName
         thread.start()
     }
 

@@ -1,24 +1,32 @@
 import MediaControl
 
-/// Updates and deletes relay sessions on a thread of its own (`vos-media-release`), in the
+/// Updates and deletes relay sessions on a thread of its own (`media-release`), in the
 /// order the SIP loop queued them, so the loop never waits for them; a delete's completion gets
-/// the session's final statistics (nil when they could not be had).
+/// the session's final statistics (nil when they could not be had). Commands queued while the
+/// thread waited go out as one pipelined batch.
 final class MediaReleaser: Sendable {
     enum Command: Sendable {
         case update(session: String, leg: Int, remote: MediaEndpoint)
         case delete(session: String, completion: @Sendable (SessionInfo?) -> Void)
+
+        var request: MediaRequest {
+            switch self {
+            case let .update(session, leg, remote): MediaRequest(id: 0, op: .update, session: session, leg: leg, remote: remote)
+            case let .delete(session, _): MediaRequest(id: 0, op: .delete, session: session)
+            }
+        }
     }
 
     private let worker: MediaControlWorker<Command>
 
     init(path: String) {
-        worker = MediaControlWorker(path: path, threadName: "vos-media-release") { worker, command in
-            switch command {
-            case let .update(session, leg, remote):
-                _ = worker.perform { (client) throws(MediaControlFailure) in try client.update(session: session, leg: leg, remote: remote) }
-            case let .delete(session, completion):
-                let deleted = worker.perform { (client) throws(MediaControlFailure) in try client.delete(session: session) }
-                completion((try? deleted.get()) ?? nil)
+        worker = MediaControlWorker(path: path, threadName: "media-release") { worker, batch in
+            let requests = batch.map(\.request)
+            let replies = try? worker.perform { (client) throws(MediaControlFailure) in try client.exchange(requests) }.get()
+            for (offset, command) in batch.enumerated() {
+                guard case let .delete(_, completion) = command else { continue }
+                let reply = replies?[offset]
+                completion(reply?.ok == true ? reply?.sessions?.first : nil)
             }
         }
     }

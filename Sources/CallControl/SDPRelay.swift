@@ -16,7 +16,7 @@ enum SDPRelay {
     /// The SDP with its audio sent to `relay` (c=, o= and the audio m= port rewritten).
     static func pointing(_ sdp: SDPSession, at relay: MediaEndpoint) -> SDPSession {
         var rewritten = sdp
-        rewritten.setConnectionAddress(relay.ip, addressType: relay.ip.contains(":") ? "IP6" : "IP4", includeOrigin: true)
+        rewritten.setConnectionAddress(relay.ip, addressType: relay.ip.utf8.contains(UInt8(ascii: ":")) ? "IP6" : "IP4", includeOrigin: true)
         var audioSeen = false
         for index in rewritten.media.indices {
             if rewritten.media[index].mediaType == "audio" && !audioSeen {

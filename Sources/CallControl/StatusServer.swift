@@ -38,8 +38,10 @@ public final class StatusServer: @unchecked Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in self.serve() }
-        thread.name = "vos-status"
+        let thread = Thread { [self] in
+            Thread.current.name = "vos-status"
+            self.serve()
+        }
         thread.start()
     }
 

@@ -27,8 +27,27 @@ public final class MediaControlClient {
         var request = request
         request.id = nextID
         nextID += 1
-        try stream.write(try MediaControlCodec.encode(request))
+        try stream.write(MediaControlCodec.encode(request))
         return try awaitResponse(id: request.id)
+    }
+
+    /// Sends every request before reading a reply (one write and one wake-up of the daemon per
+    /// batch, instead of a round trip each) and returns the replies in request order. The
+    /// daemon answers a connection's requests in order.
+    public func exchange(_ requests: [MediaRequest]) throws(MediaControlFailure) -> [MediaResponse] {
+        guard requests.count > 1 else { return try requests.map { (request) throws(MediaControlFailure) in try exchange(request) } }
+        var ids: [UInt64] = []
+        ids.reserveCapacity(requests.count)
+        var lines: [UInt8] = []
+        lines.reserveCapacity(160 * requests.count)
+        for var request in requests {
+            request.id = nextID
+            nextID += 1
+            ids.append(request.id)
+            lines.append(contentsOf: MediaControlCodec.encode(request))
+        }
+        try stream.write(lines)
+        return try ids.map { (id) throws(MediaControlFailure) in try awaitResponse(id: id) }
     }
 
     /// Sends raw bytes (which should end in a newline) and returns the next reply; for tests and

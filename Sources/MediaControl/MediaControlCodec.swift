@@ -1,7 +1,8 @@
 import Foundation
 
-/// Newline-delimited JSON: one object per line, UTF-8, no newline inside an object (JSONEncoder
-/// never emits one without `.prettyPrinted`).
+/// Newline-delimited JSON: one object per line, UTF-8, no newline inside an object (strings
+/// escape theirs). Call-path messages use the hand-written coder (`MediaMessageJSON.swift`);
+/// firewall reports use Foundation's.
 public enum MediaControlCodec {
     /// A line the client read: a reply to some request, or a pushed event.
     public enum Incoming: Sendable, Equatable {
@@ -9,71 +10,71 @@ public enum MediaControlCodec {
         case event(MediaEvent)
     }
 
-    /// The fields every request must have, read first so an error reply can still name the
-    /// request's id when the rest is wrong.
-    private struct Envelope: Decodable {
-        let version: Int?
-        let id: UInt64?
-        let op: String?
+    public static func encode(_ request: MediaRequest) -> [UInt8] {
+        var writer = JSONLineWriter()
+        request.writeJSON(into: &writer)
+        return writer.line()
     }
 
-    private struct EventProbe: Decodable { let event: String? }
+    public static func encode(_ event: MediaEvent) -> [UInt8] {
+        var writer = JSONLineWriter()
+        event.writeJSON(into: &writer)
+        return writer.line()
+    }
 
-    public static func encode<Message: Encodable>(_ message: Message) throws(MediaControlFailure) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            var bytes = [UInt8](try encoder.encode(message))
-            bytes.append(UInt8(ascii: "\n"))
-            return bytes
-        } catch {
-            throw MediaControlFailure(.internalError, "cannot encode \(Message.self): \(error)")
+    public static func encode(_ response: MediaResponse) throws(MediaControlFailure) -> [UInt8] {
+        var writer = JSONLineWriter(reservingCapacity: response.sessions.map { 128 + 640 * $0.count } ?? 128)
+        do { try response.writeJSON(into: &writer) } catch {
+            throw MediaControlFailure(.internalError, "cannot encode the firewall report: \(error)")
         }
+        return writer.line()
     }
 
     /// Decodes a request line. On failure returns the id it could read (0 if none) with the
     /// reason, so the server answers instead of dropping the line.
     public static func decodeRequest(_ line: [UInt8]) -> Result<MediaRequest, RequestDecodingFailure> {
-        let data = Data(line)
-        let decoder = JSONDecoder()
-        let envelope: Envelope
-        do { envelope = try decoder.decode(Envelope.self, from: data) } catch {
-            return .failure(.init(id: 0, failure: .init(.malformedRequest, "not a JSON object: \(describe(error))")))
+        let fields: JSONFields
+        do { fields = try JSONFields(try JSONParser.parse(line)) } catch {
+            return .failure(.init(id: 0, failure: .init(.malformedRequest, "not a JSON object: \(error.description)")))
         }
-        let id = envelope.id ?? 0
-        guard let version = envelope.version else {
+        let id = (try? fields.optionalUnsigned("id")) ?? 0
+        guard let version = try? fields.optionalInteger("version") else {
             return .failure(.init(id: id, failure: .init(.missingField, "request has no \"version\"")))
         }
         guard version == MediaControl.protocolVersion else {
             return .failure(.init(id: id, failure: .init(
                 .unsupportedVersion, "protocol version \(version) is not supported (this daemon speaks \(MediaControl.protocolVersion))")))
         }
-        guard envelope.id != nil else {
+        guard fields.contains("id") else {
             return .failure(.init(id: 0, failure: .init(.missingField, "request has no \"id\"")))
         }
-        guard let opText = envelope.op else {
+        guard let opText = try? fields.optionalString("op") else {
             return .failure(.init(id: id, failure: .init(.missingField, "request has no \"op\"")))
         }
         guard MediaOperation(rawValue: opText) != nil else {
             let known = MediaOperation.allCases.map(\.rawValue).joined(separator: ", ")
             return .failure(.init(id: id, failure: .init(.unknownOperation, "unknown op \"\(opText)\" (known: \(known))")))
         }
-        do { return .success(try decoder.decode(MediaRequest.self, from: data)) } catch {
-            return .failure(.init(id: id, failure: .init(.malformedRequest, "bad \(opText) request: \(describe(error))")))
+        do { return .success(try MediaRequest(json: fields)) } catch {
+            return .failure(.init(id: id, failure: .init(.malformedRequest, "bad \(opText) request: \(error.description)")))
         }
     }
 
     /// Decodes a line the daemon sent: an event if it has an `event` member, else a reply.
     public static func decodeIncoming(_ line: [UInt8]) throws(MediaControlFailure) -> Incoming {
-        let data = Data(line)
-        let decoder = JSONDecoder()
         do {
-            if try decoder.decode(EventProbe.self, from: data).event != nil {
-                return .event(try decoder.decode(MediaEvent.self, from: data))
-            }
-            return .response(try decoder.decode(MediaResponse.self, from: data))
+            let fields = try JSONFields(try JSONParser.parse(line))
+            if fields.contains("event") { return .event(try MediaEvent(json: fields)) }
+            if fields.contains("firewall") { return .response(try decodeFirewallReply(line)) }
+            return .response(try MediaResponse(json: fields))
         } catch {
-            throw MediaControlFailure(.malformedRequest, "unreadable line from vos-mediad: \(describe(error))")
+            throw MediaControlFailure(.malformedRequest, "unreadable line from vos-mediad: \(error.description)")
+        }
+    }
+
+    private static func decodeFirewallReply(_ line: [UInt8]) throws(JSONShapeError) -> MediaResponse {
+        do { return try JSONDecoder().decode(MediaResponse.self, from: Data(line)) } catch {
+            throw JSONShapeError(path: "", reason: describe(error))
         }
     }
 

@@ -6,7 +6,8 @@ import Glibc
 
 /// Listens on a Unix socket and serves the protocol: one thread per connection (the controller
 /// keeps one or two open, vosctl comes and goes), each line decoded, handed to the handler and
-/// answered. A bad line gets an error reply; only an over-long line closes the connection.
+/// answered in order; lines a client pipelined are taken together. A bad line gets an error
+/// reply; only an over-long line closes the connection.
 public final class MediaControlServer: @unchecked Sendable {
     // @unchecked: `connections` and `stopped` are guarded by `lock`; the rest is immutable.
     public let path: String
@@ -35,8 +36,10 @@ public final class MediaControlServer: @unchecked Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "mediad-control-accept"
+        let thread = Thread { [self] in
+            Thread.current.name = "mediad-accept"
+            acceptLoop()
+        }
         thread.start()
     }
 
@@ -68,12 +71,17 @@ public final class MediaControlServer: @unchecked Sendable {
                 return true
             }
             guard accepted else { break }
-            let thread = Thread { [self] in serve(connection) }
-            thread.name = "mediad-control"
+            let thread = Thread { [self] in
+                Thread.current.name = "mediad-control"
+                serve(connection)
+            }
             thread.start()
         }
         close(listenFD)
     }
+
+    /// At most this many pipelined lines are taken and answered together.
+    static let maximumBatch = 256
 
     private func serve(_ connection: ControlConnection) {
         defer {
@@ -81,49 +89,81 @@ public final class MediaControlServer: @unchecked Sendable {
             _ = lock.withLock { connections.removeValue(forKey: ObjectIdentifier(connection)) }
         }
         while true {
-            let line: [UInt8]
+            var lines: [[UInt8]] = []
             do {
                 guard let next = try connection.stream.readLine() else { return }
-                line = next
+                lines.append(next)
+                while lines.count < Self.maximumBatch, let more = connection.stream.bufferedLine() { lines.append(more) }
             } catch {
                 _ = reply(.failure(id: 0, error), on: connection)
                 return
             }
-            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
-            guard reply(respond(to: line, on: connection), on: connection) else { return }
+            let requests = lines.filter { !$0.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") } }
+            guard !requests.isEmpty else { continue }
+            guard reply(respond(to: requests, on: connection), on: connection) else { return }
         }
     }
 
-    private func respond(to line: [UInt8], on connection: ControlConnection) -> MediaResponse {
-        let request: MediaRequest
-        switch MediaControlCodec.decodeRequest(line) {
-        case let .success(decoded): request = decoded
-        case let .failure(problem): return .failure(id: problem.id, problem.failure)
+    /// Answers lines in order. Consecutive media requests go to the handler as one batch (a
+    /// pipelining client's deletes are carried out together); the rest are answered here.
+    private func respond(to lines: [[UInt8]], on connection: ControlConnection) -> [MediaResponse] {
+        var responses: [MediaResponse?] = Array(repeating: nil, count: lines.count)
+        var media: [(index: Int, request: MediaRequest)] = []
+        func flushMedia() {
+            guard !media.isEmpty else { return }
+            for (entry, result) in zip(media, handler.handle(batch: media.map(\.request))) {
+                switch result {
+                case let .success(sessions): responses[entry.index] = .success(id: entry.request.id, sessions: sessions)
+                case let .failure(failure): responses[entry.index] = .failure(id: entry.request.id, failure)
+                }
+            }
+            media.removeAll()
         }
-        switch request.op {
-        case .ping:
-            return .success(id: request.id)
-        case .subscribe:
-            broadcaster.add(connection)
-            return .success(id: request.id)
-        case let op where op.isFirewall:
-            guard let firewall else {
-                return .failure(id: request.id, .init(.firewallUnavailable, "this daemon was started without the firewall service"))
+        for (index, line) in lines.enumerated() {
+            let request: MediaRequest
+            switch MediaControlCodec.decodeRequest(line) {
+            case let .success(decoded): request = decoded
+            case let .failure(problem):
+                responses[index] = .failure(id: problem.id, problem.failure)
+                continue
             }
-            do { return .success(id: request.id, firewall: try firewall.handleFirewall(request)) } catch {
-                return .failure(id: request.id, error)
-            }
-        default:
-            do { return .success(id: request.id, sessions: try handler.handle(request)) } catch {
-                return .failure(id: request.id, error)
+            switch request.op {
+            case .ping, .subscribe:
+                flushMedia()
+                if request.op == .subscribe { broadcaster.add(connection) }
+                responses[index] = .success(id: request.id)
+            case let op where op.isFirewall:
+                flushMedia()
+                guard let firewall else {
+                    responses[index] = .failure(id: request.id, .init(.firewallUnavailable, "this daemon was started without the firewall service"))
+                    continue
+                }
+                do { responses[index] = .success(id: request.id, firewall: try firewall.handleFirewall(request)) } catch {
+                    responses[index] = .failure(id: request.id, error)
+                }
+            default:
+                media.append((index, request))
             }
         }
+        flushMedia()
+        return responses.enumerated().map { index, response in
+            response ?? .failure(id: 0, .init(.internalError, "request \(index) of a batch was not answered"))
+        }
+    }
+
+    /// Writes the replies to a batch in one send.
+    private func reply(_ responses: [MediaResponse], on connection: ControlConnection) -> Bool {
+        var lines: [UInt8] = []
+        for response in responses {
+            do { lines += try MediaControlCodec.encode(response) } catch {
+                onError("cannot encode a reply: \(error)")
+                lines += Array("{\"version\":1,\"id\":\(response.id),\"ok\":false,\"error\":{\"code\":\"internalError\",\"message\":\"reply could not be encoded\"}}\n".utf8)
+            }
+        }
+        return connection.send(lines)
     }
 
     private func reply(_ response: MediaResponse, on connection: ControlConnection) -> Bool {
-        do { return connection.send(try MediaControlCodec.encode(response)) } catch {
-            onError("cannot encode a reply: \(error)")
-            return connection.send(Array("{\"version\":1,\"id\":\(response.id),\"ok\":false,\"error\":{\"code\":\"internalError\",\"message\":\"reply could not be encoded\"}}\n".utf8))
-        }
+        reply([response], on: connection)
     }
 }

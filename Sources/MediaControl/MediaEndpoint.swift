@@ -35,7 +35,7 @@ public struct MediaEndpoint: Sendable, Hashable, Codable, CustomStringConvertibl
         self.init(ip: String(host), port: port)
     }
 
-    public var description: String { ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
+    public var description: String { ip.utf8.contains(UInt8(ascii: ":")) ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

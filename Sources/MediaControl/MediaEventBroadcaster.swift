@@ -18,7 +18,7 @@ public final class MediaEventBroadcaster: @unchecked Sendable {
 
     /// Sends the event to every subscriber; a subscriber whose socket fails is dropped.
     public func publish(_ event: MediaEvent) {
-        guard let line = try? MediaControlCodec.encode(event) else { return }
+        let line = MediaControlCodec.encode(event)
         let targets = lock.withLock { Array(subscribers.values) }
         for connection in targets where !connection.send(line) { remove(connection) }
     }

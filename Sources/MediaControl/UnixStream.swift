@@ -7,9 +7,12 @@ import Glibc
 /// one reader per instance (it owns the read buffer), writes may come from several threads
 /// when the caller serialises them.
 final class UnixStream: @unchecked Sendable {
-    // @unchecked: `buffer` is touched only by the single reading thread; `fd` is immutable.
+    // @unchecked: `buffer` and `consumed` are touched only by the single reading thread; `fd` is immutable.
     let fd: Int32
     private var buffer: [UInt8] = []
+    /// Bytes of `buffer` already handed out as lines.
+    private var consumed = 0
+    private static let readSize = 16 * 1024
 
     init(fd: Int32) { self.fd = fd }
 
@@ -23,7 +26,7 @@ final class UnixStream: @unchecked Sendable {
 
     /// Waits at most `timeoutMilliseconds` (-1 = forever) for data. False on timeout.
     func waitReadable(timeoutMilliseconds: Int32) -> Bool {
-        if buffer.contains(UInt8(ascii: "\n")) { return true }
+        if buffer[consumed...].contains(UInt8(ascii: "\n")) { return true }
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         while true {
             let result = poll(&poller, 1, timeoutMilliseconds)
@@ -32,25 +35,42 @@ final class UnixStream: @unchecked Sendable {
         }
     }
 
-    /// The next line without its newline; nil when the peer closed the connection.
+    /// The next line if one is already complete in the buffer, without reading the socket: what
+    /// a pipelining peer sent along with the line just read.
+    func bufferedLine() -> [UInt8]? {
+        guard let newline = buffer[consumed...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let line = Array(buffer[consumed..<newline])
+        consumed = newline + 1
+        if consumed == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            consumed = 0
+        }
+        return line
+    }
+
+    /// The next line without its newline; nil when the peer closed the connection. Lines are cut
+    /// from one buffer that is compacted only when it runs out of room, so a batch of pipelined
+    /// replies costs one read, not one per line.
     func readLine() throws(MediaControlFailure) -> [UInt8]? {
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                return line
-            }
-            guard buffer.count <= MediaControl.maximumLineLength else {
+            if let line = bufferedLine() { return line }
+            guard buffer.count - consumed <= MediaControl.maximumLineLength else {
                 throw MediaControlFailure(.malformedRequest, "line longer than \(MediaControl.maximumLineLength) bytes")
             }
-            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if consumed > 0 {
+                buffer.removeSubrange(..<consumed)
+                consumed = 0
+            }
+            let start = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: UnixStream.readSize))
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress.map { $0 + start }, UnixStream.readSize, 0) }
+            let readError = count < 0 ? errno : 0
+            buffer.removeSubrange(max(start, start + count)...)
             if count < 0 {
-                if errno == EINTR { continue }
-                throw MediaControlFailure(.connectionFailed, "read from control socket: \(errnoText())")
+                if readError == EINTR { continue }
+                throw MediaControlFailure(.connectionFailed, "read from control socket: \(errnoText(readError))")
             }
             if count == 0 { return nil }
-            buffer.append(contentsOf: chunk[..<count])
         }
     }
 

@@ -169,11 +169,12 @@ final class RelayWorker: @unchecked Sendable {
     }
 
     func start() {
+        let name = "mediad-io-\(index)"
         let thread = Thread { [self] in
+            Thread.current.name = name
             run()
             finished.signal()
         }
-        thread.name = "mediad-io-\(index)"
         thread.start()
     }
 

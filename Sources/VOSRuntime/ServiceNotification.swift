@@ -11,9 +11,6 @@ public enum ServiceNotification {
     /// The daemon is shutting down.
     public static func stopping() { send("STOPPING=1") }
 
-    /// A human-readable state line for `systemctl status`.
-    public static func status(_ text: String) { send("STATUS=\(text)") }
-
     private static func send(_ message: String) {
         guard var path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
         // A leading '@' names an abstract socket.

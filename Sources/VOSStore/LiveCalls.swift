@@ -5,15 +5,20 @@ import VOSModel
 /// transaction, so the total always equals the sum over its live calls.
 extension Transaction {
     public func liveCall(key: String) throws -> LiveCall? {
-        try record(LiveCall.self, in: .liveCalls, key: key)
+        try get(.liveCalls, Array(key.utf8)).map { try LiveCallRecordCoding.decodeLiveCall($0, key: key) }
     }
 
     public func liveCalls() throws -> [LiveCall] {
-        try records(LiveCall.self, in: .liveCalls)
+        var calls: [LiveCall] = []
+        try scan(.liveCalls) { key, value in
+            calls.append(try LiveCallRecordCoding.decodeLiveCall(value, key: String(decoding: key, as: UTF8.self)))
+            return true
+        }
+        return calls
     }
 
     public func accountReservation(_ account: String) throws -> AccountReservation {
-        try record(AccountReservation.self, in: .accountReservations, key: account) ?? .none
+        try get(.accountReservations, Array(account.utf8)).map { try LiveCallRecordCoding.decodeReservation($0, key: account) } ?? .none
     }
 
     /// Inserts or replaces `call`, moving the account total by the change in its reservation.
@@ -22,7 +27,7 @@ extension Transaction {
         totals.reserved += call.reserved - (previous?.reserved ?? .zero)
         if previous == nil { totals.liveCalls += 1 }
         try saveReservation(totals, account: call.account)
-        try putRecord(call, in: .liveCalls, key: call.key)
+        try put(.liveCalls, Array(call.key.utf8), LiveCallRecordCoding.encode(call))
     }
 
     /// Deletes `call` and gives its reservation back to the account.
@@ -45,7 +50,7 @@ extension Transaction {
             }
             try delete(.accountReservations, Array(account.utf8))
         } else {
-            try putRecord(totals, in: .accountReservations, key: account)
+            try put(.accountReservations, Array(account.utf8), LiveCallRecordCoding.encode(totals))
         }
     }
 }

@@ -26,6 +26,7 @@ final class Controller: @unchecked Sendable {
     private let streamTransport: TCPTransport?
     private let layer: TransactionLayer
     private let b2bua: B2BUA
+    private let ledger: StoreCallLedger
     private let watcher: ConfigurationWatcher
     private let status: StatusServer
     private let mediaControlPath: String
@@ -61,7 +62,7 @@ final class Controller: @unchecked Sendable {
                 layer.onMalformed(source, error.parseError)
             }
         }
-        let ledger = StoreCallLedger(store: store, logger: logger)
+        ledger = StoreCallLedger(store: store, logger: logger)
         let recovered = try ledger.recoverInterruptedCalls(now: MonotonicTime.wallMilliseconds())
         if !recovered.isEmpty {
             logger.notice("recovered \(recovered.count) calls that were live when the controller stopped (CDRs with ControllerRestart)")
@@ -106,10 +107,10 @@ final class Controller: @unchecked Sendable {
             b2bua.startCheckpoints()
         }
         let thread = Thread {
+            Thread.current.name = "vos-sip"
             loop.run()
             done.signal()
         }
-        thread.name = "vos-sip"
         thread.start()
         watcher.start()
         status.start()
@@ -128,6 +129,8 @@ final class Controller: @unchecked Sendable {
         status.stop()
         loop.stop()
         _ = loopDone.wait(timeout: .now() + 5)
+        // Settlements of calls that ended before the loop stopped are still being written.
+        if !ledger.drain() { logger.warning("settlements still queued at exit; the next start recovers those calls") }
         flushTimer?.cancel()
         try? store.flush()
     }
@@ -135,6 +138,7 @@ final class Controller: @unchecked Sendable {
     /// RTP timeouts from vos-mediad, on a thread of their own; reconnects while the daemon restarts.
     private func startMediaEvents() {
         let thread = Thread { [self] in
+            Thread.current.name = "media-events"
             var warned = false
             while !self.stopping {
                 do {
@@ -155,7 +159,6 @@ final class Controller: @unchecked Sendable {
                 }
             }
         }
-        thread.name = "vos-media-events"
         thread.start()
     }
 }

@@ -178,19 +178,20 @@ final class RecordingLedger: CallLedger {
     var deadline = CallDeadline(connectedSeconds: nil, isFinal: false, releaseAt: nil, extendAt: nil)
     var answeredDeadline: CallDeadline?
 
-    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy) -> CallAuthorization {
-        if let refusal { return .refused(refusal) }
-        return .granted(deadline)
+    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy,
+                   completion: @escaping @Sendable (CallAuthorization) -> Void) {
+        completion(refusal.map { .refused($0) } ?? .granted(deadline))
     }
 
-    func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy) -> CallDeadline? { answeredDeadline }
+    func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy,
+                  completion: @escaping @Sendable (CallDeadline?) -> Void) {
+        completion(answeredDeadline)
+    }
     func extend(_ key: String, now: Int64, policy: ReservationPolicy) -> CallDeadline? { nil }
     func checkpoint(_ connected: [(key: String, seconds: Int)], at time: Int64) {}
 
-    @discardableResult
-    func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) -> CallDetailRecord? {
+    func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) {
         records.append(draft)
-        return draft
     }
 
     func vendorBalances() -> [Account] { [] }

@@ -1,3 +1,4 @@
+import Foundation
 import MediaControl
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
             LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)),
             LegRequest(remote: MediaEndpoint(ip: "2001:db8::1", port: 5000)),
         ])
-        var line = try MediaControlCodec.encode(request)
+        var line = MediaControlCodec.encode(request)
         #expect(line.last == UInt8(ascii: "\n"))
         line.removeLast()
         #expect(!line.contains(UInt8(ascii: "\n")))
@@ -41,7 +42,7 @@ import Testing
     }
 
     @Test func eventsAreToldApartFromReplies() throws {
-        var event = try MediaControlCodec.encode(MediaEvent(event: .rtpTimeout, session: "3", tag: "c", idleSeconds: 2.5))
+        var event = MediaControlCodec.encode(MediaEvent(event: .rtpTimeout, session: "3", tag: "c", idleSeconds: 2.5))
         event.removeLast()
         #expect(try MediaControlCodec.decodeIncoming(event) == .event(MediaEvent(event: .rtpTimeout, session: "3", tag: "c", idleSeconds: 2.5)))
         var reply = try MediaControlCodec.encode(MediaResponse.failure(id: 2, .init(.unknownSession, "no session")))
@@ -51,5 +52,102 @@ import Testing
             return
         }
         #expect(response.error?.code == .unknownSession)
+    }
+
+    // The call-path messages are written and read by hand (MediaMessageJSON.swift); these prove
+    // the lines are the ones Codable would write and read, both ways, so vosctl, scripts and
+    // older peers see the same protocol.
+
+    static let awkwardText = "quote \" backslash \\ slash / newline \n tab \t bell \u{07} ü 漢 🎧"
+
+    static let sampleLegs = [
+        LegInfo(index: 0, local: MediaEndpoint(ip: "203.0.113.1", port: 30000), remote: MediaEndpoint(ip: "10.0.0.5", port: 4000),
+                latched: MediaEndpoint(ip: "198.51.100.7", port: 4002), path: .kernel,
+                received: TrafficCounters(packets: 1500, bytes: 258_000), sent: TrafficCounters(packets: 1499, bytes: 257_828),
+                dropped: 3, lost: -2, expected: 1498, lossPercent: 0.1335, jitterMs: 5.1e-05, idleSeconds: 0.02),
+        LegInfo(index: 1, local: MediaEndpoint(ip: "2001:db8::1", port: 30002), remote: nil, latched: nil, path: .userspace,
+                received: TrafficCounters(), sent: TrafficCounters(), dropped: 0, lost: 0, expected: 0,
+                lossPercent: 0, jitterMs: 12.5, idleSeconds: nil),
+    ]
+
+    static let sampleRequests = [
+        MediaRequest(id: UInt64.max, op: .create, tag: awkwardText, legs: [
+            LegRequest(local: "203.0.113.1", remote: MediaEndpoint(ip: "198.51.100.2", port: 4000)), LegRequest(),
+        ]),
+        MediaRequest(id: 2, op: .update, session: "17", leg: 1, remote: MediaEndpoint(ip: "2001:db8::9", port: 6000)),
+        MediaRequest(id: 3, op: .delete, session: "17"),
+        MediaRequest(id: 4, op: .ban, address: "203.0.113.9", seconds: 600, reason: awkwardText),
+        MediaRequest(id: 5, op: .ping),
+    ]
+
+    static let sampleResponses = [
+        MediaResponse.success(id: 9, sessions: [SessionInfo(session: "17", tag: awkwardText, ageSeconds: 3.25,
+                                                            rtpTimeoutSeconds: 30, legs: sampleLegs)]),
+        MediaResponse.success(id: 10, sessions: [SessionInfo(session: "18", tag: nil, ageSeconds: 0, rtpTimeoutSeconds: 0, legs: [])]),
+        MediaResponse.success(id: 11),
+        MediaResponse.failure(id: 12, .init(.portRangeExhausted, awkwardText)),
+        MediaResponse.success(id: 13, firewall: FirewallReport(table: "inet vos_filter", enabled: true, drift: ["a/b"], changed: false,
+                                                               bans: [FirewallBanInfo(address: "203.0.113.9", reason: awkwardText,
+                                                                                      timeoutSeconds: 600, expiresInSeconds: 42)])),
+    ]
+
+    static let sampleEvents = [
+        MediaEvent(event: .legLatched, session: "1", tag: "a84b", leg: 0, address: MediaEndpoint(ip: "203.0.113.2", port: 4000)),
+        MediaEvent(event: .rtpTimeout, session: "2", tag: nil, idleSeconds: 30.004),
+    ]
+
+    private static func withoutNewline(_ line: [UInt8]) -> [UInt8] {
+        #expect(line.last == UInt8(ascii: "\n"))
+        #expect(line.dropLast().contains(UInt8(ascii: "\n")) == false)
+        return Array(line.dropLast())
+    }
+
+    @Test(arguments: sampleRequests)
+    func requestLinesAreCodableLines(request: MediaRequest) throws {
+        let line = Self.withoutNewline(MediaControlCodec.encode(request))
+        #expect(try JSONDecoder().decode(MediaRequest.self, from: Data(line)) == request)
+        #expect(try MediaControlCodec.decodeRequest(Array(JSONEncoder().encode(request))).get() == request)
+    }
+
+    @Test(arguments: sampleResponses)
+    func replyLinesAreCodableLines(response: MediaResponse) throws {
+        let line = Self.withoutNewline(try MediaControlCodec.encode(response))
+        #expect(try JSONDecoder().decode(MediaResponse.self, from: Data(line)) == response)
+        #expect(try MediaControlCodec.decodeIncoming(Array(JSONEncoder().encode(response))) == .response(response))
+        #expect(try MediaControlCodec.decodeIncoming(line) == .response(response))
+    }
+
+    @Test(arguments: sampleEvents)
+    func eventLinesAreCodableLines(event: MediaEvent) throws {
+        let line = Self.withoutNewline(MediaControlCodec.encode(event))
+        #expect(try JSONDecoder().decode(MediaEvent.self, from: Data(line)) == event)
+        #expect(try MediaControlCodec.decodeIncoming(Array(JSONEncoder().encode(event))) == .event(event))
+    }
+
+    @Test func membersAreWrittenInSortedOrder() {
+        let line = String(decoding: MediaControlCodec.encode(MediaRequest(id: 3, op: .delete, session: "17")), as: UTF8.self)
+        #expect(line == #"{"id":3,"op":"delete","session":"17","version":1}"# + "\n")
+    }
+
+    @Test func nullMembersReadAsAbsentAndUnknownOnesAreIgnored() throws {
+        let line = #"{"version":1,"id":5,"op":"delete","session":"4","tag":null,"future":{"x":[1,2.5e3,true,null]}}"#
+        #expect(try MediaControlCodec.decodeRequest(Array(line.utf8)).get() == MediaRequest(id: 5, op: .delete, session: "4"))
+    }
+
+    @Test(arguments: [
+        #"{"version":1,"id":6,"op":"delete","session":"4"} x"#,
+        #"{"version":1,"id":6,"op":"delete","session":"4""#,
+        #"{"version":1,"id":6,"op":"delete","session":"\q"}"#,
+        #"{"version":1,"id":6,"op":"delete","session":"\ud800"}"#,
+        #"{"version":1,"id":-6,"op":"ping"}"#,
+        #"{"version":1,"id":6,"op":"update","session":"4","leg":"one","remote":"192.0.2.1:4000"}"#,
+        String(repeating: "[", count: 40) + String(repeating: "]", count: 40),
+        "{\"version\":1,\"id\":6,\"op\":\"delete\",\"session\":\"a\u{01}b\"}",
+    ])
+    func brokenLinesAreRefusedNotCrashed(line: String) {
+        switch MediaControlCodec.decodeRequest(Array(line.utf8)) {
+        case let .success(request): Issue.record("\(line) decoded as \(request)")
+        case let .failure(problem): #expect(problem.failure.code == .malformedRequest || problem.failure.code == .missingField)
+        }
     }
 }

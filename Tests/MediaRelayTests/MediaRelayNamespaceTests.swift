@@ -199,6 +199,58 @@ import VOSTestSupport
         #expect(try client.statistics().map(\.session) == [widened.session])
     }
 
+    /// The controller pipelines its creates and deletes (one write per batch, replies read
+    /// after): every reply comes back in request order under its id, a run of deletes frees
+    /// every port and capture entry, and a failure inside a batch stays that request's own.
+    @Test(.timeLimit(.minutes(1)))
+    func pipelinedRequestsAreAnsweredInOrderAndFreeTheirPorts() throws {
+        let lab = NetworkLab("p")
+        defer { lab.destroy() }
+        try lab.addNamespace("relay")
+        // Twenty RTP/RTCP pairs: exactly ten sessions.
+        let mediad = try MediadHarness(parameters: ["SS_MEDIAPROXYPORT_START": "32000", "SS_MEDIAPROXYPORT_END": "32039"])
+        defer { mediad.stop() }
+        try mediad.start(lab: lab, role: "relay", mediaIP: "127.0.0.1")
+        let client = try mediad.client()
+        let create = MediaRequest(id: 0, op: .create, legs: [LegRequest(), LegRequest()])
+
+        for round in 1...2 {
+            let created = try client.exchange(Array(repeating: create, count: 11) + [MediaRequest(id: 0, op: .ping)])
+            #expect(created.count == 12)
+            #expect(zip(created, created.dropFirst()).allSatisfy { $0.id + 1 == $1.id }, "replies in request order")
+            let sessions = created.prefix(10).compactMap { $0.sessions?.first?.session }
+            #expect(sessions.count == 10, "round \(round): ten sessions fit the range")
+            #expect(created[10].error?.code == .portRangeExhausted, "the eleventh create alone fails")
+            #expect(created[11].ok, "the ping after it is answered")
+            // Capture entries are added just after the reply, once the I/O thread has the session.
+            let deadline = Date().addingTimeInterval(3)
+            while capturedPorts(lab, map: "ports").count < 40 && Date() < deadline { usleep(50_000) }
+            #expect(capturedPorts(lab, map: "ports").count == 40, "every leg's RTP and RTCP port is captured")
+
+            // What the controller's release thread sends: updates and deletes interleaved.
+            let far = MediaEndpoint(ip: "127.0.0.1", port: 40000 + round)
+            let update = { (session: String) in MediaRequest(id: 0, op: .update, session: session, leg: 1, remote: far) }
+            let delete = { (session: String) in MediaRequest(id: 0, op: .delete, session: session) }
+            let batch = [update(sessions[0]), delete(sessions[0]), update(sessions[0]), update(sessions[1])]
+                + sessions.dropFirst().map(delete) + [delete("999"), MediaRequest(id: 0, op: .ping), delete(sessions[0])]
+            let replies = try client.exchange(batch)
+            #expect(replies.count == batch.count)
+            #expect(replies[0].sessions?.first?.legs[1].remote == far, "an update answers with the session as updated")
+            #expect(replies[1].sessions?.first?.session == sessions[0], "a delete after an update of the same session")
+            #expect(replies[2].error?.code == .unknownSession, "an update after its session's delete finds it gone")
+            #expect(replies[3].sessions?.first?.legs[1].remote == far)
+            #expect(replies[4..<13].map { $0.sessions?.first?.session } == sessions.dropFirst().map { Optional($0) },
+                    "each delete answers with its own session")
+            #expect(replies[4].sessions?.first?.legs[1].remote == far, "the delete after an update shows the updated leg")
+            #expect(replies[13].error?.code == .unknownSession)
+            #expect(replies[14].ok)
+            #expect(replies[15].error?.code == .unknownSession, "a second delete of a session finds nothing")
+            #expect(try client.statistics().isEmpty)
+            #expect(capturedPorts(lab, map: "ports").isEmpty, "deleted sessions' ports are no longer captured")
+        }
+        #expect(mediad.isRunning)
+    }
+
     /// vos-mediad's one configuration watcher serves both the relay and the firewall: a store
     /// change reaches each without a restart.
     @Test(.timeLimit(.minutes(1)))
