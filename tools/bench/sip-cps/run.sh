@@ -13,7 +13,7 @@
 # not meet other processes' ports or nft tables on this shared host.
 #
 # Usage: tools/bench/sip-cps/run.sh [RATES...]
-#        (default: 250 500 750 1000 1250 1500 2000 2500 3000 3500 4000 5000 6000)
+#        (default: 250 500 750 1000 1250 1500 1750 2000 2250 2500 2750 3000 3500 4000 5000 6000)
 # Env:   STEP_SECONDS (default 6); CASES (default "vos0 vos3 kamailio kamailio+rtpengine");
 #        VOS_BUILD (release|debug, default release), SCRATCH (swift scratch path, default .build),
 #        VOS_BIN (directory of prebuilt vos binaries: no build; VOS_LABEL names them in the
@@ -42,7 +42,7 @@ if [ -z "${VOS_BENCH_NETNS:-}" ]; then
 fi
 enter_private_netns "$@"
 
-RATES=("${@:-250 500 750 1000 1250 1500 2000 2500 3000 3500 4000 5000 6000}")
+RATES=("${@:-250 500 750 1000 1250 1500 1750 2000 2250 2500 2750 3000 3500 4000 5000 6000}")
 read -r -a RATES <<<"${RATES[*]}"
 STEP_SECONDS="${STEP_SECONDS:-6}"
 CASES=" ${CASES:-vos0 vos3 kamailio kamailio+rtpengine} "
