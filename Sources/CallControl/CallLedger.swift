@@ -60,13 +60,7 @@ public final class StoreCallLedger: CallLedger {
 
     public func checkpoint(_ connected: [(key: String, seconds: Int)], at time: Int64) {
         guard !connected.isEmpty else { return }
-        do {
-            try store.write(changesConfiguration: false) { transaction in
-                for call in connected { try transaction.checkpoint(call.key, connectedSeconds: call.seconds, at: time) }
-            }
-        } catch {
-            logger.error("cannot checkpoint \(connected.count) live calls: \(error)")
-        }
+        writer.enqueue(.checkpoint(calls: connected, time: time))
     }
 
     public func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy) {

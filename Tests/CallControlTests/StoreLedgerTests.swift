@@ -104,4 +104,20 @@ import VOSStore
         #expect(reserved.liveCalls == granted)
         #expect(reserved.reserved <= Money(units: 3_500))
     }
+
+    @Test func answersAndCheckpointsReachTheLiveCallInOrder() throws {
+        let fixture = try Fixture(balance: Money(whole: 10))
+        let verdict = fixture.authorize(1)
+        let deadline = Verdict()
+        fixture.ledger.answered("call-1#1#1", at: 1_700_000_002_000, vendor: VendorLeg(gateway: "uk", clearingAccount: nil, callee: "4420123"),
+                                policy: fixture.policy) { _ in deadline.set(.granted(CallDeadline(connectedSeconds: nil, isFinal: false, releaseAt: nil, extendAt: nil))) }
+        fixture.ledger.checkpoint([(key: "call-1#1#1", seconds: 30)], at: 1_700_000_032_000)
+        #expect(fixture.ledger.drain())
+        #expect(verdict.granted == true)
+        #expect(deadline.granted == true, "the answer's completion ran")
+        let live = try #require(try fixture.store.read { try $0.liveCall(key: "call-1#1#1") })
+        #expect(live.answerTime == 1_700_000_002_000)
+        #expect(live.vendor?.gateway == "uk")
+        #expect(live.checkpointSeconds == 30)
+    }
 }
