@@ -6,7 +6,11 @@ extension Transaction {
     }
 
     public func account(named name: String) throws -> Account? {
-        try record(Account.self, in: .accounts, key: name)
+        let key = Array(name.utf8)
+        if let known = decodedAccounts.lookup(key) { return known }
+        guard let account = try record(Account.self, in: .accounts, key: name) else { return nil }
+        decodedAccounts.remember(account, key: key)
+        return account
     }
 
     public func addAccount(_ account: Account) throws {

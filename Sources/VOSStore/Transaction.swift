@@ -8,6 +8,8 @@ public struct Transaction {
     let txn: OpaquePointer
     let store: Store
     public let readOnly: Bool
+    /// Accounts this transaction already decoded or wrote (see `DecodedAccounts`).
+    let decodedAccounts = DecodedAccounts()
 
     // MARK: Raw bytes
 
@@ -23,6 +25,7 @@ public struct Transaction {
     }
 
     func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
+        if table == .accounts { decodedAccounts.forget(key) }
         try key.withUnsafeBytes { (keyBytes) throws in
             try value.withUnsafeBytes { (valueBytes) throws in
                 var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
@@ -34,7 +37,8 @@ public struct Transaction {
 
     @discardableResult
     func delete(_ table: Table, _ key: [UInt8]) throws -> Bool {
-        try key.withUnsafeBytes { (keyBytes) throws -> Bool in
+        if table == .accounts { decodedAccounts.forget(key) }
+        return try key.withUnsafeBytes { (keyBytes) throws -> Bool in
             var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             let code = mdb_del(txn, store.database(table), &keyValue, nil)
             if code == MDB_NOTFOUND { return false }
@@ -85,6 +89,7 @@ public struct Transaction {
     }
 
     func clear(_ table: Table) throws {
+        if table == .accounts { decodedAccounts.forgetAll() }
         try Store.check(mdb_drop(txn, store.database(table), 0), "clear \(table.rawValue)")
     }
 
@@ -102,6 +107,7 @@ public struct Transaction {
 
     func putRecord<Record: Encodable>(_ record: Record, in table: Table, key: String) throws {
         try put(table, Array(key.utf8), Transaction.encode(record, table: table, key: key))
+        if table == .accounts, let account = record as? Account { decodedAccounts.remember(account, key: Array(key.utf8)) }
     }
 
     func records<Record: Decodable>(_ type: Record.Type, in table: Table, keyPrefix: [UInt8] = []) throws -> [Record] {
@@ -153,6 +159,21 @@ public struct Transaction {
     public func generation() throws -> UInt64 {
         try metaInteger(MetaKey.generation) ?? 0
     }
+}
+
+/// The accounts one transaction has decoded or written, by key: the controller's ledger settles and
+/// admits many calls of the same account in one transaction, and decoding its JSON once per call
+/// was a fifth of that thread's time (tools/bench/sip-cps/profile.sh). Every write or delete of an
+/// account row goes through `put`/`delete`/`clear`, which forget the key first, and `putRecord`
+/// remembers what it wrote, so a lookup never returns anything but the row as it now is. It lives
+/// and dies with its transaction, so another process's commit is never hidden.
+final class DecodedAccounts {
+    private var accounts: [[UInt8]: Account] = [:]
+
+    func lookup(_ key: [UInt8]) -> Account? { accounts[key] }
+    func remember(_ account: Account, key: [UInt8]) { accounts[key] = account }
+    func forget(_ key: [UInt8]) { accounts[key] = nil }
+    func forgetAll() { accounts.removeAll() }
 }
 
 enum BigEndianKey {

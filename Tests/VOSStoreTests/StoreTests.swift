@@ -158,4 +158,24 @@ import VOSModel
         }
         #expect(try store.read { try $0.account(named: "later") } != nil)
     }
+
+    /// Accounts decoded once per transaction (the ledger's batches) must still read as they now
+    /// are after every change inside that transaction, and a new transaction sees other commits.
+    @Test func anAccountReadsAsItNowIsWithinATransaction() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        try store.write { try $0.addAccount(Account(name: "acme", kind: .prepaid)) }
+        try store.write { transaction in
+            #expect(try transaction.account(named: "acme")?.balance == .zero)
+            var account = try #require(try transaction.account(named: "acme"))
+            account.balance = Money(whole: 5)
+            try transaction.putRecord(account, in: .accounts, key: "acme")
+            #expect(try transaction.account(named: "acme")?.balance == Money(whole: 5))
+            try transaction.put(.accounts, Array("acme".utf8), Transaction.encode(Account(name: "acme", kind: .postpaid), table: .accounts, key: "acme"))
+            #expect(try transaction.account(named: "acme")?.kind == .postpaid, "a raw write is not hidden by what was decoded before")
+            _ = try transaction.delete(.accounts, Array("acme".utf8))
+            #expect(try transaction.account(named: "acme") == nil)
+        }
+        #expect(try store.read { try $0.account(named: "acme") } == nil)
+    }
 }
