@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Softswitch", dependencies: ["VOSModel"]),
         .target(name: "SIPStack", dependencies: ["SIPCore", "CVOSSys", "VOSModel", "Sockets"]),
         .target(name: "CallControl", dependencies: [
-            "SIPCore", "SIPStack", "Softswitch", "VOSModel", "VOSStore", "MediaControl", "Sockets",
+            "CVOSSys", "SIPCore", "SIPStack", "Softswitch", "VOSModel", "VOSStore", "MediaControl", "Sockets",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -53,6 +53,7 @@ final class LedgerWriter: @unchecked Sendable {
         self.logger = logger
         let thread = Thread { [self] in
             Thread.current.name = "vos-ledger"
+            BackgroundThreadPriority.lowerCurrentThread()
             run()
         }
         thread.start()

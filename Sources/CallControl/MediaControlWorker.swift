@@ -20,6 +20,7 @@ final class MediaControlWorker<Request: Sendable>: @unchecked Sendable {
         let thread = Thread { [self] in
             // Set from inside: Foundation does not pass a name given before start() to the kernel.
             Thread.current.name = threadName
+            BackgroundThreadPriority.lowerCurrentThread()
             while true {
                 condition.lock()
                 while pending.isEmpty { condition.wait() }

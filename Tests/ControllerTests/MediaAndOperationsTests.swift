@@ -35,7 +35,7 @@ import VOSTestSupport
         let customer = try lab.uac("4420", scenario: try lab.scenario("uac_wait_bye", ["__TIMEOUT__": "15000"]))
         customer.wait(seconds: 30)
         #expect(customer.successfulCalls == 1, "the customer got a BYE: \(customer.output)")
-        #expect(try eventually { vendor.successfulCalls == 1 }, "the vendor got a BYE: \(vendor.output)")
+        #expect(eventually { vendor.successfulCalls == 1 }, "the vendor got a BYE: \(vendor.output)")
         let record = try #require(try lab.waitForCDRs(1).first)
         #expect(record.reason == "RtpTimeout")
         #expect(record["hangupSide"] as? String == "system")
@@ -88,6 +88,35 @@ import VOSTestSupport
         let customer = try lab.uac("4420")
         customer.wait()
         #expect(customer.successfulCalls == 1, "still serving calls: \(lab.controllerLog)")
+    }
+
+    /// What `top -H` shows an operator: every controller thread by its name, the SIP loop at the
+    /// daemon's priority and the queued helpers (store writes, relay requests) below it, so that on
+    /// busy cores the loop keeps up with its sockets (docs/BENCHMARKS-sip.md, A/B of nice +5).
+    @Test func controllerThreadsAreNamedAndTheHelpersYieldToTheSIPLoop() throws {
+        let lab = try SwitchLab(mediaMode: 3)
+        try lab.startMediad()
+        let controller = try lab.startController()
+        let pid = controller.process.processIdentifier
+        var threads: [String: Int] = [:]
+        let named = eventually {
+            threads = [:]
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            for task in tasks {
+                guard let name = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8),
+                      let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { continue }
+                // Fields after "comm)": state is field 3, nice field 19.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 16, let nice = Int(fields[16]) { threads[name.trimmingCharacters(in: .newlines)] = nice }
+            }
+            return ["vos-sip", "vos-ledger", "media-create", "media-release"].allSatisfy { threads[$0] != nil }
+        }
+        #expect(named, "thread names in /proc: \(threads)")
+        #expect(threads["vos-sip"] == 0)
+        #expect(threads["vos-ledger"] == 5)
+        #expect(threads["media-create"] == 5)
+        #expect(threads["media-release"] == 5)
     }
 
     @Test func changesApplyWithoutARestartAndCallsAreVisibleLive() throws {

@@ -1,6 +1,6 @@
 #ifndef CVOSSYS_H
 #define CVOSSYS_H
-// Thin shims over Linux socket calls that Glibc hides from Swift (they need _GNU_SOURCE).
+// Thin shims over Linux calls that Glibc hides from Swift (they need _GNU_SOURCE).
 // No logic lives here: each function forwards to the system call of the same name.
 #include <stddef.h>
 #include <sys/socket.h>
@@ -17,5 +17,7 @@ typedef struct {
 
 int vos_recvmmsg(int fd, vos_mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout);
 int vos_sendmmsg(int fd, vos_mmsghdr *vec, unsigned int vlen, int flags);
+/// The calling thread's kernel id (what setpriority and /proc/PID/task name a thread by).
+int vos_gettid(void);
 
 #endif
