@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "VOSStore", dependencies: [
             "CLMDB", "VOSModel", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "MediaControl", dependencies: ["VOSModel", "Sockets"]),
+        .target(name: "MediaControl", dependencies: ["CVOSSys", "VOSModel", "Sockets"]),
         .target(name: "MediaRelay", dependencies: ["CVOSSys", "MediaControl", "VOSModel", "Sockets"]),
         .target(name: "MediaDSP", dependencies: ["CBcg729", "CSpanDSP"]),
         .target(name: "Netfilter", dependencies: ["CMnl", "CNftnl", "CNetfilterConntrack", "CVOSSys", "VOSModel", "Sockets"]),
@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
-            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "SIPCore", "SIPStack", "CallControl", "MediaControl", "Softswitch",
+            "CVOSSys", "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "SIPCore", "SIPStack", "CallControl", "MediaControl", "Softswitch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

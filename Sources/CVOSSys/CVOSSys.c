@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include <sys/socket.h>
+#include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 #include "CVOSSys.h"
 
@@ -15,4 +17,11 @@ int vos_sendmmsg(int fd, vos_mmsghdr *vec, unsigned int vlen, int flags) {
 
 int vos_gettid(void) {
     return gettid();
+}
+
+void vos_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = 0;
+    pthread_setname_np(pthread_self(), truncated);
 }

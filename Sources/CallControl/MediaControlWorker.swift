@@ -1,43 +1,26 @@
 import Foundation
 import MediaControl
 
-/// One named thread that runs requests to vos-mediad in the order they were queued, over a
-/// connection of its own that it reopens once when vos-mediad restarted. Queueing never waits
-/// for the work: the SIP loop hands requests over and goes on. The thread takes everything
-/// queued since its last turn as one batch, which its handler pipelines on the connection.
+/// Runs requests to vos-mediad on a `BatchingThread` of its own, in the order they were queued,
+/// over a connection of its own that it reopens once when vos-mediad restarted. Queueing never
+/// waits for the work: the SIP loop hands requests over and goes on; each batch is pipelined on
+/// the connection by the handler.
 final class MediaControlWorker<Request: Sendable>: @unchecked Sendable {
-    // @unchecked: `pending` is guarded by `condition`'s lock; `client` is touched only on the
-    // worker thread.
+    // @unchecked: `client` is touched only on the worker thread.
     private let path: String
-    private let condition = NSCondition()
-    private var pending: [Request] = []
     private var client: MediaControlClient?
+    private let thread: BatchingThread<Request>
 
     /// `handle` runs on the worker thread, once per batch (requests in queue order), with the
     /// worker to send through.
     init(path: String, threadName: String, handle: @escaping @Sendable (MediaControlWorker, [Request]) -> Void) {
         self.path = path
-        let thread = Thread { [self] in
-            // Set from inside: Foundation does not pass a name given before start() to the kernel.
-            Thread.current.name = threadName
-            BackgroundThreadPriority.lowerCurrentThread()
-            while true {
-                condition.lock()
-                while pending.isEmpty { condition.wait() }
-                let batch = pending
-                pending.removeAll(keepingCapacity: true)
-                condition.unlock()
-                handle(self, batch)
-            }
-        }
-        thread.start()
+        thread = BatchingThread(name: threadName)
+        thread.start { [unowned self] batch in handle(self, batch) }
     }
 
     func enqueue(_ request: Request) {
-        condition.lock()
-        pending.append(request)
-        condition.signal()
-        condition.unlock()
+        thread.enqueue(request)
     }
 
     /// Runs one exchange, reconnecting once if the connection broke. Worker thread only.

@@ -1,3 +1,4 @@
+import CVOSSys
 import Dispatch
 import Foundation
 import Logging
@@ -39,7 +40,7 @@ public final class StatusServer: @unchecked Sendable {
 
     public func start() {
         let thread = Thread { [self] in
-            Thread.current.name = "vos-status"
+            vos_set_thread_name("vos-status")
             self.serve()
         }
         thread.start()

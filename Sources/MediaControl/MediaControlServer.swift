@@ -1,3 +1,4 @@
+import CVOSSys
 import Foundation
 import Sockets
 #if canImport(Glibc)
@@ -37,7 +38,7 @@ public final class MediaControlServer: @unchecked Sendable {
 
     public func start() {
         let thread = Thread { [self] in
-            Thread.current.name = "mediad-accept"
+            vos_set_thread_name("mediad-accept")
             acceptLoop()
         }
         thread.start()
@@ -72,7 +73,7 @@ public final class MediaControlServer: @unchecked Sendable {
             }
             guard accepted else { break }
             let thread = Thread { [self] in
-                Thread.current.name = "mediad-control"
+                vos_set_thread_name("mediad-control")
                 serve(connection)
             }
             thread.start()

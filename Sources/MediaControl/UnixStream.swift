@@ -1,3 +1,4 @@
+import CVOSSys  // owns <sys/socket.h> in modules that depend on it (SHUT_RDWR)
 import Sockets
 #if canImport(Glibc)
 import Glibc

@@ -171,7 +171,7 @@ final class RelayWorker: @unchecked Sendable {
     func start() {
         let name = "mediad-io-\(index)"
         let thread = Thread { [self] in
-            Thread.current.name = name
+            vos_set_thread_name(name)
             run()
             finished.signal()
         }

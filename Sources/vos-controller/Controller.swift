@@ -1,3 +1,4 @@
+import CVOSSys
 import CallControl
 import Dispatch
 import Foundation
@@ -107,7 +108,7 @@ final class Controller: @unchecked Sendable {
             b2bua.startCheckpoints()
         }
         let thread = Thread {
-            Thread.current.name = "vos-sip"
+            vos_set_thread_name("vos-sip")
             loop.run()
             done.signal()
         }
@@ -138,7 +139,7 @@ final class Controller: @unchecked Sendable {
     /// RTP timeouts from vos-mediad, on a thread of their own; reconnects while the daemon restarts.
     private func startMediaEvents() {
         let thread = Thread { [self] in
-            Thread.current.name = "media-events"
+            vos_set_thread_name("media-events")
             var warned = false
             while !self.stopping {
                 do {

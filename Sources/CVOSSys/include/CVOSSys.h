@@ -19,5 +19,9 @@ int vos_recvmmsg(int fd, vos_mmsghdr *vec, unsigned int vlen, int flags, struct 
 int vos_sendmmsg(int fd, vos_mmsghdr *vec, unsigned int vlen, int flags);
 /// The calling thread's kernel id (what setpriority and /proc/PID/task name a thread by).
 int vos_gettid(void);
+/// Names the calling thread for the kernel (/proc/PID/task/TID/comm, `top -H`, perf): at most 15
+/// bytes are kept. Foundation's `Thread.name` does not reliably reach the kernel: set before
+/// start() it is dropped, and set from inside it races with the creating thread.
+void vos_set_thread_name(const char *name);
 
 #endif
