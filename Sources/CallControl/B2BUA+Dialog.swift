@@ -54,6 +54,7 @@ extension B2BUA {
             }
             customerPRACK(request, transaction: transaction, session: session)
         case "INVITE", "UPDATE", "INFO", "NOTIFY", "MESSAGE", "OPTIONS":
+            if method == "INFO" && receivedDTMFInfo(request, transaction: transaction, session: session, from: side) { return }
             if (method == "INVITE" || method == "UPDATE") && session.isConfirmed { peerRefreshed(session, side) }
             relay(request, transaction: transaction, session: session, from: side)
         default:

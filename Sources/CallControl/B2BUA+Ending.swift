@@ -63,6 +63,8 @@ extension B2BUA {
         }
         record.callerCodec = session.callerCodec
         record.calleeCodec = session.calleeCodec
+        record.callerDTMF = session.callerDTMF
+        record.calleeDTMF = session.calleeDTMF
         if let legs = media?.legs, legs.count == 2 {
             record.callerMedia = LegMediaStatistics(legs[0])
             record.calleeMedia = LegMediaStatistics(legs[1])

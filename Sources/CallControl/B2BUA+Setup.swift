@@ -161,13 +161,32 @@ extension B2BUA {
         health.countCall(candidate.gateway.name, now: loop.now)
 
         let mode = mediaMode(for: candidate, session: session)
+        session.attemptOffer = nil
+        var needsProcessing = false
+        switch vendorOffer(session, for: candidate) {
+        case let .failure(refusal)?:
+            return skipForCodecs(session, candidate, refusal.reason)
+        case let .success(offer)?:
+            session.attemptOffer = offer
+            needsProcessing = Self.offerNeedsProcessing(offer, callerOffer: session.customerOffer)
+            if offer.transcoding && (mode == .off || session.mediaRefused) {
+                return skipForCodecs(session, candidate, "transcoding for '\(candidate.gateway.name)' needs the media relay, which is "
+                                     + (mode == .off ? "off (SS_MEDIAPROXYMODE / --media-proxy)" : "unavailable"))
+            }
+        case nil:
+            break
+        }
+        // SS_MEDIAPROXYMODE 2 relays a NATed caller, and calls whose media must be converted.
         let wantsRelay = mode == .on || mode == .mustOn
-            || (mode == .auto && SDPRelay.looksNATed(session.customerOffer.flatMap(SDPRelay.audioEndpoint), signallingSource: session.customer.peer.address.ip))
+            || (mode == .auto && (needsProcessing || SDPRelay.looksNATed(session.customerOffer.flatMap(SDPRelay.audioEndpoint),
+                                                                         signallingSource: session.customer.peer.address.ip)))
         // The relay session is created once per call (a delayed offer too: the vendor's offer comes
         // in its 2xx), off the loop: the call waits for its ports in its own state.
         if wantsRelay && session.mediaSession == nil && !session.mediaRefused, let media {
             let remote = session.customerOffer.flatMap(SDPRelay.audioEndpoint)
-            media.createSession(tag: session.callID, customerRemote: remote) { [loop] result in
+            let formats = session.attemptOffer.flatMap { $0.transcoding ? provisionalFormats(session, offer: $0) : nil }
+            session.announcedFormats = formats
+            media.createSession(tag: session.callID, customerRemote: remote, formats: formats) { [loop] result in
                 loop.execute { [unowned self] in
                     self.mediaCreated(session, result, candidate: candidate, vendorAddress: vendorAddress, mode: mode)
                 }
@@ -202,6 +221,14 @@ extension B2BUA {
         sendVendorInvite(session, candidate, vendorAddress: vendorAddress, relayed: true)
     }
 
+    /// This vendor cannot take the caller's codecs: noted as its attempt (488, the reason), and
+    /// the next vendor is tried; when none is left the caller gets 488 with CodecMismatch.
+    private func skipForCodecs(_ session: CallSession, _ candidate: RouteCandidate, _ reason: String) {
+        logger.info("call \(session.callID): \(reason)")
+        session.plan.record(.codecMismatch(reason), for: candidate)
+        tryNextVendor(session)
+    }
+
     private func failForMedia(_ session: CallSession) {
         session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
         finishCall(session, reason: .mediaUnavailable, sipCode: 503, hangup: .system)
@@ -214,7 +241,22 @@ extension B2BUA {
         session.vendorRelayEndpoint = session.relayLocal.map {
             addressBook.mediaEndpoint($0.vendor, for: vendorAddress, gateway: candidate.gateway.advertise, now: loop.now)
         }
-        if wantsRelay, let offer = session.customerOffer, let relay = session.vendorRelayEndpoint {
+        session.codecPlan = nil
+        session.vendorOfferSent = nil
+        if let planned = session.attemptOffer, let offer = session.customerOffer {
+            if wantsRelay, let relay = session.vendorRelayEndpoint {
+                body = SDPRelay.pointing(Self.sdp(offer, offering: planned.formats), at: relay).serialized()
+                session.vendorOfferSent = planned
+                if planned.transcoding { announceProvisionalFormats(session, offer: planned) }
+            } else if planned.transcoding {
+                return skipForCodecs(session, candidate, "transcoding for '\(candidate.gateway.name)' needs the media relay, which is unavailable")
+            } else {
+                // Not relayed: the endpoints exchange media directly, so only the codec list
+                // narrows; telephone-event keeps the caller's own payload type.
+                let events = Self.peerMedia(of: offer).formats.filter(\.isTelephoneEvent)
+                body = Self.sdp(offer, offering: planned.audio + events).serialized()
+            }
+        } else if wantsRelay, let offer = session.customerOffer, let relay = session.vendorRelayEndpoint {
             body = SDPRelay.pointing(offer, at: relay).serialized()
         }
 
@@ -349,22 +391,24 @@ extension B2BUA {
             target.setBody(source.body, contentType: source.contentType)
             return
         }
-        guard let sdp = try? SDPSession(parsing: source.body) else {
+        guard var sdp = try? SDPSession(parsing: source.body) else {
             target.setBody(source.body, contentType: source.contentType)
             return
         }
-        if fromVendor { session.calleeCodec = SDPRelay.audioCodecs(of: sdp).first ?? session.calleeCodec } else {
-            session.callerCodec = SDPRelay.audioCodecs(of: sdp).first ?? session.callerCodec
+        let received = sdp
+        negotiateCodecs(&sdp, session: session, fromVendor: fromVendor)
+        if session.codecPlan == nil {
+            if fromVendor { session.calleeCodec = SDPRelay.audioCodecs(of: sdp).first ?? session.calleeCodec } else {
+                session.callerCodec = SDPRelay.audioCodecs(of: sdp).first ?? session.callerCodec
+            }
         }
         guard let mediaSession = session.mediaSession, let media,
               let relay = fromVendor ? session.customerRelayEndpoint : session.vendorRelayEndpoint else {
-            target.setBody(source.body, contentType: "application/sdp")
+            target.setBody(sdp == received ? source.body : sdp.serialized(), contentType: "application/sdp")
             return
         }
         if let remote = SDPRelay.audioEndpoint(of: sdp) {
-            do { try media.setRemote(session: mediaSession, leg: fromVendor ? 1 : 0, remote: remote) } catch {
-                logger.warning("call \(session.callID): cannot update media leg: \(error)")
-            }
+            media.update(session: mediaSession, leg: fromVendor ? 1 : 0, remote: remote, media: nil)
         }
         target.setBody(SDPRelay.pointing(sdp, at: relay).serialized(), contentType: "application/sdp")
     }

@@ -169,6 +169,17 @@ final class CallSession: @unchecked Sendable {
     var vendorRelayEndpoint: MediaEndpoint?
     var callerCodec: String?
     var calleeCodec: String?
+    var callerDTMF: String?
+    var calleeDTMF: String?
+    /// The offer planned for the current attempt, the one its INVITE carried (nil when the
+    /// caller's SDP went unchanged), and the plan made from that vendor's answer.
+    var attemptOffer: VendorOffer?
+    var vendorOfferSent: VendorOffer?
+    var codecPlan: LegPlan?
+    /// The formats vos-mediad was last given before an answer (customer leg, vendor leg).
+    var announcedFormats: [LegMedia]?
+    /// The DTMF method each side was first heard sending by (requirements §6: it locks the direction).
+    var dtmfLocks: [B2BUA.Side: DTMFMethod] = [:]
 
     var ringingTime: Int64?
     var answerTime: Int64?

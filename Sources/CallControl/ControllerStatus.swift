@@ -14,6 +14,9 @@ public struct CallView: Codable, Sendable {
     public var routingGateway: String?
     public var callerCodec: String?
     public var calleeCodec: String?
+    /// How DTMF is sent toward each leg (`rfc2833`, `info`, `inband`), once negotiated.
+    public var callerDTMF: String?
+    public var calleeDTMF: String?
     public var setupTime: Int64
     public var answerTime: Int64?
     public var durationSeconds: Int
@@ -47,7 +50,8 @@ extension B2BUA {
                 caller: session.callerReceived, callee: session.calleeReceived,
                 calleeSent: session.lastCandidate?.calleeOut, account: session.account,
                 mappingGateway: session.mappingGateway.name, routingGateway: session.lastCandidate?.gateway.name,
-                callerCodec: session.callerCodec, calleeCodec: session.calleeCodec, setupTime: session.setupTime,
+                callerCodec: session.callerCodec, calleeCodec: session.calleeCodec, callerDTMF: session.callerDTMF,
+                calleeDTMF: session.calleeDTMF, setupTime: session.setupTime,
                 answerTime: session.answerTime, durationSeconds: duration, mediaSession: session.mediaSession,
                 media: session.mediaSession.flatMap { mediaStatistics[$0] }))
         }

@@ -17,10 +17,17 @@ public struct CreatedMediaSession: Sendable, Equatable {
 /// it blocks the SIP loop: each answer arrives through a completion, on a thread of the
 /// bridge's choosing (the B2BUA hands it back to its loop).
 public protocol MediaBridge: AnyObject {
-    /// A session whose customer leg already knows where the customer's SDP said to send audio.
-    func createSession(tag: String, customerRemote: MediaEndpoint?,
+    /// A session whose customer leg already knows where the customer's SDP said to send audio,
+    /// and, when the call is to be transcoded, both legs' formats (customer, vendor): set at
+    /// creation, before any INVITE, so no packet can cross in the wrong codec.
+    func createSession(tag: String, customerRemote: MediaEndpoint?, formats: [LegMedia]?,
                        completion: @escaping @Sendable (Result<CreatedMediaSession, MediaControlFailure>) -> Void)
-    func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws
+    /// A leg's SDP address, its negotiated format (`LegMedia`: different formats on the two legs
+    /// make vos-mediad transcode), or both.
+    func update(session: String, leg: Int, remote: MediaEndpoint?, media: LegMedia?)
+    /// Plays DTMF toward `leg`'s far end in the media (what a SIP INFO digit becomes when that
+    /// leg takes RFC 4733 events or tones). Fire and forget: a refusal is logged.
+    func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int)
     /// Releases the session; `completion` gets the final statistics (nil when unknown).
     func deleteSession(_ session: String, completion: @escaping @Sendable (SessionInfo?) -> Void)
 }
@@ -39,17 +46,21 @@ public final class MediaControlBridge: MediaBridge {
         self.releaser = MediaReleaser(path: path)
     }
 
-    public func createSession(tag: String, customerRemote: MediaEndpoint?,
+    public func createSession(tag: String, customerRemote: MediaEndpoint?, formats: [LegMedia]?,
                               completion: @escaping @Sendable (Result<CreatedMediaSession, MediaControlFailure>) -> Void) {
-        creator.enqueue(tag: tag, customerRemote: customerRemote, completion: completion)
+        creator.enqueue(tag: tag, customerRemote: customerRemote, formats: formats, completion: completion)
     }
 
     /// Queued behind nothing but earlier updates and deletes: the SIP loop does not wait.
-    public func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws {
-        releaser.enqueue(.update(session: session, leg: leg, remote: remote))
+    public func update(session: String, leg: Int, remote: MediaEndpoint?, media: LegMedia?) {
+        releaser.enqueue(.update(session: session, leg: leg, remote: remote, media: media))
     }
 
     public func deleteSession(_ session: String, completion: @escaping @Sendable (SessionInfo?) -> Void) {
         releaser.enqueue(.delete(session: session, completion: completion))
+    }
+
+    public func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int) {
+        releaser.enqueue(.playDigits(session: session, leg: leg, digits: digits, durationMilliseconds: durationMilliseconds))
     }
 }

@@ -8,6 +8,7 @@ final class MediaCreator: Sendable {
     struct Request: Sendable {
         let tag: String
         let customerRemote: MediaEndpoint?
+        let formats: [LegMedia]?
         let completion: @Sendable (Result<CreatedMediaSession, MediaControlFailure>) -> Void
     }
 
@@ -16,7 +17,8 @@ final class MediaCreator: Sendable {
     init(path: String) {
         worker = MediaControlWorker(path: path, threadName: "media-create") { worker, batch in
             let requests = batch.map {
-                MediaRequest(id: 0, op: .create, tag: $0.tag, legs: [LegRequest(remote: $0.customerRemote), LegRequest()])
+                MediaRequest(id: 0, op: .create, tag: $0.tag,
+                             legs: [LegRequest(remote: $0.customerRemote, media: $0.formats?.first), LegRequest(media: $0.formats?.last)])
             }
             let replies = worker.perform { (client) throws(MediaControlFailure) in try client.exchange(requests) }
             for (offset, request) in batch.enumerated() {
@@ -36,8 +38,8 @@ final class MediaCreator: Sendable {
         return .success(CreatedMediaSession(session: info.session, customerSide: info.legs[0].local, vendorSide: info.legs[1].local))
     }
 
-    func enqueue(tag: String, customerRemote: MediaEndpoint?,
+    func enqueue(tag: String, customerRemote: MediaEndpoint?, formats: [LegMedia]?,
                  completion: @escaping @Sendable (Result<CreatedMediaSession, MediaControlFailure>) -> Void) {
-        worker.enqueue(Request(tag: tag, customerRemote: customerRemote, completion: completion))
+        worker.enqueue(Request(tag: tag, customerRemote: customerRemote, formats: formats, completion: completion))
     }
 }

@@ -6,13 +6,17 @@ import MediaControl
 /// thread waited go out as one pipelined batch.
 final class MediaReleaser: Sendable {
     enum Command: Sendable {
-        case update(session: String, leg: Int, remote: MediaEndpoint)
+        case update(session: String, leg: Int, remote: MediaEndpoint?, media: LegMedia?)
         case delete(session: String, completion: @Sendable (SessionInfo?) -> Void)
+        case playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int)
 
         var request: MediaRequest {
             switch self {
-            case let .update(session, leg, remote): MediaRequest(id: 0, op: .update, session: session, leg: leg, remote: remote)
+            case let .update(session, leg, remote, media):
+                MediaRequest(id: 0, op: .update, session: session, leg: leg, remote: remote, media: media)
             case let .delete(session, _): MediaRequest(id: 0, op: .delete, session: session)
+            case let .playDigits(session, leg, digits, duration):
+                MediaRequest(id: 0, op: .dtmf, session: session, leg: leg, digits: digits, durationMs: duration)
             }
         }
     }

@@ -153,7 +153,7 @@ public final class FirewallService: FirewallControlHandler, @unchecked Sendable 
         case .ban: return try ban(try require(request.address, "address", request), seconds: request.seconds, reason: request.reason)
         case .unban: return try unban(try require(request.address, "address", request))
         case .bans: return try bans()
-        case .create, .update, .delete, .stats, .subscribe, .ping:
+        case .create, .update, .delete, .stats, .subscribe, .ping, .dtmf:
             throw MediaControlFailure(.unknownOperation, "\(request.op.rawValue) is not a firewall operation")
         }
     }

@@ -83,7 +83,7 @@ extension MediaOperation {
     public var isFirewall: Bool {
         switch self {
         case .firewallApply, .firewallAudit, .ban, .unban, .bans: return true
-        case .create, .update, .delete, .stats, .subscribe, .ping: return false
+        case .create, .update, .delete, .stats, .subscribe, .ping, .dtmf: return false
         }
     }
 }

@@ -92,6 +92,11 @@ struct JSONFields {
         return flag
     }
 
+    func optionalBool(_ key: String) throws(JSONShapeError) -> Bool? {
+        guard present(key) != nil else { return nil }
+        return try bool(key)
+    }
+
     /// A string member that must be one of an enum's raw values.
     func choice<Choice: RawRepresentable>(_ key: String, _ type: Choice.Type) throws(JSONShapeError) -> Choice where Choice.RawValue == String {
         let text = try string(key)

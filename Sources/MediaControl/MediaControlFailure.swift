@@ -18,6 +18,10 @@ public struct MediaControlFailure: Error, Sendable, Codable, Equatable, CustomSt
         case firewallFailed
         /// `unban` of an address that is not banned.
         case notBanned
+        /// `dtmf`: the digits cannot go in this session's media (no decoded path, a leg with
+        /// neither telephone-event nor G.711, or the direction is locked to another DTMF method):
+        /// the controller sends them as SIP INFO or drops them.
+        case dtmfNotPlayed
         /// Client side only: the daemon could not be reached or hung up.
         case connectionFailed
     }

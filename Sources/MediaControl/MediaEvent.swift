@@ -6,6 +6,9 @@ public struct MediaEvent: Sendable, Codable, Equatable {
         case rtpTimeout
         /// A leg learned its far end's real address from its first RTP packet.
         case legLatched
+        /// A DTMF digit arrived from `leg`'s far end (RFC 4733 events or tones) that the relay
+        /// could not deliver in the other leg's media: the controller sends it as SIP INFO.
+        case dtmf
     }
 
     public var version: Int
@@ -15,8 +18,13 @@ public struct MediaEvent: Sendable, Codable, Equatable {
     public var leg: Int?
     public var address: MediaEndpoint?
     public var idleSeconds: Double?
+    /// `dtmf`: the digit (0-9, *, #, A-D), how long it lasted and how it came (`rfc2833`, `inband`).
+    public var digit: String?
+    public var durationMs: Int?
+    public var method: String?
 
-    public init(event: Kind, session: String, tag: String?, leg: Int? = nil, address: MediaEndpoint? = nil, idleSeconds: Double? = nil) {
+    public init(event: Kind, session: String, tag: String?, leg: Int? = nil, address: MediaEndpoint? = nil, idleSeconds: Double? = nil,
+                digit: String? = nil, durationMs: Int? = nil, method: String? = nil) {
         self.version = MediaControl.protocolVersion
         self.event = event
         self.session = session
@@ -24,5 +32,8 @@ public struct MediaEvent: Sendable, Codable, Equatable {
         self.leg = leg
         self.address = address
         self.idleSeconds = idleSeconds
+        self.digit = digit
+        self.durationMs = durationMs
+        self.method = method
     }
 }

@@ -10,6 +10,8 @@ extension MediaRequest {
     func writeJSON(into writer: inout JSONLineWriter) {
         writer.beginObject()
         if let address { writer.key("address"); writer.string(address) }
+        if let digits { writer.key("digits"); writer.string(digits) }
+        if let durationMs { writer.key("durationMs"); writer.integer(durationMs) }
         writer.key("id"); writer.unsigned(id)
         if let leg { writer.key("leg"); writer.integer(leg) }
         if let legs {
@@ -19,11 +21,13 @@ extension MediaRequest {
                 writer.element()
                 writer.beginObject()
                 if let local = leg.local { writer.key("local"); writer.string(local) }
+                if let media = leg.media { writer.key("media"); media.writeJSON(into: &writer) }
                 if let remote = leg.remote { writer.key("remote"); writer.string(remote.description) }
                 writer.endObject()
             }
             writer.endArray()
         }
+        if let media { writer.key("media"); media.writeJSON(into: &writer) }
         writer.key("op"); writer.string(op.rawValue)
         if let reason { writer.key("reason"); writer.string(reason) }
         if let remote { writer.key("remote"); writer.string(remote.description) }
@@ -38,11 +42,14 @@ extension MediaRequest {
         self.init(id: try fields.unsigned("id"), op: try fields.choice("op", MediaOperation.self),
                   tag: try fields.optionalString("tag"),
                   legs: try fields.optionalObjects("legs") { (leg) throws(JSONShapeError) in
-                      LegRequest(local: try leg.optionalString("local"), remote: try leg.optionalEndpoint("remote"))
+                      LegRequest(local: try leg.optionalString("local"), remote: try leg.optionalEndpoint("remote"),
+                                 media: try leg.optionalObject("media").map { (media) throws(JSONShapeError) in try LegMedia(json: media) })
                   },
                   session: try fields.optionalString("session"), leg: try fields.optionalInteger("leg"),
                   remote: try fields.optionalEndpoint("remote"), address: try fields.optionalString("address"),
-                  seconds: try fields.optionalInteger("seconds"), reason: try fields.optionalString("reason"))
+                  seconds: try fields.optionalInteger("seconds"), reason: try fields.optionalString("reason"),
+                  media: try fields.optionalObject("media").map { (media) throws(JSONShapeError) in try LegMedia(json: media) },
+                  digits: try fields.optionalString("digits"), durationMs: try fields.optionalInteger("durationMs"))
         version = try fields.integer("version")
     }
 }
@@ -121,6 +128,7 @@ extension SessionInfo {
 extension LegInfo {
     func writeJSON(into writer: inout JSONLineWriter) {
         writer.beginObject()
+        if let codec { writer.key("codec"); writer.string(codec) }
         writer.key("dropped"); writer.unsigned(dropped)
         writer.key("expected"); writer.unsigned(expected)
         if let idleSeconds { writer.key("idleSeconds"); writer.double(idleSeconds) }
@@ -130,6 +138,7 @@ extension LegInfo {
         writer.key("local"); writer.string(local.description)
         writer.key("lossPercent"); writer.double(lossPercent)
         writer.key("lost"); writer.integer(lost)
+        if let malformed { writer.key("malformed"); writer.unsigned(malformed) }
         writer.key("path"); writer.string(path.rawValue)
         writer.key("received"); received.writeJSON(into: &writer)
         if let remote { writer.key("remote"); writer.string(remote.description) }
@@ -145,7 +154,8 @@ extension LegInfo {
                   sent: try TrafficCounters(json: try fields.object("sent")),
                   dropped: try fields.unsigned("dropped"), lost: try fields.signed("lost"), expected: try fields.unsigned("expected"),
                   lossPercent: try fields.double("lossPercent"), jitterMs: try fields.double("jitterMs"),
-                  idleSeconds: try fields.optionalDouble("idleSeconds"))
+                  idleSeconds: try fields.optionalDouble("idleSeconds"), codec: try fields.optionalString("codec"),
+                  malformed: try fields.optionalUnsigned("malformed"))
     }
 }
 
@@ -166,9 +176,12 @@ extension MediaEvent {
     func writeJSON(into writer: inout JSONLineWriter) {
         writer.beginObject()
         if let address { writer.key("address"); writer.string(address.description) }
+        if let digit { writer.key("digit"); writer.string(digit) }
+        if let durationMs { writer.key("durationMs"); writer.integer(durationMs) }
         writer.key("event"); writer.string(event.rawValue)
         if let idleSeconds { writer.key("idleSeconds"); writer.double(idleSeconds) }
         if let leg { writer.key("leg"); writer.integer(leg) }
+        if let method { writer.key("method"); writer.string(method) }
         writer.key("session"); writer.string(session)
         if let tag { writer.key("tag"); writer.string(tag) }
         writer.key("version"); writer.integer(version)
@@ -178,7 +191,31 @@ extension MediaEvent {
     init(json fields: JSONFields) throws(JSONShapeError) {
         self.init(event: try fields.choice("event", Kind.self), session: try fields.string("session"),
                   tag: try fields.optionalString("tag"), leg: try fields.optionalInteger("leg"),
-                  address: try fields.optionalEndpoint("address"), idleSeconds: try fields.optionalDouble("idleSeconds"))
+                  address: try fields.optionalEndpoint("address"), idleSeconds: try fields.optionalDouble("idleSeconds"),
+                  digit: try fields.optionalString("digit"), durationMs: try fields.optionalInteger("durationMs"),
+                  method: try fields.optionalString("method"))
         version = try fields.integer("version")
+    }
+}
+
+extension LegMedia {
+    func writeJSON(into writer: inout JSONLineWriter) {
+        writer.beginObject()
+        if let annexB { writer.key("annexB"); writer.bool(annexB) }
+        writer.key("codec"); writer.string(codec)
+        if let events { writer.key("events"); writer.string(events) }
+        if let inbandDetect { writer.key("inbandDetect"); writer.bool(inbandDetect) }
+        if let inbandSend { writer.key("inbandSend"); writer.bool(inbandSend) }
+        writer.key("payloadType"); writer.integer(payloadType)
+        if let ptime { writer.key("ptime"); writer.integer(ptime) }
+        if let telephoneEvent { writer.key("telephoneEvent"); writer.integer(telephoneEvent) }
+        writer.endObject()
+    }
+
+    init(json fields: JSONFields) throws(JSONShapeError) {
+        self.init(codec: try fields.string("codec"), payloadType: try fields.integer("payloadType"),
+                  ptime: try fields.optionalInteger("ptime"), telephoneEvent: try fields.optionalInteger("telephoneEvent"),
+                  events: try fields.optionalString("events"), annexB: try fields.optionalBool("annexB"),
+                  inbandDetect: try fields.optionalBool("inbandDetect"), inbandSend: try fields.optionalBool("inbandSend"))
     }
 }

@@ -12,6 +12,9 @@ public enum MediaOperation: String, Sendable, Codable, CaseIterable {
     case subscribe
     /// Liveness check.
     case ping
+    /// Play `digits` toward leg `leg`'s far end: as RFC 4733 events when the leg has a
+    /// telephone-event payload type, else as tones (G.711). What the controller does with SIP INFO.
+    case dtmf
     /// Compile the firewall from the store and program it (one atomic batch); reply: `firewall`.
     case firewallApply
     /// Read the live firewall back: rules with counters and drift against the store's policy.
@@ -31,10 +34,13 @@ public struct LegRequest: Sendable, Codable, Equatable {
     public var local: String?
     /// The SDP address of the far end; it may be set later with `update`.
     public var remote: MediaEndpoint?
+    /// The leg's negotiated format (see `LegMedia`); absent = relay packets as they come.
+    public var media: LegMedia?
 
-    public init(local: String? = nil, remote: MediaEndpoint? = nil) {
+    public init(local: String? = nil, remote: MediaEndpoint? = nil, media: LegMedia? = nil) {
         self.local = local
         self.remote = remote
+        self.media = media
     }
 }
 
@@ -55,10 +61,17 @@ public struct MediaRequest: Sendable, Codable, Equatable {
     public var seconds: Int?
     /// `ban`: why, kept with the kernel entry and shown by `vosctl firewall bans`.
     public var reason: String?
+    /// `update`: the leg's negotiated format (with or without `remote`).
+    public var media: LegMedia?
+    /// `dtmf`: the digits to play (0-9, *, #, A-D).
+    public var digits: String?
+    /// `dtmf`: how long each digit sounds, 40-2000 ms (default 100).
+    public var durationMs: Int?
 
     public init(id: UInt64, op: MediaOperation, tag: String? = nil, legs: [LegRequest]? = nil,
                 session: String? = nil, leg: Int? = nil, remote: MediaEndpoint? = nil,
-                address: String? = nil, seconds: Int? = nil, reason: String? = nil) {
+                address: String? = nil, seconds: Int? = nil, reason: String? = nil, media: LegMedia? = nil,
+                digits: String? = nil, durationMs: Int? = nil) {
         self.version = MediaControl.protocolVersion
         self.id = id
         self.op = op
@@ -70,5 +83,8 @@ public struct MediaRequest: Sendable, Codable, Equatable {
         self.address = address
         self.seconds = seconds
         self.reason = reason
+        self.media = media
+        self.digits = digits
+        self.durationMs = durationMs
     }
 }

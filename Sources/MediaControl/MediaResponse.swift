@@ -23,6 +23,9 @@ public struct MediaResponse: Sendable, Codable, Equatable {
 public enum ForwardingPath: String, Sendable, Codable {
     case userspace
     case kernel
+    /// Decoded by vos-mediad: transcoded, or with telephone-events remapped or DTMF tones
+    /// detected or played (never offloaded).
+    case transcode
 }
 
 /// Packet and byte counts in one direction.
@@ -59,10 +62,15 @@ public struct LegInfo: Sendable, Codable, Equatable {
     public var jitterMs: Double
     /// Seconds since this leg last sent RTP, nil before the first packet.
     public var idleSeconds: Double?
+    /// The leg's negotiated codec when the controller gave one (`LegMedia`).
+    public var codec: String?
+    /// Decoded path: packets from this leg's far end dropped as malformed (truncated RTP, an
+    /// unexpected payload type, a payload of impossible length, a bad telephone-event).
+    public var malformed: UInt64?
 
     public init(index: Int, local: MediaEndpoint, remote: MediaEndpoint?, latched: MediaEndpoint?, path: ForwardingPath,
                 received: TrafficCounters, sent: TrafficCounters, dropped: UInt64, lost: Int64, expected: UInt64,
-                lossPercent: Double, jitterMs: Double, idleSeconds: Double?) {
+                lossPercent: Double, jitterMs: Double, idleSeconds: Double?, codec: String? = nil, malformed: UInt64? = nil) {
         self.index = index
         self.local = local
         self.remote = remote
@@ -76,6 +84,8 @@ public struct LegInfo: Sendable, Codable, Equatable {
         self.lossPercent = lossPercent
         self.jitterMs = jitterMs
         self.idleSeconds = idleSeconds
+        self.codec = codec
+        self.malformed = malformed
     }
 }
 

@@ -35,6 +35,8 @@ struct SessionSlotState {
     var timedOutAt: UInt64 = 0
     /// TOS byte (DSCP << 2) of the session's sockets, written into packets sent through the raw socket.
     var tos: UInt8 = 0
+    /// The session goes through its `SessionMediaPipeline` (the worker's `pipelines[slot]`).
+    var decoded = false
 }
 
 /// A copy of one leg's counters, taken on the I/O thread for the control path.
@@ -51,6 +53,8 @@ struct LegCounters: Sendable {
     /// In RTP timestamp units (8000 Hz).
     var jitter: Double
     var lastRTPNanoseconds: UInt64
+    /// Decoded path only: packets from this leg's far end its processor refused.
+    var malformed: UInt64? = nil
 
     static let empty = LegCounters(latched: nil, receivedPackets: 0, receivedBytes: 0, sentPackets: 0, sentBytes: 0, dropped: 0,
                                    unroutable: 0, expected: 0, lost: 0, jitter: 0, lastRTPNanoseconds: 0)

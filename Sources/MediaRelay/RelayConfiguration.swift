@@ -1,3 +1,5 @@
+import MediaDSP
+
 /// What the relay needs from the system parameters, resolved by the daemon. Changes apply to
 /// sessions created afterwards; running sessions keep the ports, DSCP and timeout they started with.
 public struct RelayConfiguration: Sendable, Equatable {
@@ -11,13 +13,18 @@ public struct RelayConfiguration: Sendable, Equatable {
     public var defaultLocalIP: String
     /// `SS_MEDIA_KERNEL_OFFLOAD`: hand latched plain relay legs to the kernel when an offload is available.
     public var kernelOffload: Bool
+    /// What decoded (transcoded) legs apply: `SS_VOICEGAIN`, and the jitter buffer, echo
+    /// canceller and comfort noise parameters (requirements §5).
+    public var decodedLeg: DecodedLegOptions
 
-    public init(portRange: ClosedRange<Int>, dscp: Int, rtpTimeoutSeconds: Int, defaultLocalIP: String = "0.0.0.0", kernelOffload: Bool = false) {
+    public init(portRange: ClosedRange<Int>, dscp: Int, rtpTimeoutSeconds: Int, defaultLocalIP: String = "0.0.0.0", kernelOffload: Bool = false,
+                decodedLeg: DecodedLegOptions = DecodedLegOptions()) {
         self.portRange = portRange
         self.dscp = dscp
         self.rtpTimeoutSeconds = rtpTimeoutSeconds
         self.defaultLocalIP = defaultLocalIP
         self.kernelOffload = kernelOffload
+        self.decodedLeg = decodedLeg
     }
 
     /// The TOS byte for `dscp`: the DSCP sits in the upper six bits (EF 46 -> 0xB8).

@@ -7,21 +7,26 @@ public struct RelayControlHandler: MediaControlHandler {
     public init(engine: RelayEngine) { self.engine = engine }
 
     public func handle(_ request: MediaRequest) throws(MediaControlFailure) -> [SessionInfo] {
-        do {
+        do throws(RelayError) {
             switch request.op {
             case .create:
                 return [try engine.createSession(tag: request.tag, legs: request.legs ?? [LegRequest(), LegRequest()])]
             case .update:
                 let session = try require(request.session, "session", for: request)
                 let leg = try require(request.leg, "leg", for: request)
-                let remote = try require(request.remote, "remote", for: request)
-                try engine.setRemote(session: session, leg: leg, remote: remote)
+                try applyUpdate(request, session: session, leg: leg)
                 return try engine.statistics(session: session)
             case .delete:
                 return [try engine.deleteSession(try require(request.session, "session", for: request))]
             case .stats:
                 return try engine.statistics(session: request.session)
             case .subscribe, .ping:
+                return []
+            case .dtmf:
+                let session = try require(request.session, "session", for: request)
+                let leg = try require(request.leg, "leg", for: request)
+                try engine.playDigits(session: session, leg: leg, digits: try require(request.digits, "digits", for: request),
+                                      durationMilliseconds: request.durationMs ?? 100)
                 return []
             case .firewallApply, .firewallAudit, .ban, .unban, .bans:
                 return try refuseNonMedia(request)
@@ -68,9 +73,8 @@ public struct RelayControlHandler: MediaControlHandler {
                     continue
                 }
                 let leg = try require(request.leg, "leg", for: request)
-                let remote = try require(request.remote, "remote", for: request)
                 guard !deletedSessions.contains(session) else { throw .unknownSession(session) }
-                try engine.setRemote(session: session, leg: leg, remote: remote)
+                try applyUpdate(request, session: session, leg: leg)
                 updated.append((offset, session))
             } catch {
                 results[offset] = .failure(error.failure)
@@ -91,6 +95,14 @@ public struct RelayControlHandler: MediaControlHandler {
             results[entry.offset] = outcome.map { [$0] }.mapError(\.failure)
         }
         return results.map { $0 ?? .failure(MediaControlFailure(.internalError, "request not carried out")) }
+    }
+
+    /// An update sets the leg's format, its remote address, or both (the format first, so the
+    /// first packets to the new address already take the right path).
+    private func applyUpdate(_ request: MediaRequest, session: String, leg: Int) throws(RelayError) {
+        guard request.remote != nil || request.media != nil else { throw .invalidRequest("update needs \"remote\" or \"media\"") }
+        if let media = request.media { try engine.setMedia(session: session, leg: leg, media: media) }
+        if let remote = request.remote { try engine.setRemote(session: session, leg: leg, remote: remote) }
     }
 
     /// Firewall operations go to the daemon's firewall service; reaching here is a wiring mistake.

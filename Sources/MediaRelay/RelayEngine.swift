@@ -1,5 +1,6 @@
 import Dispatch
 import MediaControl
+import MediaDSP
 import Sockets
 #if canImport(Glibc)
 import Glibc
@@ -96,7 +97,7 @@ public final class RelayEngine: @unchecked Sendable {
         guard wasOffloading != newConfiguration.kernelOffload else { return }
         eventQueue.async { [self] in
             if newConfiguration.kernelOffload {
-                let ready = lock.withLock { directory.values.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } }.map(\.id) }
+                let ready = lock.withLock { directory.values.filter { !$0.inKernel && !$0.decoded && $0.legs.allSatisfy { $0.latched != nil } }.map(\.id) }
                 offerOffload(ready.sorted())
             } else {
                 let offloaded = lock.withLock { directory.values.filter(\.inKernel).map(\.id) }
@@ -115,6 +116,7 @@ public final class RelayEngine: @unchecked Sendable {
         for leg in requested {
             if let remote = leg.remote { remotes.append(try SocketAddress(remote)) } else { remotes.append(nil) }
         }
+        let pipeline = try SessionMediaPipeline.make(requested.map(\.media), options: lock.withLock { configuration.decodedLeg })
         let record: SessionRecord
         let setup: SessionSetup
         do {
@@ -131,7 +133,7 @@ public final class RelayEngine: @unchecked Sendable {
                         }
                         let pair = try pool.allocate(ip: ip, tos: config.tosByte)
                         pairs.append(pair)
-                        legs.append(.init(local: MediaEndpoint(ip: ip, port: pair.port), remote: leg.remote))
+                        legs.append(.init(local: MediaEndpoint(ip: ip, port: pair.port), remote: leg.remote, media: leg.media))
                     }
                 } catch {
                     for pair in pairs {
@@ -145,12 +147,13 @@ public final class RelayEngine: @unchecked Sendable {
                 nextID += 1
                 let worker = Int(id % UInt64(workers.count))
                 let slot = freeSlots[worker].popLast() ?? { defer { nextSlot[worker] += 1 }; return nextSlot[worker] }()
-                let record = SessionRecord(id: id, tag: tag, worker: worker, slot: slot, createdNanoseconds: monotonicNanoseconds(),
+                var record = SessionRecord(id: id, tag: tag, worker: worker, slot: slot, createdNanoseconds: monotonicNanoseconds(),
                                            timeoutSeconds: config.rtpTimeoutSeconds, dscp: config.dscp, legs: legs)
+                record.decoded = pipeline != nil
                 directory[id] = record
                 var setup = SessionSetup(sessionID: id, sockets: [pairs[0].rtp, pairs[0].rtcp, pairs[1].rtp, pairs[1].rtcp],
                                          remotes: remotes, timeoutNanoseconds: UInt64(config.rtpTimeoutSeconds) * 1_000_000_000,
-                                         tos: UInt8(truncatingIfNeeded: config.tosByte))
+                                         tos: UInt8(truncatingIfNeeded: config.tosByte), pipeline: pipeline)
                 if workers[worker].capturePort != nil, !Self.capturableLocals(record).isEmpty {
                     setup.applied = { [weak self] in
                         guard let engine = self else { return }
@@ -185,6 +188,49 @@ public final class RelayEngine: @unchecked Sendable {
         // Out of the kernel first: the new far end must be learned (latched) by the userspace path.
         removeOffload(id)
         workers[record.worker].post(.setRemote(slot: record.slot, leg: leg, address))
+    }
+
+    /// Sets a leg's negotiated format. When the two legs' formats then differ the session moves
+    /// to the decoded path (out of the kernel first); when they match again it goes back to the
+    /// plain relay.
+    public func setMedia(session: String, leg: Int, media: LegMedia) throws(RelayError) {
+        let id = try parseID(session)
+        guard (0...1).contains(leg) else { throw .invalidLeg(session: session, leg: leg) }
+        _ = try SessionMediaPipeline.format(media, leg: leg)
+        let (record, pipeline) = try lock.withLock { () throws(RelayError) -> (SessionRecord, SessionMediaPipeline?) in
+            guard var record = directory[id] else { throw .unknownSession(session) }
+            record.legs[leg].media = media
+            let pipeline = try SessionMediaPipeline.make(record.legs.map(\.media), options: configuration.decodedLeg)
+            record.decoded = pipeline != nil
+            directory[id] = record
+            return (record, pipeline)
+        }
+        if pipeline != nil { removeOffload(id) }
+        workers[record.worker].post(.setPipeline(slot: record.slot, pipeline))
+    }
+
+    /// Plays DTMF toward `leg`'s far end in the session's media (RFC 4733 events when that leg
+    /// has telephone-event, else tones). Refused when the media cannot carry it: the controller
+    /// then sends SIP INFO.
+    public func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int) throws(RelayError) {
+        let id = try parseID(session)
+        guard (0...1).contains(leg) else { throw .invalidLeg(session: session, leg: leg) }
+        guard !digits.isEmpty, digits.count <= 32, digits.allSatisfy({ TelephoneEvent.event(forDigit: $0) != nil }) else {
+            throw .invalidRequest("dtmf digits \"\(digits)\" must be 1-32 of 0-9, *, #, A-D")
+        }
+        guard (40...2000).contains(durationMilliseconds) else {
+            throw .invalidRequest("dtmf durationMs \(durationMilliseconds) is not 40-2000")
+        }
+        guard let record = lock.withLock({ directory[id] }) else { throw .unknownSession(session) }
+        guard record.decoded else {
+            throw .dtmfNotPlayed("session \(session) relays its media untouched (both legs use one format): send the digits as SIP INFO")
+        }
+        let reply = WorkerReply<Bool>()
+        workers[record.worker].post(.playDigits(slot: record.slot, leg: leg, digits: digits, durationMilliseconds: durationMilliseconds, reply: reply))
+        guard let played = reply.wait() else { throw .stopped }
+        guard played else {
+            throw .dtmfNotPlayed("leg \(leg) of session \(session) takes neither telephone-events nor tones, or DTMF in this direction is locked to another method")
+        }
     }
 
     /// Removes a session and returns its final statistics.
@@ -372,12 +418,15 @@ public final class RelayEngine: @unchecked Sendable {
                 guard var current = directory[report.sessionID] else { return false }
                 current.legs[leg].latched = source.endpoint
                 directory[report.sessionID] = current
-                return current.legs.allSatisfy { $0.latched != nil } && !current.inKernel
+                return current.legs.allSatisfy { $0.latched != nil } && !current.inKernel && !current.decoded
             }
             onEvent(MediaEvent(event: .legLatched, session: String(record.id), tag: record.tag, leg: leg, address: source.endpoint))
             if bothLatched { queueOffer(report.sessionID) }
         case let .rtpTimeout(idleSeconds):
             onEvent(MediaEvent(event: .rtpTimeout, session: String(record.id), tag: record.tag, idleSeconds: idleSeconds))
+        case let .dtmf(leg, digit, duration, method):
+            onEvent(MediaEvent(event: .dtmf, session: String(record.id), tag: record.tag, leg: leg, digit: String(digit),
+                               durationMs: duration, method: method))
         }
     }
 
@@ -403,7 +452,7 @@ public final class RelayEngine: @unchecked Sendable {
         offloadLock.withLock {
             let (candidates, relayPorts) = lock.withLock { () -> ([SessionRecord], ClosedRange<Int>) in
                 guard configuration.kernelOffload, !stopping else { return ([], configuration.portRange) }
-                return (ids.compactMap { directory[$0] }.filter { !$0.inKernel && $0.legs.allSatisfy { $0.latched != nil } },
+                return (ids.compactMap { directory[$0] }.filter { !$0.inKernel && !$0.decoded && $0.legs.allSatisfy { $0.latched != nil } },
                         configuration.portRange)
             }
             for start in stride(from: 0, to: candidates.count, by: Self.offloadBatch) {
@@ -489,11 +538,12 @@ public final class RelayEngine: @unchecked Sendable {
             let lossPercent = expected == 0 ? 0 : Double(max(0, counter.lost)) * 100 / Double(expected)
             return LegInfo(
                 index: index, local: leg.local, remote: leg.remote, latched: counter.latched?.endpoint ?? leg.latched,
-                path: record.inKernel ? .kernel : .userspace, received: received,
+                path: record.decoded ? .transcode : record.inKernel ? .kernel : .userspace, received: received,
                 sent: sent,
                 dropped: counter.dropped, lost: counter.lost, expected: expected, lossPercent: lossPercent,
                 jitterMs: counter.jitter / 8, // 8 timestamp units per millisecond at 8000 Hz
-                idleSeconds: counter.lastRTPNanoseconds == 0 ? nil : Double(now &- counter.lastRTPNanoseconds) / 1e9)
+                idleSeconds: counter.lastRTPNanoseconds == 0 ? nil : Double(now &- counter.lastRTPNanoseconds) / 1e9,
+                codec: leg.media?.codec, malformed: counter.malformed)
         }
         return SessionInfo(session: String(record.id), tag: record.tag, ageSeconds: Double(now &- record.createdNanoseconds) / 1e9,
                            rtpTimeoutSeconds: record.timeoutSeconds, legs: legs)

@@ -9,6 +9,7 @@ public enum RelayError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownSession(String)
     case invalidLeg(session: String, leg: Int)
     case invalidRequest(String)
+    case dtmfNotPlayed(String)
     case stopped
 
     public var description: String {
@@ -23,7 +24,7 @@ public enum RelayError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no session \"\(id)\""
         case let .invalidLeg(session, leg):
             return "session \(session) has no leg \(leg) (legs are 0 and 1)"
-        case let .invalidRequest(reason):
+        case let .invalidRequest(reason), let .dtmfNotPlayed(reason):
             return reason
         case .stopped:
             return "the relay is shutting down"
@@ -37,6 +38,7 @@ public enum RelayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .socketFailure: return MediaControlFailure(.socketFailure, description)
         case .unknownSession: return MediaControlFailure(.unknownSession, description)
         case .invalidLeg, .invalidRequest: return MediaControlFailure(.malformedRequest, description)
+        case .dtmfNotPlayed: return MediaControlFailure(.dtmfNotPlayed, description)
         case .stopped: return MediaControlFailure(.internalError, description)
         }
     }

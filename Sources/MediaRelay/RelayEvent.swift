@@ -5,6 +5,8 @@ public struct RelayEvent: Sendable {
     public enum Kind: Sendable {
         case latched(leg: Int, source: SocketAddress)
         case rtpTimeout(idleSeconds: Double)
+        /// A digit from `leg`'s far end the relay could not deliver in the other leg's media.
+        case dtmf(leg: Int, digit: Character, durationMilliseconds: Int, method: String)
     }
 
     public let sessionID: UInt64

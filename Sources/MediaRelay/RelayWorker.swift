@@ -1,5 +1,6 @@
 import CVOSSys
 import MediaControl
+import MediaDSP
 import Foundation
 import Sockets
 #if canImport(Glibc)
@@ -50,6 +51,15 @@ final class RelayWorker: @unchecked Sendable {
     /// Endpoint number per local port (-1 = none): which leg a captured packet is for. Ports are
     /// unique across the relay's addresses (the port pool hands each out once).
     private let portEndpoints: UnsafeMutablePointer<Int32>
+    /// Per slot: the decoded path of sessions that have one (`SessionSlotState.decoded`).
+    private var pipelines: [SessionMediaPipeline?] = []
+    /// The slots with a decoded path, which the tick visits (jitter buffer playout, DTMF pacing).
+    private var decodedSlots: [Int] = []
+    /// Fires every `tickInterval` while any session is decoded; disarmed otherwise.
+    private let tickFD: Int32
+    private var tickArmed = false
+    private static let tickToken = UInt64.max - 2
+    private static let tickInterval = 10_000_000
 
     private static let wakeToken = UInt64.max
     private static let captureToken = UInt64.max - 1
@@ -93,6 +103,7 @@ final class RelayWorker: @unchecked Sendable {
             // Without CAP_NET_ADMIN the mark is refused; offload (which needs it too) is off then anyway.
             _ = setsockopt(rawFD, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size))
         }
+        tickFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK) | Int32(TFD_CLOEXEC))
         portEndpoints = .allocate(capacity: 65536)
         portEndpoints.initialize(repeating: -1, count: 65536)
         if capture && rawFD >= 0, let (fd, port) = Self.openCaptureSocket() {
@@ -110,6 +121,12 @@ final class RelayWorker: @unchecked Sendable {
             close(epollFD)
             close(wakeFD)
             throw .socketFailure(operation: "epoll_ctl(eventfd)", address: "I/O thread \(index)", reason: reason)
+        }
+        if tickFD >= 0 {
+            event.events = EPOLLIN.rawValue
+            event.data.u64 = Self.tickToken
+            // Without it decoded sessions still relay; only paced output (jitter buffer, DTMF) stalls.
+            _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, tickFD, &event)
         }
         if captureFD >= 0 {
             event.events = EPOLLIN.rawValue | EPOLLET.rawValue
@@ -164,6 +181,7 @@ final class RelayWorker: @unchecked Sendable {
         portEndpoints.deallocate()
         if rawFD >= 0 { close(rawFD) }
         if captureFD >= 0 { close(captureFD) }
+        if tickFD >= 0 { close(tickFD) }
         close(epollFD)
         close(wakeFD)
     }
@@ -208,6 +226,8 @@ final class RelayWorker: @unchecked Sendable {
                         commandsWaiting = true
                     } else if token == Self.captureToken {
                         drainCapture()
+                    } else if token == Self.tickToken {
+                        tickDecoded()
                     } else {
                         drain(endpoint: Int(truncatingIfNeeded: token))
                     }
@@ -267,6 +287,10 @@ final class RelayWorker: @unchecked Sendable {
                 guard let (packet, length, source, sourceLength) = Self.datagram(in: headers + position),
                       admit(endpoint: endpoint, source: source, sourceLength: sourceLength,
                             packet: packet, length: length, now: now, arrival: arrival) else { continue }
+                if slots[slot].decoded {
+                    forwardDecoded(endpoint: endpoint, packet: packet, length: length)
+                    continue
+                }
                 if viaRaw {
                     peerTarget.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { destination in
                         outbound.queue(packet, length: length, from: sourceLocal, to: destination, tos: tos,
@@ -313,7 +337,11 @@ final class RelayWorker: @unchecked Sendable {
                       endpoint >= 0, endpoint >> 2 < capacity, slots[endpoint >> 2].active else { continue }
                 guard admit(endpoint: endpoint, source: source, sourceLength: sourceLength,
                             packet: packet, length: length, now: now, arrival: arrival) else { continue }
-                forwardCaptured(endpoint: endpoint, packet: packet, length: length)
+                if slots[endpoint >> 2].decoded {
+                    forwardDecoded(endpoint: endpoint, packet: packet, length: length)
+                } else {
+                    forwardCaptured(endpoint: endpoint, packet: packet, length: length)
+                }
             }
             if received < room { return }
         }
@@ -346,6 +374,84 @@ final class RelayWorker: @unchecked Sendable {
         } else {
             legs[legIndex].unroutable &+= 1
         }
+    }
+
+    /// Decoded path: RTP goes through the direction's processor and each packet it makes is sent
+    /// at once from the other leg's own socket (the processor's buffer is reused by its next
+    /// packet). RTCP ends here: each leg's reports describe a stream the processor rewrote.
+    private func forwardDecoded(endpoint: Int, packet: UnsafeMutablePointer<UInt8>, length: Int) {
+        let slot = endpoint >> 2
+        guard endpoint & 1 == 0, let pipeline = pipelines[slot] else { return }
+        let from = (endpoint >> 1) & 1
+        let direction = pipeline.directions[from]
+        direction.process(UnsafeRawBufferPointer(start: packet, count: length)) { out in
+            sendDecoded(out, slot: slot, toLeg: from ^ 1)
+        }
+        reportDigits(direction, slot: slot, fromLeg: from)
+    }
+
+    /// One packet a processor made, sent at once from the far leg's own socket (the processor
+    /// reuses its buffer for the next one).
+    @inline(__always)
+    private func sendDecoded(_ out: UnsafeRawBufferPointer, slot: Int, toLeg: Int) {
+        let legIndex = 2 * slot + toLeg
+        let target = legs + legIndex
+        guard target.pointee.rtpTargetLength != 0 else {
+            target.pointee.unroutable &+= 1
+            return
+        }
+        let sent = (targets + 2 * legIndex).withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            sendto(sockets[4 * slot + 2 * toLeg], out.baseAddress, out.count, Int32(MSG_DONTWAIT), $0, target.pointee.rtpTargetLength)
+        }
+        if sent == out.count {
+            target.pointee.sentPackets &+= 1
+            target.pointee.sentBytes &+= UInt64(out.count)
+        } else {
+            legs[legIndex ^ 1].unroutable &+= 1
+        }
+    }
+
+    /// Digits a processor could not deliver in media go to the controller (which sends SIP INFO).
+    @inline(__always)
+    private func reportDigits(_ direction: MediaDirectionProcessor, slot: Int, fromLeg: Int) {
+        // PENDING(dtmf): takeReportedDigit once MediaDirectionProcessor reports digits.
+    }
+
+    /// The 10 ms tick: every decoded session's processors play out what is due (jitter buffer
+    /// frames, paced DTMF events and tones).
+    private func tickDecoded() {
+        var expirations: UInt64 = 0
+        _ = read(tickFD, &expirations, 8)
+        let now = monotonicNanoseconds()
+        for slot in decodedSlots {
+            guard let pipeline = pipelines[slot] else { continue }
+            for from in 0..<2 {
+                let direction = pipeline.directions[from]
+                _ = (direction, now) // PENDING(tick)
+                reportDigits(direction, slot: slot, fromLeg: from)
+            }
+        }
+    }
+
+    /// Keeps `decodedSlots` and the tick timer in step with the sessions' pipelines.
+    private func setDecoded(slot: Int, _ pipeline: SessionMediaPipeline?) {
+        pipelines[slot] = pipeline
+        slots[slot].decoded = pipeline != nil
+        decodedSlots.removeAll { $0 == slot }
+        if pipeline != nil { decodedSlots.append(slot) }
+        let wanted = !decodedSlots.isEmpty
+        guard wanted != tickArmed, tickFD >= 0 else { return }
+        let interval = timespec(tv_sec: 0, tv_nsec: wanted ? Self.tickInterval : 0)
+        var setting = itimerspec(it_interval: interval, it_value: interval)
+        _ = timerfd_settime(tickFD, 0, &setting, nil)
+        tickArmed = wanted
+    }
+
+    private func playDigits(slot: Int, towardLeg leg: Int, digits: String, durationMilliseconds: Int) -> Bool {
+        guard slot < capacity, slots[slot].active, slots[slot].decoded, let pipeline = pipelines[slot] else { return false }
+        // The processor of the direction that ends at `leg` carries what its far end hears.
+        _ = (pipeline, digits, durationMilliseconds) // PENDING(play)
+        return false
     }
 
     /// A received slot's datagram and source; gives the slot its full name length back for its
@@ -490,6 +596,11 @@ final class RelayWorker: @unchecked Sendable {
             switch command {
             case let .add(slot, setup): add(slot: slot, setup)
             case let .setRemote(slot, leg, address): setRemote(slot: slot, leg: leg, address)
+            case let .setPipeline(slot, pipeline):
+                guard slot < capacity, slots[slot].active else { break }
+                setDecoded(slot: slot, pipeline)
+            case let .playDigits(slot, leg, digits, duration, reply):
+                reply.fulfil(playDigits(slot: slot, towardLeg: leg, digits: digits, durationMilliseconds: duration))
             case let .remove(slot, reply): reply.fulfil(remove(slot: slot))
             case let .snapshot(wanted, reply): reply.fulfil(wanted.map { counters(slot: $0) })
             case let .kernelActivity(active, time):
@@ -508,7 +619,9 @@ final class RelayWorker: @unchecked Sendable {
     private func add(slot: Int, _ setup: SessionSetup) {
         ensureCapacity(slot + 1)
         slots[slot] = SessionSlotState(active: true, sessionID: setup.sessionID, timeoutNanoseconds: setup.timeoutNanoseconds,
-                                       createdNanoseconds: monotonicNanoseconds(), timedOutAt: 0, tos: setup.tos)
+                                       createdNanoseconds: monotonicNanoseconds(), timedOutAt: 0, tos: setup.tos,
+                                       decoded: false)
+        setDecoded(slot: slot, setup.pipeline)
         for leg in 0..<2 {
             legs[2 * slot + leg] = LegState()
             if let remote = setup.remotes[leg] { aim(legIndex: 2 * slot + leg, at: remote) }
@@ -571,20 +684,26 @@ final class RelayWorker: @unchecked Sendable {
             close(fd)
             sockets[endpoint] = -1
         }
+        setDecoded(slot: slot, nil)
         slots[slot].active = false
         return final
     }
 
     private func counters(slot: Int) -> [LegCounters] {
         guard slot < capacity, slots[slot].active else { return [.empty, .empty] }
+        let pipeline = slots[slot].decoded ? pipelines[slot] : nil
         return (0..<2).map { leg in
             let legIndex = 2 * slot + leg
             let state = legs[legIndex]
             let latched = state.rtpLatched ? SocketAddress(storage: targets + 2 * legIndex) : nil
-            return LegCounters(latched: latched, receivedPackets: state.receivedPackets, receivedBytes: state.receivedBytes,
-                               sentPackets: state.sentPackets, sentBytes: state.sentBytes, dropped: state.dropped,
-                               unroutable: state.unroutable, expected: state.reception.expected, lost: state.reception.lost,
-                               jitter: state.reception.jitter, lastRTPNanoseconds: state.lastRTPNanoseconds)
+            var counters = LegCounters(latched: latched, receivedPackets: state.receivedPackets, receivedBytes: state.receivedBytes,
+                                       sentPackets: state.sentPackets, sentBytes: state.sentBytes, dropped: state.dropped,
+                                       unroutable: state.unroutable, expected: state.reception.expected, lost: state.reception.lost,
+                                       jitter: state.reception.jitter, lastRTPNanoseconds: state.lastRTPNanoseconds)
+            if let direction = pipeline?.directions[leg] {
+                counters.malformed = direction.counters.droppedMalformed &+ direction.counters.droppedUnknownPayloadType
+            }
+            return counters
         }
     }
 
@@ -618,6 +737,7 @@ final class RelayWorker: @unchecked Sendable {
         targets = grow(targets, perSlot: 4, filler: sockaddr_storage())
         sockets = grow(sockets, perSlot: 4, filler: -1)
         locals = grow(locals, perSlot: 4, filler: sockaddr_in())
+        pipelines += Array(repeating: nil, count: newCapacity - capacity)
         capacity = newCapacity
     }
 }

@@ -7,6 +7,8 @@ struct SessionRecord: Sendable {
         let local: MediaEndpoint
         var remote: MediaEndpoint?
         var latched: MediaEndpoint?
+        /// The negotiated format the controller gave, if any.
+        var media: LegMedia?
     }
 
     let id: UInt64
@@ -19,6 +21,9 @@ struct SessionRecord: Sendable {
     var legs: [Leg]
     /// Both legs' RTP is forwarded by the kernel (see `KernelOffload`).
     var inKernel = false
+    /// The legs' formats differ: the session goes through a `SessionMediaPipeline` and is never
+    /// offloaded.
+    var decoded = false
     /// What the kernel relayed from each leg's far end during earlier offload periods (a flow's
     /// counters vanish with its elements when the session moves back to userspace).
     var kernelEarlier = [TrafficCounters(packets: 0, bytes: 0), TrafficCounters(packets: 0, bytes: 0)]

@@ -6,6 +6,10 @@ import Sockets
 enum WorkerCommand: Sendable {
     case add(slot: Int, SessionSetup)
     case setRemote(slot: Int, leg: Int, SocketAddress)
+    /// The session's decoded path from now on, or nil for the plain relay.
+    case setPipeline(slot: Int, SessionMediaPipeline?)
+    /// Plays DTMF toward `leg`'s far end; the reply says whether the media can carry it.
+    case playDigits(slot: Int, leg: Int, digits: String, durationMilliseconds: Int, reply: WorkerReply<Bool>)
     /// Closes the session's sockets and answers with its final counters.
     case remove(slot: Int, reply: WorkerReply<[LegCounters]>)
     case snapshot(slots: [Int], reply: WorkerReply<[[LegCounters]]>)
@@ -30,6 +34,8 @@ struct SessionSetup: Sendable {
     let timeoutNanoseconds: UInt64
     /// TOS byte the sockets were created with.
     let tos: UInt8
+    /// The decoded path when the legs' formats differ.
+    var pipeline: SessionMediaPipeline? = nil
     /// Called on the I/O thread once the session is in its tables (the engine then binds the
     /// session's ports to the thread's capture socket; earlier, captured packets would find no leg).
     var applied: (@Sendable () -> Void)? = nil

@@ -15,6 +15,9 @@ public struct FailoverPlan: Sendable {
         case inviteTimeout
         /// Ringing longer than `SS_SIP_TIMEOUT_RINGING`.
         case ringingTimeout
+        /// No INVITE went out: the caller's codecs and this gateway's could not meet (no common
+        /// codec and no conversion allowed). The next gateway may still have one.
+        case codecMismatch(String)
     }
 
     private let candidates: [RouteCandidate]
@@ -54,15 +57,24 @@ public struct FailoverPlan: Sendable {
     /// Records how an attempt ended; returns whether failover may continue.
     @discardableResult
     public mutating func record(_ outcome: AttemptOutcome, for candidate: RouteCandidate) -> Bool {
-        let code: Int? = { if case let .response(code) = outcome { return code } else { return nil } }()
+        let code: Int? = {
+            switch outcome {
+            case let .response(code): return code
+            case .codecMismatch: return 488
+            case .inviteTimeout, .ringingTimeout: return nil
+            }
+        }()
         let reason: String
         switch outcome {
         case let .response(code): reason = "SIP \(code)"
         case .inviteTimeout: reason = "no answer to INVITE"
         case .ringingTimeout: reason = "ringing timeout"
+        case let .codecMismatch(why): reason = why
         }
         attempts.append(GatewayAttempt(gateway: candidate.gateway.name, sipCode: code, reason: reason))
         lastOutcome = outcome
+        // The gateway never saw the call, so neither its failover setting nor its stop codes apply.
+        if case .codecMismatch = outcome { return true }
         if !candidate.gateway.switchUntilConnect { stopped = true }
         if let code, candidate.gateway.stopsSwitching(on: code) { stopped = true }
         if case .ringingTimeout = outcome { stopped = true }
@@ -98,6 +110,7 @@ public struct FailoverPlan: Sendable {
             case .inviteTimeout: return .inviteTimeout
             case .ringingTimeout: return .ringingTimeout
             case .response: return .vendorFailure
+            case .codecMismatch: return .codecMismatch
             }
         }
         let reasons = Set(skipped.map(\.reason))
@@ -116,6 +129,7 @@ public struct FailoverPlan: Sendable {
         switch lastOutcome {
         case let .response(code): return code
         case .inviteTimeout, .ringingTimeout: return 408
+        case .codecMismatch: return 488
         case nil: return 503
         }
     }

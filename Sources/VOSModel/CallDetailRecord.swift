@@ -77,8 +77,13 @@ public struct CallDetailRecord: Sendable, Hashable, Codable {
     public var mappingGateway: String
     public var routingGateway: String?
     public var attempts: [GatewayAttempt]
+    /// The codec negotiated on each leg (the caller's answer and the vendor's answer), not the
+    /// first one offered; they differ when vos-mediad transcoded.
     public var callerCodec: String?
     public var calleeCodec: String?
+    /// How DTMF is sent toward each leg: `rfc2833`, `info` or `inband` (requirements §6).
+    public var callerDTMF: String?
+    public var calleeDTMF: String?
     public var endReason: EndReason
     /// The SIP code the caller saw (200 for answered calls).
     public var sipCode: Int

@@ -70,6 +70,9 @@ public struct MappingGateway: Sendable, Hashable, Codable {
     /// RFC 3262 on this gateway's legs; nil is the default, `supported`.
     public var reliableProvisional: ReliableProvisionalMode?
     public var reliableProvisionalMode: ReliableProvisionalMode { reliableProvisional ?? .supported }
+    /// Codecs this customer's legs may use and whether they may be transcoded (requirements §6).
+    public var codecs = CodecSettings()
+    public var dtmf = DTMFSettings()
 
     public init(name: String, ips: [IPAddress]) {
         self.name = name
@@ -95,6 +98,8 @@ public struct MappingGateway: Sendable, Hashable, Codable {
             throw ModelError.inconsistent("mapping gateway '\(name)' lists the same blacklist group twice")
         }
         try AdvertisedAddress.validate(advertise, gateway: name, peers: ips)
+        try codecs.validate()
+        try dtmf.validate()
     }
 }
 
@@ -149,6 +154,9 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
     public var reliableProvisionalMode: ReliableProvisionalMode { reliableProvisional ?? .supported }
     /// user=phone, extra and forwarded headers, 3xx handling.
     public var signalling = VendorSignalling()
+    /// Codecs this vendor's legs may use and whether they may be transcoded (requirements §6).
+    public var codecs = CodecSettings()
+    public var dtmf = DTMFSettings()
 
     public init(name: String, address: SIPAddress, prefixes: [String]) {
         self.name = name
@@ -183,6 +191,8 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
         try callerRewrite.validate(field: "--caller-rewrite")
         try callerPool?.validate()
         try signalling.validate()
+        try codecs.validate()
+        try dtmf.validate()
         try AdvertisedAddress.validate(advertise, gateway: name, peers: [try? IPAddress(parsing: address.host)].compactMap { $0 })
     }
 }
@@ -264,8 +274,9 @@ public struct CallerNumberPool: Sendable, Hashable, Codable {
 
 /// Gateways are stored as JSON. A record written by an older vos lacks the fields added since, and
 /// the synthesized decoder would refuse it (it ignores property defaults), so each field is read
-/// here with its default as the fallback. Keys a newer model dropped (`codecs`, `dtmf`,
-/// `whitelistGroups`, a routing gateway's `callerFilter`/`calleeFilter`) are ignored.
+/// here with its default as the fallback. Keys a newer model dropped (`whitelistGroups`, a routing
+/// gateway's `callerFilter`/`calleeFilter`) are ignored. `codecs` and `dtmf`, dropped once while
+/// nothing read them, are back with the shape they had, so records that kept them load as written.
 /// `GatewayDecodingTests` fails when a stored property is missing here.
 extension MappingGateway {
     private enum LegacyKeys: String, CodingKey { case callerSource }
@@ -297,6 +308,8 @@ extension MappingGateway {
         advertise = try stored.decodeIfPresent(IPAddress.self, forKey: .advertise)
         sessionTimer = try stored.decodeIfPresent(Bool.self, forKey: .sessionTimer)
         reliableProvisional = try stored.decodeIfPresent(ReliableProvisionalMode.self, forKey: .reliableProvisional)
+        codecs = try field(.codecs, codecs)
+        dtmf = try field(.dtmf, dtmf)
     }
 }
 
@@ -329,5 +342,7 @@ extension RoutingGateway {
         sessionTimer = try stored.decodeIfPresent(Bool.self, forKey: .sessionTimer)
         reliableProvisional = try stored.decodeIfPresent(ReliableProvisionalMode.self, forKey: .reliableProvisional)
         signalling = try field(.signalling, signalling)
+        codecs = try field(.codecs, codecs)
+        dtmf = try field(.dtmf, dtmf)
     }
 }

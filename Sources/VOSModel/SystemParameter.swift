@@ -106,7 +106,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .mediaKernelOffload: return .init(kind: .integer(0...1), defaultValue: "1", summary: "forward plain relay flows in the kernel (nftables + conntrack)")
         case .mediaIP: return .init(kind: .optionalAddress, defaultValue: "", summary: "address media legs bind to (empty: all addresses; SDP then carries the address facing each peer)")
         case .advertisedAddresses: return .init(kind: .addressMap, defaultValue: "", summary: "LOCAL=PUBLIC pairs: the address a NAT in front of a local address presents, advertised in SIP and SDP instead")
-        case .jitterBufferMode: return .init(kind: .integer(0...2), defaultValue: "1", summary: "jitter buffer on decoded legs: 0 off, 1 adaptive, 2 fixed")
+        case .jitterBufferMode: return .init(kind: .integer(0...1), defaultValue: "1", summary: "jitter buffer on decoded legs: 0 fixed (SS_JITTERBUFFER_DEFAULT ms), 1 adaptive (MIN..MAX), as VOS3000")
         case .jitterBufferMin: return .init(kind: .integer(0...1000), defaultValue: "20", summary: "jitter buffer minimum (ms)")
         case .jitterBufferMax: return .init(kind: .integer(0...1000), defaultValue: "200", summary: "jitter buffer maximum (ms)")
         case .jitterBufferDefault: return .init(kind: .integer(0...1000), defaultValue: "60", summary: "jitter buffer start size (ms)")

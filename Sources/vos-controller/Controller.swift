@@ -151,6 +151,11 @@ final class Controller: @unchecked Sendable {
                         if event.event == .rtpTimeout {
                             let session = event.session
                             self.loop.execute { [b2bua] in b2bua.mediaTimedOut(session: session) }
+                        } else if event.event == .dtmf, let leg = event.leg, let digit = event.digit?.first {
+                            let session = event.session, duration = event.durationMs ?? 100, method = event.method ?? "rfc2833"
+                            self.loop.execute { [b2bua] in
+                                b2bua.mediaDigit(session: session, leg: leg, digit: digit, durationMilliseconds: duration, method: method)
+                            }
                         }
                     }
                 } catch {

@@ -2,6 +2,7 @@ import ArgumentParser
 import HostNetwork
 import Logging
 import MediaControl
+import MediaDSP
 import MediaRelay
 import enum Netfilter.MediaOffloadTable
 import VOSModel
@@ -164,6 +165,7 @@ struct VosMediad: ParsableCommand {
         let start = parameters.int(.mediaProxyPortStart)
         let end = max(start, parameters.int(.mediaProxyPortEnd))
         return RelayConfiguration(portRange: start...end, dscp: parameters.int(.qosRTP), rtpTimeoutSeconds: parameters.int(.rtpTimeout),
-                                  defaultLocalIP: mediaIP, kernelOffload: parameters.bool(.mediaKernelOffload))
+                                  defaultLocalIP: mediaIP, kernelOffload: parameters.bool(.mediaKernelOffload),
+                                  decodedLeg: DecodedLegOptions(voiceGainDecibels: Double(parameters.int(.voiceGain))))
     }
 }

@@ -102,7 +102,7 @@ struct CDRExport: ParsableCommand {
             let records = try global.openStore().read { try $0.cdrs(matching: predicate) }
             let headers = ["id", "call_id", "setup", "ringing", "answer", "end", "duration", "billed", "caller_in", "callee_in",
                            "caller_out", "callee_out", "account", "mapping_gateway", "routing_gateway", "attempts",
-                           "caller_codec", "callee_codec", "end_reason", "sip_code", "hangup", "customer_cost", "vendor_cost", "margin"]
+                           "caller_codec", "callee_codec", "caller_dtmf", "callee_dtmf", "end_reason", "sip_code", "hangup", "customer_cost", "vendor_cost", "margin"]
             var text = headers.joined(separator: ",") + "\n"
             for record in records {
                 let attempts = record.attempts.map { "\($0.gateway):\($0.sipCode.map(String.init) ?? "-")" }.joined(separator: ";")
@@ -110,7 +110,8 @@ struct CDRExport: ParsableCommand {
                               CDRRows.time(record.answerTime), CDRRows.time(record.endTime), String(record.durationSeconds),
                               String(record.billedSeconds), record.callerReceived, record.calleeReceived, record.callerSent,
                               record.calleeSent, record.account ?? "", record.mappingGateway, record.routingGateway ?? "",
-                              attempts, record.callerCodec ?? "", record.calleeCodec ?? "", record.endReason.rawValue,
+                              attempts, record.callerCodec ?? "", record.calleeCodec ?? "", record.callerDTMF ?? "",
+                              record.calleeDTMF ?? "", record.endReason.rawValue,
                               String(record.sipCode), record.hangupSide.rawValue, record.customerCost.description,
                               record.vendorCost.description, record.margin.description]
                 text += fields.map(CDRExport.quoted).joined(separator: ",") + "\n"

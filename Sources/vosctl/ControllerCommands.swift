@@ -59,14 +59,16 @@ struct CallsCommand: ParsableCommand {
         try runReportingErrors {
             let calls = try ControllerClient(path: controller.resolved(global)).ask("calls").calls ?? []
             if json { return try printJSON(calls) }
-            printTable(["CALL-ID", "STATE", "CALLER", "CALLEE", "MAPPING", "ROUTING", "CODECS", "DURATION", "RTP A<->B", "LOSS", "JITTER"],
+            printTable(["CALL-ID", "STATE", "CALLER", "CALLEE", "MAPPING", "ROUTING", "CODECS", "DTMF", "PATH", "DURATION", "RTP A<->B", "LOSS", "JITTER"],
                        calls.map { call in
                            let legs = call.media?.legs ?? []
                            let packets = legs.count == 2 ? "\(legs[0].received.packets)/\(legs[1].received.packets)" : "-"
                            let loss = legs.map { String(format: "%.1f%%", $0.lossPercent) }.joined(separator: "/")
                            let jitter = legs.map { String(format: "%.1fms", $0.jitterMs) }.joined(separator: "/")
                            return [call.callID, call.state, call.caller, call.callee, call.mappingGateway, call.routingGateway ?? "-",
-                                   "\(call.callerCodec ?? "-")/\(call.calleeCodec ?? "-")", "\(call.durationSeconds)s", packets,
+                                   "\(call.callerCodec ?? "-")/\(call.calleeCodec ?? "-")",
+                                   "\(call.callerDTMF ?? "-")/\(call.calleeDTMF ?? "-")", legs.first?.path.rawValue ?? "-",
+                                   "\(call.durationSeconds)s", packets,
                                    loss.isEmpty ? "-" : loss, jitter.isEmpty ? "-" : jitter]
                        })
         }

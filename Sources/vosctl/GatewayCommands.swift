@@ -73,6 +73,29 @@ struct GatewayFields: ParsableArguments {
     var sessionTimer: OnOff?
     @Option(name: .customLong("100rel"), help: "RFC 3262 reliable provisional responses on this gateway's legs: off|supported|require (default supported).")
     var reliableProvisional: ReliableProvisionalMode?
+    // Both: codecs and DTMF (requirements §6); '' puts each back to its default.
+    @Option(name: .customLong("codecs"), help: "Codecs in preference order, comma-separated, of PCMA, PCMU, G729 ('' for PCMA,PCMU,G729).")
+    var codecList: String?
+    @Option(name: .customLong("codec-mode"), help: "auto (SDP offer/answer, 488 with no common codec), specified (only the first of --codecs) or convert (transcode when both gateways of a call say convert); '' for auto.")
+    var codecMode: Resettable<CodecSettings.Mode>?
+    @Option(name: .customLong("g729-annexb"), help: "G.729 annex B (silence suppression) on this gateway's legs: on|off ('' for off).")
+    var g729AnnexB: Resettable<OnOff>?
+    @Option(name: .customLong("g729-mode"), help: "G.729 variant: auto|g729|g729a|both ('' for auto).")
+    var g729Mode: Resettable<CodecSettings.G729Mode>?
+    @Option(name: .customLong("dtmf-receive"), help: "DTMF methods accepted from this gateway: all|rfc2833|info|inband ('' for all).")
+    var dtmfReceive: Resettable<DTMFSettings.ReceiveMethod>?
+    @Option(name: .customLong("dtmf-send"), help: "DTMF to this gateway: auto (RFC 2833 when its SDP has telephone-event, else SIP INFO, else inband on G.711)|rfc2833|info|inband ('' for auto).")
+    var dtmfSend: Resettable<DTMFSettings.SendMethod>?
+    @Option(name: .customLong("rfc2833-payload-type"), help: "RFC 2833 telephone-event payload type, 96-127 ('' for 101).")
+    var rfc2833PayloadType: Resettable<Int>?
+    @Option(name: .customLong("rfc2833-events"), help: "RFC 2833 events offered, LOW-HIGH within 0-255 ('' for 0-16).")
+    var rfc2833Events: String?
+    @Option(name: .customLong("use-peer-rfc2833"), help: "Send RFC 2833 with the payload type the gateway declared when it differs from --rfc2833-payload-type: on|off ('' for on).")
+    var usePeerRFC2833: Resettable<OnOff>?
+    @Option(name: .customLong("inband-dtmf"), help: "The gateway's audio carries DTMF tones to detect (G.711 only): on|off ('' for off).")
+    var inbandDTMF: Resettable<OnOff>?
+    @Option(name: .customLong("must-inband-send"), help: "Always send DTMF to this gateway as tones in its audio: on|off ('' for off).")
+    var mustInbandSend: Resettable<OnOff>?
 
     private var mappingOnly: [(String, Bool)] {
         [("--ip", ip != nil), ("--port", port != nil), ("--account", account != nil),
@@ -98,7 +121,11 @@ struct GatewayFields: ParsableArguments {
         [("--cps", cps != nil), ("--caller-rewrite", callerRewrite != nil), ("--callee-rewrite", calleeRewrite != nil),
          ("--conversation-limit", conversationLimit != nil), ("--media-proxy", mediaProxy != nil),
          ("--enabled", enabled != nil), ("--advertise", advertise != nil), ("--session-timer", sessionTimer != nil),
-         ("--100rel", reliableProvisional != nil)]
+         ("--100rel", reliableProvisional != nil), ("--codecs", codecList != nil), ("--codec-mode", codecMode != nil),
+         ("--g729-annexb", g729AnnexB != nil), ("--g729-mode", g729Mode != nil), ("--dtmf-receive", dtmfReceive != nil),
+         ("--dtmf-send", dtmfSend != nil), ("--rfc2833-payload-type", rfc2833PayloadType != nil),
+         ("--rfc2833-events", rfc2833Events != nil), ("--use-peer-rfc2833", usePeerRFC2833 != nil),
+         ("--inband-dtmf", inbandDTMF != nil), ("--must-inband-send", mustInbandSend != nil)]
     }
 
     func requireApplicable(to kind: GatewayKind, name: String) throws {
@@ -141,6 +168,27 @@ struct GatewayFields: ParsableArguments {
         if let address = try parsedAdvertise() { gateway.advertise = address }
         if let sessionTimer { gateway.sessionTimer = sessionTimer.value }
         if let reliableProvisional { gateway.reliableProvisional = reliableProvisional }
+        var (codecs, dtmf) = (gateway.codecs, gateway.dtmf)
+        try applyMedia(to: &codecs, &dtmf)
+        (gateway.codecs, gateway.dtmf) = (codecs, dtmf)
+    }
+
+    /// The codec and DTMF options; the gateway's validation (on save) checks the combination.
+    private func applyMedia(to codecs: inout CodecSettings, _ dtmf: inout DTMFSettings) throws {
+        let codecDefaults = CodecSettings(), dtmfDefaults = DTMFSettings()
+        if let codecList { codecs.codecs = try parseCodecList(codecList, option: "--codecs") }
+        if let codecMode { codecs.mode = codecMode.resolved(default: codecDefaults.mode) }
+        if let g729AnnexB { codecs.annexB = g729AnnexB.resolved(default: codecDefaults.annexB) }
+        if let g729Mode { codecs.g729Mode = g729Mode.resolved(default: codecDefaults.g729Mode) }
+        if let dtmfReceive { dtmf.receive = dtmfReceive.resolved(default: dtmfDefaults.receive) }
+        if let dtmfSend { dtmf.send = dtmfSend.resolved(default: dtmfDefaults.send) }
+        if let rfc2833PayloadType { dtmf.rfc2833PayloadType = rfc2833PayloadType.resolved(default: dtmfDefaults.rfc2833PayloadType) }
+        if let rfc2833Events {
+            dtmf.rfc2833Events = rfc2833Events.trimmingSpaces.isEmpty ? dtmfDefaults.rfc2833Events : rfc2833Events.trimmingSpaces
+        }
+        if let usePeerRFC2833 { dtmf.usePeerRFC2833Capability = usePeerRFC2833.resolved(default: dtmfDefaults.usePeerRFC2833Capability) }
+        if let inbandDTMF { dtmf.mediaContainsInband = inbandDTMF.resolved(default: dtmfDefaults.mediaContainsInband) }
+        if let mustInbandSend { dtmf.mustUseInbandSend = mustInbandSend.resolved(default: dtmfDefaults.mustUseInbandSend) }
     }
 
     func apply(to gateway: inout MappingGateway) throws {
@@ -213,6 +261,8 @@ protocol SharedGatewayFields {
     var advertise: IPAddress? { get set }
     var sessionTimer: Bool? { get set }
     var reliableProvisional: ReliableProvisionalMode? { get set }
+    var codecs: CodecSettings { get set }
+    var dtmf: DTMFSettings { get set }
 }
 
 extension MappingGateway: SharedGatewayFields {}
@@ -229,6 +279,10 @@ struct GatewayAdd: ParsableCommand {
         order, the first whose FROM the number starts with decides: 0:+880 replaces a leading 0 by
         +880; 0: strips it; :99 adds 99 to every number; x in FROM matches any one character (xxx:
         strips three); TO '!' denies (900:!). A number no rule matches is left as it is.
+
+        Codecs: --codecs PCMA,PCMU,G729 in preference order; --codec-mode auto fails a call with
+        488 when the two gateways share no codec, specified uses only the first of --codecs, and
+        convert transcodes when both gateways of the call say convert. G.723 is not supported.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -394,6 +448,16 @@ enum GatewayRows {
 
     static func seconds(_ value: Int) -> String { value == 0 ? "none" : "\(value)s" }
 
+    /// The codec and DTMF rows, the same for both kinds.
+    static func media(_ codecs: CodecSettings, _ dtmf: DTMFSettings) -> [[String]] {
+        [["codecs", codecs.codecs.map(\.rawValue).joined(separator: ",")], ["codec-mode", codecs.mode.rawValue],
+         ["g729-annexb", onOff(codecs.annexB)], ["g729-mode", codecs.g729Mode.rawValue],
+         ["dtmf-receive", dtmf.receive.rawValue], ["dtmf-send", dtmf.send.rawValue],
+         ["rfc2833-payload-type", String(dtmf.rfc2833PayloadType)], ["rfc2833-events", dtmf.rfc2833Events],
+         ["use-peer-rfc2833", onOff(dtmf.usePeerRFC2833Capability)], ["inband-dtmf", onOff(dtmf.mediaContainsInband)],
+         ["must-inband-send", onOff(dtmf.mustUseInbandSend)]]
+    }
+
     /// Every stored field, named by the option that sets it.
     static func detail(_ gateway: MappingGateway) -> [[String]] {
         [["kind", "mapping"], ["name", gateway.name], ["ip", gateway.ips.map(\.description).joined(separator: ",")],
@@ -407,8 +471,8 @@ enum GatewayRows {
          ["callee-allow", list(gateway.calleeFilter.allow, empty: "- (all)")], ["callee-deny", list(gateway.calleeFilter.deny)],
          ["blacklist-groups", list(gateway.blacklistGroups)],
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
-         ["session-timer", onOff(gateway.usesSessionTimer)], ["100rel", gateway.reliableProvisionalMode.rawValue],
-         ["enabled", onOff(gateway.enabled)]]
+         ["session-timer", onOff(gateway.usesSessionTimer)], ["100rel", gateway.reliableProvisionalMode.rawValue]]
+            + media(gateway.codecs, gateway.dtmf) + [["enabled", onOff(gateway.enabled)]]
     }
 
     static func detail(_ gateway: RoutingGateway) -> [[String]] {
@@ -428,7 +492,7 @@ enum GatewayRows {
          ["user-phone", onOff(gateway.signalling.userPhone)],
          ["header", gateway.signalling.headers.isEmpty ? "-" : gateway.signalling.headers.joined(separator: " | ")],
          ["forward-headers", gateway.signalling.forwardHeaders.map { $0 == ["*"] ? "all" : $0.joined(separator: ",") } ?? "none"],
-         ["redirects", gateway.signalling.redirects.rawValue],
-         ["enabled", onOff(gateway.enabled)]]
+         ["redirects", gateway.signalling.redirects.rawValue]]
+            + media(gateway.codecs, gateway.dtmf) + [["enabled", onOff(gateway.enabled)]]
     }
 }

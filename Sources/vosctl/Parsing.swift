@@ -35,6 +35,54 @@ extension Account.Status: ExpressibleByArgument {
 extension MediaProxyMode: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
 }
+extension CodecSettings.Mode: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+extension CodecSettings.G729Mode: ExpressibleByArgument {}
+extension DTMFSettings.ReceiveMethod: ExpressibleByArgument {}
+extension DTMFSettings.SendMethod: ExpressibleByArgument {}
+
+/// An option whose empty argument (`--dtmf-send ''`) puts the field back to its default, the
+/// way '' clears lists and optional values; anything else must parse as `Value`.
+enum Resettable<Value: ExpressibleByArgument & Sendable>: ExpressibleByArgument, Sendable {
+    case reset
+    case value(Value)
+
+    init?(argument: String) {
+        if argument.trimmingSpaces.isEmpty {
+            self = .reset
+        } else if let value = Value(argument: argument) {
+            self = .value(value)
+        } else {
+            return nil
+        }
+    }
+
+    static var allValueStrings: [String] { Value.allValueStrings }
+
+    func resolved(default fallback: Value) -> Value {
+        switch self {
+        case .reset: return fallback
+        case let .value(value): return value
+        }
+    }
+}
+
+extension Resettable where Value == OnOff {
+    func resolved(default fallback: Bool) -> Bool {
+        switch self {
+        case .reset: return fallback
+        case let .value(value): return value.value
+        }
+    }
+}
+
+/// `--codecs`: a preference list, or '' for the default list.
+func parseCodecList(_ text: String, option: String) throws -> [Codec] {
+    if text.trimmingSpaces.isEmpty { return CodecSettings().codecs }
+    return try Codec.parseList(text, field: option)
+}
 
 enum GatewayKind: String, CaseIterable, Sendable, ExpressibleByArgument { case mapping, routing }
 

@@ -97,7 +97,7 @@ final class CallHarness {
         Call-ID: \(callID)
         CSeq: 1 INVITE
         Contact: <sip:1000@192.0.2.10:5060>
-        \(headers.map { $0 + "\n" }.joined())\(sdp == nil ? "" : "Content-Type: application/sdp\n")Content-Length: \(body.utf8.count)
+        \(headers.map { $0 + "\n" }.joined())\(sdp == nil ? "" : "Content-Type: application/sdp\n")Content-Length: \(body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8.count)
 
         \(body)
         """, from: Self.customer)
@@ -134,14 +134,17 @@ final class CallHarness {
         var response = SIPMessage.response(to: request, status: status, reason: reason, toTag: status > 100 ? toTag : nil)
         if status > 100 && status < 300 { response.appendHeader("Contact", "<sip:vendor@\(vendor.ip):5060>") }
         for (name, value) in headers { response.appendHeader(name, value) }
-        if let sdp { response.setBody(Array(sdp.utf8), contentType: "application/sdp") } else { response.setHeader("Content-Length", "0") }
+        // `receive` turns every LF into CRLF, the body's too: its length must count them already.
+        let body = sdp.map { $0.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n") }
+        if let body { response.setBody(Array(body.utf8), contentType: "application/sdp") } else { response.setHeader("Content-Length", "0") }
         receive(String(decoding: response.serialized(), as: UTF8.self), from: vendor)
     }
 
     /// An in-dialog request from the customer (ACK, BYE, UPDATE, PRACK...); an ACK carries the
     /// CSeq number of the INVITE it acknowledges (`acknowledging`), and `sdp` a body.
     func customerRequest(_ method: String, callID: String, toTag: String, sequence: Int = 2, acknowledging: Int = 1,
-                         branch: String = "z9hG4bK-c", headers: [String] = [], sdp: String? = nil) {
+                         branch: String = "z9hG4bK-c", headers: [String] = [], sdp: String? = nil,
+                         contentType: String = "application/sdp") {
         let body = sdp ?? ""
         receive("""
         \(method) sip:vos@192.0.2.1:5060 SIP/2.0
@@ -151,7 +154,7 @@ final class CallHarness {
         To: <sip:441234567@192.0.2.1>;tag=\(toTag)
         Call-ID: \(callID)
         CSeq: \(method == "ACK" ? acknowledging : sequence) \(method)
-        \(headers.map { $0 + "\n" }.joined())\(sdp == nil ? "" : "Content-Type: application/sdp\n")Content-Length: \(body.utf8.count)
+        \(headers.map { $0 + "\n" }.joined())\(sdp == nil ? "" : "Content-Type: \(contentType)\n")Content-Length: \(body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8.count)
 
         \(body)
         """, from: Self.customer)
@@ -203,21 +206,32 @@ final class FakeMediaBridge: MediaBridge {
     var refuses = false
     private(set) var created: [String] = []
     private(set) var remotes: [(session: String, leg: Int, remote: MediaEndpoint)] = []
+    private(set) var formats: [(session: String, leg: Int, media: LegMedia)] = []
     private(set) var deleted: [String] = []
     private var nextPort = 20000
 
-    func createSession(tag: String, customerRemote: MediaEndpoint?,
+    private(set) var createdFormats: [[LegMedia]?] = []
+
+    func createSession(tag: String, customerRemote: MediaEndpoint?, formats: [LegMedia]?,
                        completion: @escaping @Sendable (Result<CreatedMediaSession, MediaControlFailure>) -> Void) {
         if refuses { return completion(.failure(MediaControlFailure(.internalError, "test relay refuses"))) }
         let session = "s\(created.count + 1)"
         created.append(session)
+        createdFormats.append(formats)
         nextPort += 4
         completion(.success(CreatedMediaSession(session: session, customerSide: MediaEndpoint(ip: "0.0.0.0", port: nextPort),
                                                 vendorSide: MediaEndpoint(ip: "0.0.0.0", port: nextPort + 2))))
     }
 
-    func setRemote(session: String, leg: Int, remote: MediaEndpoint) throws {
-        remotes.append((session, leg, remote))
+    func update(session: String, leg: Int, remote: MediaEndpoint?, media: LegMedia?) {
+        if let media { formats.append((session, leg, media)) }
+        if let remote { remotes.append((session, leg, remote)) }
+    }
+
+    private(set) var played: [(session: String, leg: Int, digits: String, duration: Int)] = []
+
+    func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int) {
+        played.append((session, leg, digits, durationMilliseconds))
     }
 
     func deleteSession(_ session: String, completion: @escaping @Sendable (SessionInfo?) -> Void) {
@@ -236,10 +250,11 @@ struct ConnectedCall {
 
 extension CallHarness {
     /// Sets up a call through `vendor` and answers it; the customer ACKs unless told not to.
-    func connect(vendor: SocketAddress = CallHarness.vendor(20), acknowledge: Bool = true) throws -> ConnectedCall {
-        let callID = customerInvite()
+    func connect(vendor: SocketAddress = CallHarness.vendor(20), acknowledge: Bool = true, offer: String = CallHarness.offer,
+                 answer answerSDP: String = CallHarness.answerSDP) throws -> ConnectedCall {
+        let callID = customerInvite(sdp: offer)
         guard let invite = drain().requests("INVITE").first?.message else { throw HarnessFailure("no INVITE reached the vendor") }
-        respond(to: invite, status: 200, reason: "OK", from: vendor, sdp: CallHarness.answerSDP)
+        respond(to: invite, status: 200, reason: "OK", from: vendor, sdp: answerSDP)
         guard let answer = drain().responses(200).first(where: { $0.to == CallHarness.customer })?.message,
               let tag = try answer.to().tag else { throw HarnessFailure("the customer got no 200 with a To tag") }
         if acknowledge { customerRequest("ACK", callID: callID, toTag: tag) }

@@ -68,7 +68,9 @@ import VOSTestSupport
         #expect(gateway["blacklistGroups"] as? [String] == [])
         #expect(gateway["reliableProvisional"] as? String == "require")
         #expect(gateway["sessionTimer"] as? Bool == false && gateway["cpsLimit"] as? Int == 7 && gateway["concurrentLimit"] as? Int == 9)
-        for removed in ["codecs", "dtmf", "whitelistGroups", "callerSource"] { #expect(gateway[removed] == nil, "\(removed)") }
+        for removed in ["whitelistGroups", "callerSource"] { #expect(gateway[removed] == nil, "\(removed)") }
+        #expect((gateway["codecs"] as? [String: Any])?["codecs"] as? [String] == ["PCMA", "PCMU", "G729"], "codec defaults stored")
+        #expect((gateway["dtmf"] as? [String: Any])?["rfc2833PayloadType"] as? Int == 101, "DTMF defaults stored")
 
         let table = rows(try vosctl.ok("gateway", "show", "cust"))
         let expected = ["caller-source": "pai", "trusted-identity": "on", "support-privacy": "on", "caller-rewrite": "0:+880,900:!", "callee-rewrite": "00:,:0044", "conversation-limit": "3600s", "caller-allow": "0,+880", "caller-deny": "0000", "callee-allow": "44,880", "callee-deny": "449", "blacklist-groups": "-", "100rel": "require", "session-timer": "off", "media-proxy": "1 (on)"]
@@ -103,7 +105,9 @@ import VOSTestSupport
         #expect(gateway["calleeRewrite"] as? [[String: String]] == [["from": "880", "to": "0"], ["from": "xx", "to": ""]])
         #expect(pool(gateway)?.numbers == ["8801711000001", "8801711000002"] && pool(gateway)?.multiplexes == 3)
         #expect(gateway["conversationLimit"] as? Int == 120)
-        for removed in ["codecs", "dtmf", "callerFilter", "calleeFilter"] { #expect(gateway[removed] == nil, "\(removed)") }
+        for removed in ["callerFilter", "calleeFilter"] { #expect(gateway[removed] == nil, "\(removed)") }
+        #expect((gateway["codecs"] as? [String: Any])?["mode"] as? String == "auto", "codec defaults stored")
+        #expect((gateway["dtmf"] as? [String: Any])?["send"] as? String == "auto", "DTMF defaults stored")
 
         let table = rows(try vosctl.ok("gateway", "show", "bd"))
         let expected = ["pai": "caller", "privacy": "id", "ppi": "passthrough", "caller-pool": "8801711000001,8801711000002", "pool-multiplexes": "3", "callee-rewrite": "880:0,xx:", "conversation-limit": "120s", "100rel": "off", "clearing-account": "carrier", "stop-codes": "486,603"]

@@ -173,9 +173,10 @@ import Testing
         #expect(gateway.trustedIdentity == false && gateway.supportPrivacy == false && gateway.conversationLimit == 0)
         let again = try JSONRoundTrip.decode(MappingGateway.self, try JSONRoundTrip.encode(gateway))
         #expect(again == gateway)
+        #expect(gateway.codecs == CodecSettings() && gateway.dtmf == DTMFSettings(), "the stored codec and DTMF settings were the defaults")
         let keys = try #require(try JSONSerialization.jsonObject(with: try JSONRoundTrip.encode(gateway)) as? [String: Any]).keys
-        #expect(!keys.contains("codecs") && !keys.contains("dtmf") && !keys.contains("whitelistGroups") && !keys.contains("callerSource"))
-        #expect(keys.contains("callerNumberSource"))
+        #expect(!keys.contains("whitelistGroups") && !keys.contains("callerSource"))
+        #expect(keys.contains("callerNumberSource") && keys.contains("codecs") && keys.contains("dtmf"))
     }
 
     @Test func legacyRoutingGatewayLoads() throws {
@@ -185,8 +186,21 @@ import Testing
         #expect(gateway.calleeRewrite.apply(to: "447700") == .number("004447700"))
         #expect(gateway.pAssertedIdentity == .caller && gateway.privacy == .id)
         #expect(gateway.callerPool == nil)
+        #expect(gateway.codecs.mode == .specified && gateway.codecs.codecs == [.pcma] && gateway.codecs.usable == [.pcma])
+        #expect(gateway.codecs.annexB == false, "records written before annexB get the default, off")
+        #expect(gateway.dtmf.rfc2833PayloadType == 101 && gateway.dtmf.eventRange == 0...16)
         let keys = try #require(try JSONSerialization.jsonObject(with: try JSONRoundTrip.encode(gateway)) as? [String: Any]).keys
-        #expect(!keys.contains("callerFilter") && !keys.contains("codecs"))
+        #expect(!keys.contains("callerFilter") && keys.contains("codecs") && keys.contains("dtmf"))
+    }
+
+    @Test func allowConversionLoadsAsConvertAndIsWrittenAsConvert() throws {
+        let json = Self.legacyRouting.replacingOccurrences(of: #""mode":"specified""#, with: #""mode":"allow-conversion""#)
+        let gateway = try JSONRoundTrip.decode(RoutingGateway.self, Data(json.utf8))
+        #expect(gateway.codecs.mode == .convert)
+        let written = try #require(try JSONSerialization.jsonObject(with: try JSONRoundTrip.encode(gateway)) as? [String: Any])
+        #expect((written["codecs"] as? [String: Any])?["mode"] as? String == "convert")
+        let bad = Self.legacyRouting.replacingOccurrences(of: #""mode":"specified""#, with: #""mode":"transcode""#)
+        #expect(throws: DecodingError.self) { try JSONRoundTrip.decode(RoutingGateway.self, Data(bad.utf8)) }
     }
 
     @Test func unknownCallerSourceIsACorruptRecord() {
@@ -215,6 +229,17 @@ import Testing
         mapping.advertise = try IPAddress(parsing: "203.0.113.1")
         mapping.sessionTimer = false
         mapping.reliableProvisional = .require
+        mapping.codecs.mode = .convert
+        mapping.codecs.codecs = [.g729, .pcma]
+        mapping.codecs.annexB = true
+        mapping.codecs.g729Mode = .g729a
+        mapping.dtmf.receive = .rfc2833
+        mapping.dtmf.send = .info
+        mapping.dtmf.rfc2833PayloadType = 96
+        mapping.dtmf.rfc2833Events = "0-15"
+        mapping.dtmf.usePeerRFC2833Capability = false
+        mapping.dtmf.mediaContainsInband = true
+        mapping.dtmf.mustUseInbandSend = true
         var routing = RoutingGateway(name: "r", address: SIPAddress(host: "198.51.100.9", port: 5080, transport: .tcp), prefixes: ["44"])
         routing.priority = 3
         routing.lineLimit = 10
@@ -240,6 +265,9 @@ import Testing
         routing.signalling.headers = ["X-Carrier: acme"]
         routing.signalling.forwardHeaders = ["*"]
         routing.signalling.redirects = .follow
+        routing.codecs.mode = .specified
+        routing.codecs.codecs = [.pcmu]
+        routing.dtmf.send = .inband
         return (mapping, routing)
     }
 

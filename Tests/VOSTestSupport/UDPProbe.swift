@@ -49,11 +49,16 @@ public final class UDPProbe {
 
     /// The next datagram within `milliseconds`, or nil.
     public func receive(milliseconds: Int32 = 1000) -> String? {
+        receiveBytes(milliseconds: milliseconds).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The next datagram's bytes within `milliseconds`, or nil.
+    public func receiveBytes(milliseconds: Int32 = 1000) -> [UInt8]? {
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, milliseconds) > 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = recv(descriptor, &buffer, buffer.count, 0)
         guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
+        return Array(buffer[0..<count])
     }
 }

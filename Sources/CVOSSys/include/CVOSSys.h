@@ -8,6 +8,7 @@
 // epoll and eventfd drive the media I/O threads; Swift's Glibc module does not export them.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 
 /// Byte-for-byte the kernel's `struct mmsghdr`, visible to Swift.
 typedef struct {
