@@ -115,6 +115,6 @@ extension B2BUA {
         LegMedia(codec: leg.codec.rawValue, payloadType: leg.payloadType, ptime: leg.ptime,
                  telephoneEvent: leg.telephoneEvent?.payloadType, events: leg.telephoneEvent?.eventsText,
                  annexB: leg.codec == .g729 ? leg.annexB : nil, inbandDetect: leg.inbandDetect ? true : nil,
-                 inbandSend: leg.inbandSend ? true : nil)
+                 inbandSend: leg.inbandSend ? true : nil, receive: leg.dtmfReceive == .all ? nil : leg.dtmfReceive.rawValue)
     }
 }

@@ -31,9 +31,19 @@ extension B2BUA {
             logger.info("call \(session.callID): DTMF \(digit.digit) by SIP INFO dropped: the \(side) side sends its digits in the media")
             return true
         }
-        guard let mediaSession = session.mediaSession, let media else { return true }
+        guard let mediaSession = session.mediaSession, let media else {
+            sendDTMFInfo(digit, to: target, session)
+            return true
+        }
         media.playDigits(session: mediaSession, leg: target == .customer ? 0 : 1, digits: String(digit.digit),
-                         durationMilliseconds: min(max(digit.durationMilliseconds, 40), 2000))
+                         durationMilliseconds: min(max(digit.durationMilliseconds, 40), 2000)) { [loop] failure in
+            guard let failure else { return }
+            loop.execute { [unowned self] in
+                // The media cannot carry it: INFO after all. A drop (lock, filter) stays a drop.
+                logger.info("call \(session.callID): DTMF \(digit.digit) toward the \(target) side: \(failure.message)")
+                if failure.code != .dtmfDropped, !session.isEnded { sendDTMFInfo(digit, to: target, session) }
+            }
+        }
         return true
     }
 

@@ -88,5 +88,11 @@ extension LegMediaStatistics {
         packetsSent = leg.sent.packets
         packetsLost = UInt64(max(0, leg.lost))
         jitterMilliseconds = leg.jitterMs
+        rtcpLossPercent = leg.rtcpLossPercent
+        rtcpPacketsLost = leg.rtcpLost
+        rtcpJitterMilliseconds = leg.rtcpJitterMs
+        roundTripMilliseconds = leg.roundTripMs
+        quality = leg.quality
+        oneWayAudio = leg.oneWayAudioSeen ?? leg.oneWayAudio
     }
 }

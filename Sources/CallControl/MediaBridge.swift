@@ -26,8 +26,9 @@ public protocol MediaBridge: AnyObject {
     /// make vos-mediad transcode), or both.
     func update(session: String, leg: Int, remote: MediaEndpoint?, media: LegMedia?)
     /// Plays DTMF toward `leg`'s far end in the media (what a SIP INFO digit becomes when that
-    /// leg takes RFC 4733 events or tones). Fire and forget: a refusal is logged.
-    func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int)
+    /// leg takes RFC 4733 events or tones); `completion` gets vos-mediad's refusal, nil when played.
+    func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int,
+                    completion: @escaping @Sendable (MediaControlFailure?) -> Void)
     /// Releases the session; `completion` gets the final statistics (nil when unknown).
     func deleteSession(_ session: String, completion: @escaping @Sendable (SessionInfo?) -> Void)
 }
@@ -60,7 +61,9 @@ public final class MediaControlBridge: MediaBridge {
         releaser.enqueue(.delete(session: session, completion: completion))
     }
 
-    public func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int) {
-        releaser.enqueue(.playDigits(session: session, leg: leg, digits: digits, durationMilliseconds: durationMilliseconds))
+    public func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int,
+                           completion: @escaping @Sendable (MediaControlFailure?) -> Void) {
+        releaser.enqueue(.playDigits(session: session, leg: leg, digits: digits, durationMilliseconds: durationMilliseconds,
+                                     completion: completion))
     }
 }

@@ -68,6 +68,11 @@ struct JSONFields {
         return number
     }
 
+    func optionalSigned(_ key: String) throws(JSONShapeError) -> Int64? {
+        guard present(key) != nil else { return nil }
+        return try signed(key)
+    }
+
     func integer(_ key: String) throws(JSONShapeError) -> Int { Int(try signed(key)) }
 
     func optionalInteger(_ key: String) throws(JSONShapeError) -> Int? {
@@ -104,6 +109,11 @@ struct JSONFields {
             throw JSONShapeError(path: memberPath(key), reason: "\"\(text)\" is not a valid \(key)")
         }
         return choice
+    }
+
+    func optionalChoice<Choice: RawRepresentable>(_ key: String, _ type: Choice.Type) throws(JSONShapeError) -> Choice? where Choice.RawValue == String {
+        guard present(key) != nil else { return nil }
+        return try choice(key, type)
     }
 
     func endpoint(_ key: String) throws(JSONShapeError) -> MediaEndpoint {

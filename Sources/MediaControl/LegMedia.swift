@@ -20,9 +20,12 @@ public struct LegMedia: Sendable, Codable, Equatable {
     public var inbandDetect: Bool?
     /// DTMF toward this leg is played as tones in its audio.
     public var inbandSend: Bool?
+    /// How this leg's far end may send DTMF: `all` (absent), `rfc2833`, `info` or `inband`;
+    /// digits by another method are ignored.
+    public var receive: String?
 
     public init(codec: String, payloadType: Int, ptime: Int? = nil, telephoneEvent: Int? = nil, events: String? = nil,
-                annexB: Bool? = nil, inbandDetect: Bool? = nil, inbandSend: Bool? = nil) {
+                annexB: Bool? = nil, inbandDetect: Bool? = nil, inbandSend: Bool? = nil, receive: String? = nil) {
         self.codec = codec
         self.payloadType = payloadType
         self.ptime = ptime
@@ -31,5 +34,6 @@ public struct LegMedia: Sendable, Codable, Equatable {
         self.annexB = annexB
         self.inbandDetect = inbandDetect
         self.inbandSend = inbandSend
+        self.receive = receive
     }
 }

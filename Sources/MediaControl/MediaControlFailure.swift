@@ -18,10 +18,12 @@ public struct MediaControlFailure: Error, Sendable, Codable, Equatable, CustomSt
         case firewallFailed
         /// `unban` of an address that is not banned.
         case notBanned
-        /// `dtmf`: the digits cannot go in this session's media (no decoded path, a leg with
-        /// neither telephone-event nor G.711, or the direction is locked to another DTMF method):
-        /// the controller sends them as SIP INFO or drops them.
+        /// `dtmf`: the digits cannot go in this session's media (no decoded path, or a leg that
+        /// takes neither telephone-events nor tones): the controller sends them as SIP INFO.
         case dtmfNotPlayed
+        /// `dtmf`: the digits are not to be delivered at all: the direction already sends DTMF
+        /// in the media (first method locks it), or its receive setting excludes SIP INFO.
+        case dtmfDropped
         /// Client side only: the daemon could not be reached or hung up.
         case connectionFailed
     }

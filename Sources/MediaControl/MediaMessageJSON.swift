@@ -1,4 +1,5 @@
 import Foundation
+import VOSModel
 
 // The hand-written JSON form of the messages on the call path (create, update, delete, stats
 // and their replies, events). It writes and reads exactly what the Codable conformances do
@@ -139,9 +140,18 @@ extension LegInfo {
         writer.key("lossPercent"); writer.double(lossPercent)
         writer.key("lost"); writer.integer(lost)
         if let malformed { writer.key("malformed"); writer.unsigned(malformed) }
+        if let oneWayAudio { writer.key("oneWayAudio"); writer.bool(oneWayAudio) }
+        if let oneWayAudioSeen { writer.key("oneWayAudioSeen"); writer.bool(oneWayAudioSeen) }
         writer.key("path"); writer.string(path.rawValue)
+        if let quality { writer.key("quality"); writer.string(quality.rawValue) }
         writer.key("received"); received.writeJSON(into: &writer)
         if let remote { writer.key("remote"); writer.string(remote.description) }
+        if let roundTripMs { writer.key("roundTripMs"); writer.double(roundTripMs) }
+        if let rtcpInvalid { writer.key("rtcpInvalid"); writer.unsigned(rtcpInvalid) }
+        if let rtcpJitterMs { writer.key("rtcpJitterMs"); writer.double(rtcpJitterMs) }
+        if let rtcpLossPercent { writer.key("rtcpLossPercent"); writer.double(rtcpLossPercent) }
+        if let rtcpLost { writer.key("rtcpLost"); writer.integer(rtcpLost) }
+        if let rtcpReports { writer.key("rtcpReports"); writer.unsigned(rtcpReports) }
         writer.key("sent"); sent.writeJSON(into: &writer)
         writer.endObject()
     }
@@ -155,7 +165,11 @@ extension LegInfo {
                   dropped: try fields.unsigned("dropped"), lost: try fields.signed("lost"), expected: try fields.unsigned("expected"),
                   lossPercent: try fields.double("lossPercent"), jitterMs: try fields.double("jitterMs"),
                   idleSeconds: try fields.optionalDouble("idleSeconds"), codec: try fields.optionalString("codec"),
-                  malformed: try fields.optionalUnsigned("malformed"))
+                  malformed: try fields.optionalUnsigned("malformed"), rtcpReports: try fields.optionalUnsigned("rtcpReports"),
+                  rtcpLossPercent: try fields.optionalDouble("rtcpLossPercent"), rtcpLost: try fields.optionalSigned("rtcpLost"),
+                  rtcpJitterMs: try fields.optionalDouble("rtcpJitterMs"), rtcpInvalid: try fields.optionalUnsigned("rtcpInvalid"),
+                  roundTripMs: try fields.optionalDouble("roundTripMs"), quality: try fields.optionalChoice("quality", QualityBand.self),
+                  oneWayAudio: try fields.optionalBool("oneWayAudio"), oneWayAudioSeen: try fields.optionalBool("oneWayAudioSeen"))
     }
 }
 
@@ -208,6 +222,7 @@ extension LegMedia {
         if let inbandSend { writer.key("inbandSend"); writer.bool(inbandSend) }
         writer.key("payloadType"); writer.integer(payloadType)
         if let ptime { writer.key("ptime"); writer.integer(ptime) }
+        if let receive { writer.key("receive"); writer.string(receive) }
         if let telephoneEvent { writer.key("telephoneEvent"); writer.integer(telephoneEvent) }
         writer.endObject()
     }
@@ -216,6 +231,7 @@ extension LegMedia {
         self.init(codec: try fields.string("codec"), payloadType: try fields.integer("payloadType"),
                   ptime: try fields.optionalInteger("ptime"), telephoneEvent: try fields.optionalInteger("telephoneEvent"),
                   events: try fields.optionalString("events"), annexB: try fields.optionalBool("annexB"),
-                  inbandDetect: try fields.optionalBool("inbandDetect"), inbandSend: try fields.optionalBool("inbandSend"))
+                  inbandDetect: try fields.optionalBool("inbandDetect"), inbandSend: try fields.optionalBool("inbandSend"),
+                  receive: try fields.optionalString("receive"))
     }
 }

@@ -1,3 +1,5 @@
+import VOSModel
+
 /// The reply to one request, matched by `id`. On success `sessions` carries the sessions the
 /// operation created, changed, deleted or listed; on failure `error` says why.
 public struct MediaResponse: Sendable, Codable, Equatable {
@@ -68,9 +70,38 @@ public struct LegInfo: Sendable, Codable, Equatable {
     /// unexpected payload type, a payload of impossible length, a bad telephone-event).
     public var malformed: UInt64?
 
+    // What this leg's far end reports in RTCP (SR/RR report blocks) about the media it receives,
+    // i.e. what the relay sends it: measured at the far end, so known while the kernel relays
+    // the RTP too. Absent before its first report block.
+    /// Report blocks taken from the far end's RTCP.
+    public var rtcpReports: UInt64?
+    /// The latest report's fraction lost (since its previous report), in percent.
+    public var rtcpLossPercent: Double?
+    /// The latest report's cumulative number of packets lost (negative with duplicates).
+    public var rtcpLost: Int64?
+    /// The latest report's interarrival jitter in milliseconds (8000 Hz clock).
+    public var rtcpJitterMs: Double?
+    /// Datagrams from the far end taken for RTCP (RTCP port, or types 200-204 on the RTP port)
+    /// that were not valid RTCP, ignored (relayed all the same). Absent when none.
+    public var rtcpInvalid: UInt64?
+    /// Latest round trip between the relay and this leg's far end, in milliseconds: from a sender
+    /// report the relay forwarded to it and the report block it answered with (LSR/DLSR).
+    public var roundTripMs: Double?
+    /// Requirements §5 band: the worst of loss (the relay's own or the far end's report,
+    /// whichever is worse), jitter (likewise) and round trip; absent while nothing is measured.
+    public var quality: QualityBand?
+    /// This leg's far end has sent no RTP for `MediaQuality.oneWayAudioSeconds` while the other
+    /// leg's far end has (kernel counters included for offloaded calls).
+    public var oneWayAudio: Bool?
+    /// One-way audio happened on this leg at some point after its far end had sent RTP.
+    public var oneWayAudioSeen: Bool?
+
     public init(index: Int, local: MediaEndpoint, remote: MediaEndpoint?, latched: MediaEndpoint?, path: ForwardingPath,
                 received: TrafficCounters, sent: TrafficCounters, dropped: UInt64, lost: Int64, expected: UInt64,
-                lossPercent: Double, jitterMs: Double, idleSeconds: Double?, codec: String? = nil, malformed: UInt64? = nil) {
+                lossPercent: Double, jitterMs: Double, idleSeconds: Double?, codec: String? = nil, malformed: UInt64? = nil,
+                rtcpReports: UInt64? = nil, rtcpLossPercent: Double? = nil, rtcpLost: Int64? = nil, rtcpJitterMs: Double? = nil,
+                rtcpInvalid: UInt64? = nil, roundTripMs: Double? = nil, quality: QualityBand? = nil, oneWayAudio: Bool? = nil,
+                oneWayAudioSeen: Bool? = nil) {
         self.index = index
         self.local = local
         self.remote = remote
@@ -86,6 +117,15 @@ public struct LegInfo: Sendable, Codable, Equatable {
         self.idleSeconds = idleSeconds
         self.codec = codec
         self.malformed = malformed
+        self.rtcpReports = rtcpReports
+        self.rtcpLossPercent = rtcpLossPercent
+        self.rtcpLost = rtcpLost
+        self.rtcpJitterMs = rtcpJitterMs
+        self.rtcpInvalid = rtcpInvalid
+        self.roundTripMs = roundTripMs
+        self.quality = quality
+        self.oneWayAudio = oneWayAudio
+        self.oneWayAudioSeen = oneWayAudioSeen
     }
 }
 

@@ -63,6 +63,16 @@ public final class EchoCanceller: @unchecked Sendable {
     private var tailMaximum: Float = 0
     private var hangover = 0
     private var errorScale: Float = EchoCanceller.initialErrorScale
+    /// The received block as it came, restored when cancelling it would add energy.
+    private let original: UnsafeMutablePointer<Int16>
+    /// Blocks of 10 ms: the unit the never-louder guard judges.
+    static let guardBlock = 80
+    /// Energy of the blocks as received and as cancelled, smoothed over about 100 ms.
+    private var receivedEnergy: Double = 0
+    private var cancelledEnergy: Double = 0
+    static let energySmoothing = 0.1
+    /// Blocks in which the output was restored because the model would have added energy.
+    public private(set) var bypassedBlocks: UInt64 = 0
 
     /// Samples the canceller needs for `milliseconds` of tail at 8 kHz.
     public static func tailSamples(forMilliseconds milliseconds: Int) -> Int {
@@ -83,20 +93,48 @@ public final class EchoCanceller: @unchecked Sendable {
         blockCount = (tail + Self.maximaBlock - 1) / Self.maximaBlock
         blockMaxima = .allocate(capacity: blockCount)
         blockMaxima.initialize(repeating: 0, count: blockCount)
+        original = .allocate(capacity: Self.guardBlock)
+        original.initialize(repeating: 0, count: Self.guardBlock)
     }
 
     deinit {
         weights.deallocate()
         history.deallocate()
         blockMaxima.deallocate()
+        original.deallocate()
     }
 
-    /// Removes the echo of `reference` from `received`, in place.
+    /// Removes the echo of `reference` from `received`, in place. A canceller never makes a leg
+    /// louder: while the cancelled audio carries more energy than it came with (over about
+    /// 100 ms, so one block of double talk does not decide it) blocks pass as they came. Without
+    /// that, a model adapted to a reference the leg does not echo subtracts a copy of the far
+    /// end's audio, which the listener then hears; the call tests through G.729 heard exactly
+    /// that. The model itself keeps learning.
     public func process(_ received: UnsafeMutablePointer<Int16>, reference: UnsafePointer<Int16>, count: Int) {
-        for index in 0..<max(count, 0) {
-            received[index] = cancel(received: received[index], reference: reference[index])
+        var offset = 0
+        while offset < count {
+            let block = received + offset
+            let length = min(count - offset, Self.guardBlock)
+            original.update(from: block, count: length)
+            var before: Int64 = 0
+            var after: Int64 = 0
+            for index in 0..<length {
+                let input = Int64(block[index])
+                before += input * input
+                let output = cancel(received: block[index], reference: reference[offset + index])
+                block[index] = output
+                after += Int64(output) * Int64(output)
+            }
+            receivedEnergy += (Double(before) - receivedEnergy) * Self.energySmoothing
+            cancelledEnergy += (Double(after) - cancelledEnergy) * Self.energySmoothing
+            if cancelledEnergy > receivedEnergy {
+                block.update(from: original, count: length)
+                bypassedBlocks &+= 1
+            }
+            offset += length
         }
     }
+
 
     /// Buffer-pointer convenience: processes `min(received.count, reference.count)` samples.
     public func process(_ received: UnsafeMutableBufferPointer<Int16>, reference: UnsafeBufferPointer<Int16>) {
@@ -118,6 +156,8 @@ public final class EchoCanceller: @unchecked Sendable {
         tailMaximum = 0
         hangover = 0
         errorScale = Self.initialErrorScale
+        receivedEnergy = 0
+        cancelledEnergy = 0
     }
 
     private func cancel(received: Int16, reference: Int16) -> Int16 {

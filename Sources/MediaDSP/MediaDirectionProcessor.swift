@@ -227,6 +227,8 @@ public final class MediaDirectionProcessor {
     private let lastPlayed: UnsafeMutablePointer<Int16>
     private var playedReal = false
     private var concealRun = 0
+    /// Playout is in a gap (silence): missing frames are not loss until real audio plays again.
+    private var playoutInGap = true
 
     // Echo canceller.
     private let canceller: EchoCanceller?
@@ -239,6 +241,12 @@ public final class MediaDirectionProcessor {
     /// Our output timestamp + delta = the reference ring position of the same instant.
     private var echoDelta: UInt32 = 0
     private var echoSeenGeneration: UInt64 = 0
+    /// Output timestamp of the end of the audio being conditioned (the packet without a jitter
+    /// buffer, the frame with one): what is aligned with the reference when (re)locking.
+    private var echoChunkEnd: UInt32 = 0
+    /// The opposite direction's packet size: the reference is read this far behind the newest
+    /// sample written, so the reader never runs into samples not sent yet.
+    private var echoLag = 0
 
     // Comfort noise.
     private let comfortNoiseEnabled: Bool
@@ -406,6 +414,8 @@ public final class MediaDirectionProcessor {
     public func pair(with other: MediaDirectionProcessor) {
         echoReference = other.outputReference
         other.echoReference = outputReference
+        echoLag = other.outputSamples
+        other.echoLag = outputSamples
         echoLocked = false
         other.echoLocked = false
     }
@@ -563,6 +573,7 @@ public final class MediaDirectionProcessor {
             }
         }
         if rtp.marker, !replaced { pendingMarker = true }
+        echoChunkEnd = nextInputTimestamp &+ UInt32(truncatingIfNeeded: samples) &+ timestampOffset
         if let law = inputLaw {
             var offset = 0
             while offset < payload.count {
@@ -757,10 +768,10 @@ public final class MediaDirectionProcessor {
         let stale = ahead < -(EchoReference.capacity - Self.echoSlack)
             || (ahead > Self.echoSlack && reference.generation != echoSeenGeneration)
         if !echoLocked || stale {
-            // Pair these samples with the ones sent just before they arrived.
+            // Pair the end of this packet (frame) with what was sent one packet before it arrived.
             if echoLocked { canceller.reset() }
             echoLocked = true
-            echoDelta = reference.writtenEnd &- UInt32(truncatingIfNeeded: count) &- timestamp
+            echoDelta = reference.writtenEnd &- UInt32(truncatingIfNeeded: echoLag) &- echoChunkEnd
             position = timestamp &+ echoDelta
         }
         echoSeenGeneration = reference.generation
@@ -792,7 +803,10 @@ public final class MediaDirectionProcessor {
     private func flushFIFO(limit: Int?, emit: (UnsafeRawBufferPointer) -> Void) {
         guard fifoCount > 0 else { return }
         let frameSamples = to.codec == .g729 ? G729Frame.samples : 1
-        var count = (fifoCount + frameSamples - 1) / frameSamples * frameSamples
+        // A whole packet of the leg's ptime, the rest silence: the far end gets the packet size
+        // it negotiated even at the end of a talk spurt. Only a following timeline that starts
+        // sooner (`limit`) cuts it short, to whole frames.
+        var count = outputSamples
         if let limit, count > limit {
             count = max(0, limit) / frameSamples * frameSamples
         }
@@ -944,11 +958,14 @@ public final class MediaDirectionProcessor {
             if real {
                 lastPlayed.update(from: frame, count: Self.frameSamples)
                 playedReal = true
+                playoutInGap = false
                 concealRun = 0
             } else {
                 content = concealPlayout()
+                if !content { playoutInGap = true }
             }
             let timestamp = tickTimestamp
+            echoChunkEnd = timestamp &+ UInt32(Self.frameSamples)
             if content {
                 conditionInput(Self.frameSamples, timestamp: timestamp, concealed: !real)
             } else {
@@ -964,18 +981,24 @@ public final class MediaDirectionProcessor {
             setMediaClock(timestamp)
             if content {
                 appendToFIFO(frame, count: Self.frameSamples, timestamp: timestamp, emit: emit)
+            } else if fifoCount > 0 {
+                // A gap starts inside a packet: the packet is completed with the gap's first
+                // frames as silence rather than sent short (the leg asked for its ptime).
+                frame.update(repeating: 0, count: Self.frameSamples)
+                appendToFIFO(frame, count: Self.frameSamples, timestamp: timestamp, emit: emit)
             } else {
-                flushFIFO(limit: nil, emit: emit)
                 pendingMarker = true
             }
             tickTimestamp &+= UInt32(Self.frameSamples)
         }
     }
 
-    /// A frame for a missing one into `frame`, or false: too long a gap, or after silence.
+    /// A frame for a missing one into `frame`, or false: too long a gap, or after silence (a
+    /// gap already, or a G.729 SID). Without looking ahead a late packet and the end of a talk
+    /// spurt look alike: both get up to `maximumConcealedSamples` of concealment, fading.
     private func concealPlayout() -> Bool {
         let limit = Self.maximumConcealedSamples / Self.frameSamples
-        guard playedReal, concealRun < limit, !(decoder != nil && newestBufferedIsSID) else { return false }
+        guard !playoutInGap, playedReal, concealRun < limit, !(decoder != nil && newestBufferedIsSID) else { return false }
         concealRun += 1
         counters.concealedFrames &+= 1
         if let decoder {
@@ -1031,7 +1054,15 @@ public final class MediaDirectionProcessor {
         if !tonesActive, !comfortNoiseActive { stopSynthetic(emit: emit) }
     }
 
+    /// Generated audio ends: the packet under way is completed with silence (not sent short).
     private func stopSynthetic(emit: (UnsafeRawBufferPointer) -> Void) {
+        var frames = 0
+        while fifoCount > 0, frames < 8 {
+            frame.update(repeating: 0, count: Self.frameSamples)
+            appendToFIFO(frame, count: Self.frameSamples, timestamp: tickTimestamp, emit: emit)
+            tickTimestamp &+= UInt32(Self.frameSamples)
+            frames += 1
+        }
         flushFIFO(limit: nil, emit: emit)
         syntheticRunning = false
     }

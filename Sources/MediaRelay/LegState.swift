@@ -23,6 +23,11 @@ struct LegState {
     var unroutable: UInt64 = 0
     var lastRTPNanoseconds: UInt64 = 0
     var reception = RTPReceptionStatistics()
+    /// RTCP reports from this leg's far end (on the RTCP port, or multiplexed on the RTP port).
+    var rtcp = RTCPLegState()
+    /// This leg's far end went `MediaQuality.oneWayAudioSeconds` without RTP while the other leg's
+    /// sent, after having sent before (sticky; early media one way only does not count).
+    var oneWaySeen = false
 }
 
 /// Per-session bookkeeping of the I/O thread.
@@ -55,6 +60,8 @@ struct LegCounters: Sendable {
     var lastRTPNanoseconds: UInt64
     /// Decoded path only: packets from this leg's far end its processor refused.
     var malformed: UInt64? = nil
+    var rtcp = RTCPLegState()
+    var oneWaySeen = false
 
     static let empty = LegCounters(latched: nil, receivedPackets: 0, receivedBytes: 0, sentPackets: 0, sentBytes: 0, dropped: 0,
                                    unroutable: 0, expected: 0, lost: 0, jitter: 0, lastRTPNanoseconds: 0)

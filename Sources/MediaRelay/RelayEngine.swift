@@ -2,6 +2,7 @@ import Dispatch
 import MediaControl
 import MediaDSP
 import Sockets
+import VOSModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -225,11 +226,22 @@ public final class RelayEngine: @unchecked Sendable {
         guard record.decoded else {
             throw .dtmfNotPlayed("session \(session) relays its media untouched (both legs use one format): send the digits as SIP INFO")
         }
-        let reply = WorkerReply<Bool>()
+        let reply = WorkerReply<DTMFPlayOutcome?>()
         workers[record.worker].post(.playDigits(slot: record.slot, leg: leg, digits: digits, durationMilliseconds: durationMilliseconds, reply: reply))
-        guard let played = reply.wait() else { throw .stopped }
-        guard played else {
-            throw .dtmfNotPlayed("leg \(leg) of session \(session) takes neither telephone-events nor tones, or DTMF in this direction is locked to another method")
+        guard let answered = reply.wait() else { throw .stopped }
+        switch answered {
+        case .events?, .tones?:
+            return
+        case .droppedByLock?:
+            throw .dtmfDropped("DTMF from leg \(1 - leg) of session \(session) already comes in the media: the digits are dropped, not sent twice")
+        case .refusedByFilter?:
+            throw .dtmfDropped("leg \(1 - leg) of session \(session) does not receive DTMF by SIP INFO: the digits are ignored")
+        case .queueFull?:
+            throw .dtmfDropped("session \(session) has 32 digits waiting toward leg \(leg): these are dropped")
+        case .invalidDigits?:
+            throw .invalidRequest("dtmf digits \"\(digits)\" must be 1-32 of 0-9, *, #, A-D")
+        case .noMediaRoute?, nil:
+            throw .dtmfNotPlayed("leg \(leg) of session \(session) takes neither telephone-events nor tones: send the digits as SIP INFO")
         }
     }
 
@@ -536,16 +548,46 @@ public final class RelayEngine: @unchecked Sendable {
             }
             let expected = counter.expected
             let lossPercent = expected == 0 ? 0 : Double(max(0, counter.lost)) * 100 / Double(expected)
+            let jitterMs = counter.jitter / 8 // 8 timestamp units per millisecond at 8000 Hz
+            // The far end's RTCP: what it reports about the media it receives (see RTCPLegState).
+            let rtcp = counter.rtcp
+            let reported = rtcp.reports > 0
+            let rtcpLossPercent = reported ? Double(rtcp.fractionLost) * 100 / 256 : nil
+            let rtcpJitterMs = reported ? Double(rtcp.jitter) / 8 : nil
+            let roundTripMs = rtcp.roundTripNanoseconds > 0 ? Double(rtcp.roundTripNanoseconds) / 1e6 : nil
+            // Both directions of this leg count: the relay's measurement of what its far end
+            // sends (frozen while offloaded) and the far end's report of what it receives.
+            let measured = expected > 0
+            let quality = MediaQuality.classify(
+                lossPercent: Self.worse(measured ? lossPercent : nil, rtcpLossPercent),
+                jitterMs: Self.worse(measured ? jitterMs : nil, rtcpJitterMs), roundTripMs: roundTripMs)
+            let otherCounter = other < counters.count ? counters[other] : .empty
+            let oneWay = MediaQuality.isOneWay(lastFromFarEnd: counter.lastRTPNanoseconds,
+                                               lastFromOtherFarEnd: otherCounter.lastRTPNanoseconds,
+                                               since: record.createdNanoseconds, now: now)
             return LegInfo(
                 index: index, local: leg.local, remote: leg.remote, latched: counter.latched?.endpoint ?? leg.latched,
                 path: record.decoded ? .transcode : record.inKernel ? .kernel : .userspace, received: received,
                 sent: sent,
                 dropped: counter.dropped, lost: counter.lost, expected: expected, lossPercent: lossPercent,
-                jitterMs: counter.jitter / 8, // 8 timestamp units per millisecond at 8000 Hz
+                jitterMs: jitterMs,
                 idleSeconds: counter.lastRTPNanoseconds == 0 ? nil : Double(now &- counter.lastRTPNanoseconds) / 1e9,
-                codec: leg.media?.codec, malformed: counter.malformed)
+                codec: leg.media?.codec, malformed: counter.malformed,
+                rtcpReports: reported ? rtcp.reports : nil, rtcpLossPercent: rtcpLossPercent,
+                rtcpLost: reported ? Int64(rtcp.cumulativeLost) : nil, rtcpJitterMs: rtcpJitterMs,
+                rtcpInvalid: rtcp.invalid > 0 ? rtcp.invalid : nil, roundTripMs: roundTripMs, quality: quality,
+                oneWayAudio: oneWay, oneWayAudioSeen: counter.oneWaySeen || oneWay)
         }
         return SessionInfo(session: String(record.id), tag: record.tag, ageSeconds: Double(now &- record.createdNanoseconds) / 1e9,
                            rtpTimeoutSeconds: record.timeoutSeconds, legs: legs)
+    }
+
+    /// The larger of two optional measurements (nil when both are).
+    private static func worse(_ first: Double?, _ second: Double?) -> Double? {
+        switch (first, second) {
+        case let (first?, second?): return max(first, second)
+        case let (first?, nil): return first
+        case let (nil, second): return second
+        }
     }
 }

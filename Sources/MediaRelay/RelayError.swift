@@ -10,6 +10,7 @@ public enum RelayError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidLeg(session: String, leg: Int)
     case invalidRequest(String)
     case dtmfNotPlayed(String)
+    case dtmfDropped(String)
     case stopped
 
     public var description: String {
@@ -24,7 +25,7 @@ public enum RelayError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no session \"\(id)\""
         case let .invalidLeg(session, leg):
             return "session \(session) has no leg \(leg) (legs are 0 and 1)"
-        case let .invalidRequest(reason), let .dtmfNotPlayed(reason):
+        case let .invalidRequest(reason), let .dtmfNotPlayed(reason), let .dtmfDropped(reason):
             return reason
         case .stopped:
             return "the relay is shutting down"
@@ -39,6 +40,7 @@ public enum RelayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownSession: return MediaControlFailure(.unknownSession, description)
         case .invalidLeg, .invalidRequest: return MediaControlFailure(.malformedRequest, description)
         case .dtmfNotPlayed: return MediaControlFailure(.dtmfNotPlayed, description)
+        case .dtmfDropped: return MediaControlFailure(.dtmfDropped, description)
         case .stopped: return MediaControlFailure(.internalError, description)
         }
     }

@@ -384,7 +384,7 @@ final class RelayWorker: @unchecked Sendable {
         guard endpoint & 1 == 0, let pipeline = pipelines[slot] else { return }
         let from = (endpoint >> 1) & 1
         let direction = pipeline.directions[from]
-        direction.process(UnsafeRawBufferPointer(start: packet, count: length)) { out in
+        direction.process(UnsafeRawBufferPointer(start: packet, count: length), now: monotonicNanoseconds()) { out in
             sendDecoded(out, slot: slot, toLeg: from ^ 1)
         }
         reportDigits(direction, slot: slot, fromLeg: from)
@@ -414,7 +414,11 @@ final class RelayWorker: @unchecked Sendable {
     /// Digits a processor could not deliver in media go to the controller (which sends SIP INFO).
     @inline(__always)
     private func reportDigits(_ direction: MediaDirectionProcessor, slot: Int, fromLeg: Int) {
-        // PENDING(dtmf): takeReportedDigit once MediaDirectionProcessor reports digits.
+        while let digit = direction.takeReportedDigit() {
+            onEvent(RelayEvent(sessionID: slots[slot].sessionID,
+                               kind: .dtmf(leg: fromLeg, digit: digit.digit, durationMilliseconds: digit.durationMilliseconds,
+                                           method: digit.method.rawValue)))
+        }
     }
 
     /// The 10 ms tick: every decoded session's processors play out what is due (jitter buffer
@@ -427,7 +431,7 @@ final class RelayWorker: @unchecked Sendable {
             guard let pipeline = pipelines[slot] else { continue }
             for from in 0..<2 {
                 let direction = pipeline.directions[from]
-                _ = (direction, now) // PENDING(tick)
+                direction.tick(now: now) { out in sendDecoded(out, slot: slot, toLeg: from ^ 1) }
                 reportDigits(direction, slot: slot, fromLeg: from)
             }
         }
@@ -447,11 +451,11 @@ final class RelayWorker: @unchecked Sendable {
         tickArmed = wanted
     }
 
-    private func playDigits(slot: Int, towardLeg leg: Int, digits: String, durationMilliseconds: Int) -> Bool {
-        guard slot < capacity, slots[slot].active, slots[slot].decoded, let pipeline = pipelines[slot] else { return false }
+    /// Nil when the session has no decoded path (any more).
+    private func playDigits(slot: Int, towardLeg leg: Int, digits: String, durationMilliseconds: Int) -> DTMFPlayOutcome? {
+        guard slot < capacity, slots[slot].active, slots[slot].decoded, let pipeline = pipelines[slot] else { return nil }
         // The processor of the direction that ends at `leg` carries what its far end hears.
-        _ = (pipeline, digits, durationMilliseconds) // PENDING(play)
-        return false
+        return pipeline.directions[leg ^ 1].playDigits(digits, durationMilliseconds: durationMilliseconds, now: monotonicNanoseconds())
     }
 
     /// A received slot's datagram and source; gives the slot its full name length back for its
@@ -508,11 +512,17 @@ final class RelayWorker: @unchecked Sendable {
         }
         leg.pointee.receivedPackets &+= 1
         leg.pointee.receivedBytes &+= UInt64(length)
-        if isRTCP == 0 {
+        let peer = legs + (legIndex ^ 1)
+        if isRTCP == 0 && !RTCPReport.isMultiplexedRTCP(packet, length: length) {
             leg.pointee.lastRTPNanoseconds = now
             recordRTP(packet, length: length, arrival: arrival, leg: leg)
+            // This far end sends; the other one, which sent before, has been silent for the
+            // one-way window: one-way audio on the other leg.
+            let peerLast = peer.pointee.lastRTPNanoseconds
+            if peerLast != 0, now > peerLast, now - peerLast >= RTCPLegState.oneWayWindow { peer.pointee.oneWaySeen = true }
+        } else {
+            recordRTCP(packet, length: length, legIndex: legIndex, now: now)
         }
-        let peer = legs + (legIndex ^ 1)
         guard (isRTCP == 1 ? peer.pointee.rtcpTargetLength : peer.pointee.rtpTargetLength) != 0 else {
             leg.pointee.unroutable &+= 1
             return false
@@ -562,6 +572,39 @@ final class RelayWorker: @unchecked Sendable {
             UnsafeMutableRawPointer(rtcpTarget).storeBytes(of: (port &+ 1).bigEndian, toByteOffset: 2, as: UInt16.self)
             leg.pointee.rtcpTargetLength = length
         }
+    }
+
+    /// RTCP from leg `legIndex`'s far end (its own port, or multiplexed on the RTP port): its
+    /// report block and sender report (see `RTCPLegState`). Rare next to RTP, so not inlined.
+    /// Invalid RTCP is counted and otherwise ignored (it is still relayed, as before).
+    @inline(never)
+    private func recordRTCP(_ packet: UnsafeMutablePointer<UInt8>, length: Int, legIndex: Int, now: UInt64) {
+        let leg = legs + legIndex
+        let peer = legs + (legIndex ^ 1)
+        let preferred = peer.pointee.rtcp.senderSSRC
+        guard let report = RTCPReport.parse(UnsafePointer(packet), length: length, preferring: preferred == 0 ? nil : preferred) else {
+            leg.pointee.rtcp.invalid &+= 1
+            return
+        }
+        if let ssrc = report.senderSSRC {
+            leg.pointee.rtcp.noteSenderReport(ssrc: ssrc, ntpMiddle: report.senderNTPMiddle, at: now)
+        }
+        if let block = report.block {
+            leg.pointee.rtcp.noteReportBlock(block, forwardedAt: peer.pointee.rtcp.senderReportTime(ntpMiddle: block.lastSR), now: now)
+        }
+        // RTCP goes on when RTP stops, and for an offloaded call it is all that still passes
+        // here (the kernel's counters keep the legs' RTP times current): check both ways.
+        noteOneWay(silent: leg, active: peer, now: now)
+        noteOneWay(silent: peer, active: leg, now: now)
+    }
+
+    @inline(__always)
+    private func noteOneWay(silent: UnsafeMutablePointer<LegState>, active: UnsafeMutablePointer<LegState>, now: UInt64) {
+        let silentLast = silent.pointee.lastRTPNanoseconds
+        let activeLast = active.pointee.lastRTPNanoseconds
+        guard silentLast != 0, activeLast != 0, now > silentLast, now - silentLast >= RTCPLegState.oneWayWindow,
+              activeLast >= now || now - activeLast < RTCPLegState.oneWayWindow else { return }
+        silent.pointee.oneWaySeen = true
     }
 
     @inline(__always)
@@ -703,6 +746,9 @@ final class RelayWorker: @unchecked Sendable {
             if let direction = pipeline?.directions[leg] {
                 counters.malformed = direction.counters.droppedMalformed &+ direction.counters.droppedUnknownPayloadType
             }
+            noteOneWay(silent: legs + legIndex, active: legs + (legIndex ^ 1), now: monotonicNanoseconds())
+            counters.rtcp = legs[legIndex].rtcp
+            counters.oneWaySeen = legs[legIndex].oneWaySeen
             return counters
         }
     }

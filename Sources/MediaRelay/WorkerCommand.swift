@@ -1,4 +1,5 @@
 import Dispatch
+import MediaDSP
 import Sockets
 
 /// A change to an I/O thread's session table. Commands are queued by the control path and applied
@@ -9,7 +10,7 @@ enum WorkerCommand: Sendable {
     /// The session's decoded path from now on, or nil for the plain relay.
     case setPipeline(slot: Int, SessionMediaPipeline?)
     /// Plays DTMF toward `leg`'s far end; the reply says whether the media can carry it.
-    case playDigits(slot: Int, leg: Int, digits: String, durationMilliseconds: Int, reply: WorkerReply<Bool>)
+    case playDigits(slot: Int, leg: Int, digits: String, durationMilliseconds: Int, reply: WorkerReply<DTMFPlayOutcome?>)
     /// Closes the session's sockets and answers with its final counters.
     case remove(slot: Int, reply: WorkerReply<[LegCounters]>)
     case snapshot(slots: [Int], reply: WorkerReply<[[LegCounters]]>)

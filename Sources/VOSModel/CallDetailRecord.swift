@@ -55,6 +55,21 @@ public struct LegMediaStatistics: Sendable, Hashable, Codable {
     public var packetsLost: UInt64 = 0
     /// RFC 3550 interarrival jitter in milliseconds.
     public var jitterMilliseconds: Double = 0
+    // From the leg's far end's last RTCP report (what it received from the relay), measured
+    // whether the relay or the kernel forwarded the RTP; nil when it sent none. Optional, so
+    // records written before these existed still read.
+    /// Fraction lost of the last report, in percent.
+    public var rtcpLossPercent: Double?
+    /// Cumulative packets lost of the last report.
+    public var rtcpPacketsLost: Int64?
+    public var rtcpJitterMilliseconds: Double?
+    /// Round trip between the relay and the far end (RTCP LSR/DLSR), in milliseconds.
+    public var roundTripMilliseconds: Double?
+    /// Requirements §5 band at the end of the call (`MediaQuality.classify`).
+    public var quality: QualityBand?
+    /// The far end stopped sending RTP for `MediaQuality.oneWayAudioSeconds` while the other
+    /// kept sending, at some point of the call (or at its end).
+    public var oneWayAudio: Bool?
 
     public init() {}
 }

@@ -160,12 +160,26 @@ struct VosMediad: ParsableCommand {
         offload.stop(relayPorts: engine.currentConfiguration.portRange)
     }
 
+    /// What decoded (transcoded) legs apply, from the VOS3000 parameters (requirements §5): the
+    /// jitter buffer (mode 0 fixed at DEFAULT ms, 1 adaptive MIN..MAX), the echo canceller and its
+    /// tail, comfort noise and voice gain. Plain relayed legs never see any of it. The store
+    /// validates the sizes together, so the configuration cannot be refused here; if it were, the
+    /// legs run without a buffer.
+    private static func decodedLegOptions(_ parameters: ParameterSet) -> DecodedLegOptions {
+        let jitterBuffer = try? JitterBufferConfiguration(
+            modeValue: parameters.int(.jitterBufferMode), minimumMilliseconds: parameters.int(.jitterBufferMin),
+            maximumMilliseconds: parameters.int(.jitterBufferMax), defaultMilliseconds: parameters.int(.jitterBufferDefault))
+        return DecodedLegOptions(voiceGainDecibels: Double(parameters.int(.voiceGain)), jitterBuffer: jitterBuffer,
+                                 echoCancelTailMilliseconds: parameters.bool(.echoCancel) ? parameters.int(.echoCancelTail) : nil,
+                                 comfortNoise: parameters.bool(.comfortNoise))
+    }
+
     /// The store's view of media settings, as the relay takes them, with legs binding to `mediaIP`.
     private static func relayConfiguration(_ parameters: ParameterSet, mediaIP: String) -> RelayConfiguration {
         let start = parameters.int(.mediaProxyPortStart)
         let end = max(start, parameters.int(.mediaProxyPortEnd))
         return RelayConfiguration(portRange: start...end, dscp: parameters.int(.qosRTP), rtpTimeoutSeconds: parameters.int(.rtpTimeout),
                                   defaultLocalIP: mediaIP, kernelOffload: parameters.bool(.mediaKernelOffload),
-                                  decodedLeg: DecodedLegOptions(voiceGainDecibels: Double(parameters.int(.voiceGain))))
+                                  decodedLeg: decodedLegOptions(parameters))
     }
 }

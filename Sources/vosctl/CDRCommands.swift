@@ -49,7 +49,7 @@ struct CDRFilter: ParsableArguments {
 
 enum CDRRows {
     static let headers = ["ID", "SETUP", "CALLER", "CALLEE", "ACCOUNT", "MAPPING", "ROUTING", "DURATION", "BILLED",
-                          "REASON", "CODE", "HANGUP", "COST", "VENDOR-COST"]
+                          "REASON", "CODE", "HANGUP", "COST", "VENDOR-COST", "QUALITY", "ONE-WAY"]
 
     static func time(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "" }
@@ -61,7 +61,18 @@ enum CDRRows {
         [String(record.id), time(record.setupTime), record.callerReceived, record.calleeReceived, record.account ?? "",
          record.mappingGateway, record.routingGateway ?? "", "\(record.durationSeconds)", "\(record.billedSeconds)",
          record.endReason.rawValue, String(record.sipCode), record.hangupSide.rawValue,
-         record.customerCost.description, record.vendorCost.description]
+         record.customerCost.description, record.vendorCost.description, quality(record), oneWay(record)]
+    }
+
+    /// The caller's and the callee's band ("good/warning"), "-" without media statistics.
+    static func quality(_ record: CallDetailRecord) -> String {
+        guard record.callerMedia != nil || record.calleeMedia != nil else { return "-" }
+        return "\(MediaQualityText.band(record.callerMedia?.quality))/\(MediaQualityText.band(record.calleeMedia?.quality))"
+    }
+
+    /// "A", "B", "A,B": the legs with one-way audio during the call; "-" for none.
+    static func oneWay(_ record: CallDetailRecord) -> String {
+        MediaQualityText.oneWayLegs([record.callerMedia?.oneWayAudio, record.calleeMedia?.oneWayAudio])
     }
 }
 
@@ -96,13 +107,25 @@ struct CDRExport: ParsableCommand {
             ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
     }
 
+    /// Quality columns, caller then callee for each; empty where not measured.
+    static func mediaFields(_ caller: LegMediaStatistics?, _ callee: LegMediaStatistics?) -> [String] {
+        func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "" }
+        let legs = [caller, callee]
+        return legs.map { $0?.quality?.rawValue ?? "" } + legs.map { number($0?.rtcpLossPercent) }
+            + legs.map { number($0?.rtcpJitterMilliseconds) } + legs.map { number($0?.roundTripMilliseconds) }
+            + legs.map { leg in leg.map { $0.oneWayAudio == true ? "1" : "0" } ?? "" }
+    }
+
     func run() throws {
         try runReportingErrors {
             let predicate = try filter.predicate()
             let records = try global.openStore().read { try $0.cdrs(matching: predicate) }
             let headers = ["id", "call_id", "setup", "ringing", "answer", "end", "duration", "billed", "caller_in", "callee_in",
                            "caller_out", "callee_out", "account", "mapping_gateway", "routing_gateway", "attempts",
-                           "caller_codec", "callee_codec", "caller_dtmf", "callee_dtmf", "end_reason", "sip_code", "hangup", "customer_cost", "vendor_cost", "margin"]
+                           "caller_codec", "callee_codec", "caller_dtmf", "callee_dtmf", "end_reason", "sip_code", "hangup", "customer_cost", "vendor_cost", "margin",
+                           "caller_quality", "callee_quality", "caller_rtcp_loss_pct", "callee_rtcp_loss_pct",
+                           "caller_rtcp_jitter_ms", "callee_rtcp_jitter_ms", "caller_rtt_ms", "callee_rtt_ms",
+                           "caller_one_way", "callee_one_way"]
             var text = headers.joined(separator: ",") + "\n"
             for record in records {
                 let attempts = record.attempts.map { "\($0.gateway):\($0.sipCode.map(String.init) ?? "-")" }.joined(separator: ";")
@@ -114,6 +137,7 @@ struct CDRExport: ParsableCommand {
                               record.calleeDTMF ?? "", record.endReason.rawValue,
                               String(record.sipCode), record.hangupSide.rawValue, record.customerCost.description,
                               record.vendorCost.description, record.margin.description]
+                    + Self.mediaFields(record.callerMedia, record.calleeMedia)
                 text += fields.map(CDRExport.quoted).joined(separator: ",") + "\n"
             }
             do { try text.write(toFile: csv, atomically: true, encoding: .utf8) } catch {

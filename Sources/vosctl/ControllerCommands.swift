@@ -59,17 +59,26 @@ struct CallsCommand: ParsableCommand {
         try runReportingErrors {
             let calls = try ControllerClient(path: controller.resolved(global)).ask("calls").calls ?? []
             if json { return try printJSON(calls) }
-            printTable(["CALL-ID", "STATE", "CALLER", "CALLEE", "MAPPING", "ROUTING", "CODECS", "DTMF", "PATH", "DURATION", "RTP A<->B", "LOSS", "JITTER"],
+            // LOSS and JITTER: the relay's own measurement of what each far end sends (frozen
+            // while the kernel relays the call); RTCP-*: what each far end reports receiving; RTT:
+            // relay <-> far end; QUALITY: requirements §5 band per leg; ONE-WAY: legs whose far
+            // end sends no RTP while the other's does.
+            printTable(["CALL-ID", "STATE", "CALLER", "CALLEE", "MAPPING", "ROUTING", "CODECS", "DTMF", "PATH", "DURATION", "RTP A<->B", "LOSS", "JITTER",
+                        "RTCP-LOSS", "RTCP-JITTER", "RTT", "QUALITY", "ONE-WAY"],
                        calls.map { call in
                            let legs = call.media?.legs ?? []
                            let packets = legs.count == 2 ? "\(legs[0].received.packets)/\(legs[1].received.packets)" : "-"
-                           let loss = legs.map { String(format: "%.1f%%", $0.lossPercent) }.joined(separator: "/")
-                           let jitter = legs.map { String(format: "%.1fms", $0.jitterMs) }.joined(separator: "/")
                            return [call.callID, call.state, call.caller, call.callee, call.mappingGateway, call.routingGateway ?? "-",
                                    "\(call.callerCodec ?? "-")/\(call.calleeCodec ?? "-")",
                                    "\(call.callerDTMF ?? "-")/\(call.calleeDTMF ?? "-")", legs.first?.path.rawValue ?? "-",
                                    "\(call.durationSeconds)s", packets,
-                                   loss.isEmpty ? "-" : loss, jitter.isEmpty ? "-" : jitter]
+                                   MediaQualityText.perLeg(legs) { MediaQualityText.percent($0.lossPercent) },
+                                   MediaQualityText.perLeg(legs) { MediaQualityText.milliseconds($0.jitterMs) },
+                                   MediaQualityText.perLeg(legs) { MediaQualityText.percent($0.rtcpLossPercent) },
+                                   MediaQualityText.perLeg(legs) { MediaQualityText.milliseconds($0.rtcpJitterMs) },
+                                   MediaQualityText.perLeg(legs) { MediaQualityText.milliseconds($0.roundTripMs) },
+                                   MediaQualityText.perLeg(legs) { MediaQualityText.band($0.quality) },
+                                   legs.isEmpty ? "-" : MediaQualityText.oneWayLegs(legs.map(\.oneWayAudio))]
                        })
         }
     }

@@ -15,7 +15,7 @@ struct MediaCommand: ParsableCommand {
 
 struct MediaSessions: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sessions", abstract: "Sessions with per-leg addresses, counters, loss, jitter and forwarding path.")
+        commandName: "sessions", abstract: "Sessions with per-leg addresses, counters, loss, jitter, forwarding path, the far ends' RTCP reports, round trip, quality band and one-way audio.")
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("control"), help: "vos-mediad control socket (default: DATA_DIR/mediad.sock).")
@@ -35,10 +35,16 @@ struct MediaSessions: ParsableCommand {
                         leg.local.description, leg.remote?.description ?? "-", leg.latched?.description ?? "-",
                         "\(leg.received.packets)/\(leg.received.bytes)", "\(leg.sent.packets)/\(leg.sent.bytes)",
                         String(leg.dropped), "\(leg.lost) (\(percent(leg.lossPercent)))", twoDecimals(leg.jitterMs), leg.path.rawValue,
+                        leg.rtcpLost.map { "\($0) (\(percent(leg.rtcpLossPercent ?? 0)))" } ?? "-",
+                        leg.rtcpJitterMs.map(twoDecimals) ?? "-", leg.roundTripMs.map(twoDecimals) ?? "-",
+                        MediaQualityText.band(leg.quality), MediaQualityText.oneWay(leg),
                     ])
                 }
             }
-            printTable(["SESSION", "TAG", "LEG", "LOCAL", "SDP REMOTE", "LATCHED", "IN PKT/B", "OUT PKT/B", "DROPPED", "LOST", "JITTER MS", "PATH"], rows)
+            // LOST/JITTER: measured by the relay on what the far end sends (frozen while offloaded);
+            // RTCP LOST/JITTER: the far end's report on what it receives; RTT: relay <-> far end.
+            printTable(["SESSION", "TAG", "LEG", "LOCAL", "SDP REMOTE", "LATCHED", "IN PKT/B", "OUT PKT/B", "DROPPED", "LOST", "JITTER MS", "PATH",
+                        "RTCP LOST", "RTCP JITTER MS", "RTT MS", "QUALITY", "ONE-WAY"], rows)
         }
     }
 

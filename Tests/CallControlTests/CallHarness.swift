@@ -230,8 +230,13 @@ final class FakeMediaBridge: MediaBridge {
 
     private(set) var played: [(session: String, leg: Int, digits: String, duration: Int)] = []
 
-    func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int) {
+    /// What vos-mediad answers `dtmf` with; nil = played.
+    var playRefusal: MediaControlFailure?
+
+    func playDigits(session: String, leg: Int, digits: String, durationMilliseconds: Int,
+                    completion: @escaping @Sendable (MediaControlFailure?) -> Void) {
         played.append((session, leg, digits, durationMilliseconds))
+        completion(playRefusal)
     }
 
     func deleteSession(_ session: String, completion: @escaping @Sendable (SessionInfo?) -> Void) {

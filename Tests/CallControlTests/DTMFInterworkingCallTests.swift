@@ -81,4 +81,23 @@ import VOSModel
         #expect(out.responses(200).contains { $0.to == CallHarness.customer })
         #expect(out.requests("INFO").isEmpty && lab.media.played.isEmpty, "receive = RFC 2833 only: INFO digits are ignored")
     }
+
+    @Test func aDigitTheMediaCannotCarryGoesAsInfoAndALockedOneIsDropped() throws {
+        let lab = try CallHarness(parameters: [.mediaProxyMode: "3"], vendors: [CallHarness.vendor("uk", host: 20)])
+        let call = try lab.connect(offer: Self.infoCaller, answer: Self.rfc2833Vendor)
+        _ = lab.drain()
+        lab.media.playRefusal = MediaControlFailure(.dtmfNotPlayed, "leg 1 takes neither telephone-events nor tones")
+        lab.customerRequest("INFO", callID: call.callID, toTag: call.customerTag, sequence: 3, branch: "z9hG4bK-info5",
+                            sdp: infoDigit("4"), contentType: "application/dtmf-relay")
+        lab.loop.run()
+        let info = try #require(lab.drain().requests("INFO").first, "vos-mediad could not play it: INFO after all")
+        #expect(info.to == CallHarness.vendor(20))
+        #expect(String(decoding: info.message.body, as: UTF8.self).contains("Signal=4"))
+
+        lab.media.playRefusal = MediaControlFailure(.dtmfDropped, "locked to rfc2833")
+        lab.customerRequest("INFO", callID: call.callID, toTag: call.customerTag, sequence: 4, branch: "z9hG4bK-info6",
+                            sdp: infoDigit("6"), contentType: "application/dtmf-relay")
+        lab.loop.run()
+        #expect(lab.drain().requests("INFO").isEmpty, "a dropped digit is not sent at all")
+    }
 }

@@ -182,11 +182,12 @@ private struct SeededGenerator: RandomNumberGenerator {
         let outputs = feed(processor, first + second)
         #expect(outputs.allSatisfy { $0.ssrc == processor.outputSSRC })
         expectContinuousSequence(outputs)
-        // 720 samples: four 20 ms packets, then the old timeline's last 10 ms as one frame, then
-        // the new sender's audio right after it in output time.
+        // 720 samples: four 20 ms packets, then the old timeline's last 10 ms in a whole packet
+        // (silence after it: the far leg gets its ptime), then the new sender's audio right after
+        // it in output time.
         let relative = outputs.map { $0.timestamp &- outputs[0].timestamp }
-        #expect(relative == [0, 160, 320, 480, 640, 720, 880, 1040, 1200])
-        #expect(outputs.map(\.payload.count) == [20, 20, 20, 20, 10, 20, 20, 20, 20])
+        #expect(relative == [0, 160, 320, 480, 640, 800, 960, 1120, 1280])
+        #expect(outputs.map(\.payload.count) == [20, 20, 20, 20, 20, 20, 20, 20, 20])
         #expect(outputs.map(\.marker) == [false, false, false, false, false, true, false, false, false])
     }
 
@@ -201,7 +202,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         let outputs = feed(processor, packets)
         let relative = outputs.map { $0.timestamp &- outputs[0].timestamp }
         #expect(relative == [0, 160, 8000, 100])
-        #expect(outputs.map(\.payload.count) == [20, 10, 20, 20])
+        #expect(outputs.map(\.payload.count) == [20, 20, 20, 20])
         #expect(outputs.map(\.marker) == [false, false, true, false])
         expectContinuousSequence(outputs)
 
@@ -223,7 +224,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         var outputs = feed(processor, packet)
         processor.flush { outputs.append(ProcessorTestOutput(Array($0))) }
         processor.flush { outputs.append(ProcessorTestOutput(Array($0))) }
-        #expect(outputs.map(\.payload.count) == [20, 10])
+        #expect(outputs.map(\.payload.count) == [20, 20], "the remainder goes in a whole packet, silence after it")
         #expect(outputs[1].timestamp &- outputs[0].timestamp == 160)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import MediaControl
 import Testing
+import VOSModel
 
 @Suite struct MediaControlCodecTests {
     @Test func requestsRoundTrip() throws {
@@ -64,7 +65,9 @@ import Testing
         LegInfo(index: 0, local: MediaEndpoint(ip: "203.0.113.1", port: 30000), remote: MediaEndpoint(ip: "10.0.0.5", port: 4000),
                 latched: MediaEndpoint(ip: "198.51.100.7", port: 4002), path: .kernel,
                 received: TrafficCounters(packets: 1500, bytes: 258_000), sent: TrafficCounters(packets: 1499, bytes: 257_828),
-                dropped: 3, lost: -2, expected: 1498, lossPercent: 0.1335, jitterMs: 5.1e-05, idleSeconds: 0.02),
+                dropped: 3, lost: -2, expected: 1498, lossPercent: 0.1335, jitterMs: 5.1e-05, idleSeconds: 0.02,
+                rtcpReports: 4, rtcpLossPercent: 1.953125, rtcpLost: -1, rtcpJitterMs: 30.125, rtcpInvalid: 2, roundTripMs: 41.5,
+                quality: .warning, oneWayAudio: false, oneWayAudioSeen: true),
         LegInfo(index: 1, local: MediaEndpoint(ip: "2001:db8::1", port: 30002), remote: nil, latched: nil, path: .userspace,
                 received: TrafficCounters(), sent: TrafficCounters(), dropped: 0, lost: 0, expected: 0,
                 lossPercent: 0, jitterMs: 12.5, idleSeconds: nil),
@@ -122,6 +125,16 @@ import Testing
         let line = Self.withoutNewline(MediaControlCodec.encode(event))
         #expect(try JSONDecoder().decode(MediaEvent.self, from: Data(line)) == event)
         #expect(try MediaControlCodec.decodeIncoming(Array(JSONEncoder().encode(event))) == .event(event))
+    }
+
+    @Test func legMembersAreWrittenAsJSONEncoderWritesThem() throws {
+        let response = MediaResponse.success(id: 9, sessions: [SessionInfo(session: "17", tag: "t", ageSeconds: 3.25,
+                                                                           rtpTimeoutSeconds: 30, legs: Self.sampleLegs)])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let line = String(decoding: Self.withoutNewline(try MediaControlCodec.encode(response)), as: UTF8.self)
+        #expect(line == String(decoding: try encoder.encode(response), as: UTF8.self))
+        #expect(line.contains(#""oneWayAudio":false,"oneWayAudioSeen":true,"path":"kernel","quality":"warning""#), "\(line)")
     }
 
     @Test func membersAreWrittenInSortedOrder() {

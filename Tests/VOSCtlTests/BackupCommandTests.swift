@@ -79,6 +79,22 @@ import VOSTestSupport
                     record.routingGateway = reason == .noAvailableRouter ? nil : "ven1"
                     record.customerCost = Money(units: 1234)
                     record.vendorCost = Money(units: 1000)
+                    if index == 0 {
+                        var caller = LegMediaStatistics()
+                        caller.quality = .warning
+                        caller.rtcpLossPercent = 1.171875
+                        caller.rtcpJitterMilliseconds = 10
+                        caller.roundTripMilliseconds = 80.25
+                        caller.oneWayAudio = false
+                        var callee = LegMediaStatistics()
+                        callee.quality = .critical
+                        callee.rtcpLossPercent = 0
+                        callee.rtcpJitterMilliseconds = 60
+                        callee.roundTripMilliseconds = 200
+                        callee.oneWayAudio = true
+                        record.callerMedia = caller
+                        record.calleeMedia = callee
+                    }
                     try transaction.appendCDR(record)
                 }
             }
@@ -96,6 +112,15 @@ import VOSTestSupport
         let lines = csv.split(separator: "\n")
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("id,call_id,setup"))
-        #expect(lines[1].hasSuffix("0.1234,0.1000,0.0234"))
+        #expect(lines[0].hasSuffix("margin,caller_quality,callee_quality,caller_rtcp_loss_pct,callee_rtcp_loss_pct,"
+                                   + "caller_rtcp_jitter_ms,callee_rtcp_jitter_ms,caller_rtt_ms,callee_rtt_ms,caller_one_way,callee_one_way"))
+        // Costs, then the media quality columns (caller, callee), empty for a call without media statistics.
+        #expect(lines[1].hasSuffix("0.1234,0.1000,0.0234,warning,critical,1.17,0.00,10.00,60.00,80.25,200.00,0,1"), "\(lines[1])")
+        #expect(lines[3].hasSuffix("0.1234,0.1000,0.0234" + String(repeating: ",", count: 10)), "\(lines[3])")
+        let table = try vosctl.ok("cdr", "list")
+        #expect(table.contains("QUALITY") && table.contains("ONE-WAY") && table.contains("warning/critical"), "\(table)")
+        let first = try #require((try vosctl.json("cdr", "list") as? [[String: Any]])?.first)
+        #expect((first["calleeMedia"] as? [String: Any])?["oneWayAudio"] as? Bool == true)
+        #expect((first["callerMedia"] as? [String: Any])?["quality"] as? String == "warning")
     }
 }

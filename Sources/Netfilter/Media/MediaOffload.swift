@@ -47,7 +47,11 @@ public struct OffloadedFlowCounters: Sendable, Equatable {
 ///   userspace path has to be deleted at the switch, and no first packet of either side can
 ///   race to create the entry (two such packets on two CPUs clash at confirmation, and the
 ///   second is dropped). Packets still queued for the userspace relay when the keys go in are
-///   relayed from there, untracked.
+///   relayed from there, untracked. Sender and receiver reports multiplexed on an RTP port
+///   (RFC 5761: UDP payload byte 1 = 200 or 201, types that RTP must not use when multiplexing)
+///   are left untracked even for an offloaded call: untracked, they are not NATed and reach the
+///   userspace relay, which reads them for loss, jitter and round trip and relays them itself
+///   (RTCP on its own port, RTP + 1, is never offloaded).
 /// - `output` (priority raw): packets the userspace relay sends (its sockets carry
 ///   `relayPacketMark`) are not tracked either: such an entry (`relay port -> far end`) would have
 ///   the very reply tuple an offloaded call's NATed entry needs. Nothing needs the state of
@@ -76,6 +80,10 @@ public enum MediaOffloadTable {
             ],
             chains: [
                 Chain(name: "untracked", hook: .init(kind: .filter, hook: .prerouting, priority: -300), rules: [
+                    Rule([.destinationPortRange(.udp, relayPorts), .transportPayloadPrefix(bitOffset: 72, bytes: [200]), .noConntrack],
+                         comment: "RTCP sender reports multiplexed on an RTP port stay in userspace, where vos-mediad reads them"),
+                    Rule([.destinationPortRange(.udp, relayPorts), .transportPayloadPrefix(bitOffset: 72, bytes: [201]), .noConntrack],
+                         comment: "RTCP receiver reports multiplexed on an RTP port stay in userspace, where vos-mediad reads them"),
                     Rule([.destinationPortRange(.udp, relayPorts),
                           .concatenationNotInSet([.ipSource, .udpSourcePort, .udpDestinationPort], set: "dnat_targets"), .noConntrack],
                          comment: "media not offloaded stays untracked: an offloaded call's only conntrack entry is the one vos-mediad creates"),
