@@ -50,7 +50,7 @@ let package = Package(
         ]),
         .target(name: "MediaControl", dependencies: ["CVOSSys", "VOSModel", "Sockets"]),
         .target(name: "MediaRelay", dependencies: ["CVOSSys", "MediaControl", "MediaDSP", "VOSModel", "Sockets"]),
-        .target(name: "MediaDSP", dependencies: ["CBcg729", "CSpanDSP"]),
+        .target(name: "MediaDSP", dependencies: ["CBcg729", "CSpanDSP", "VOSModel"]),
         .target(name: "Netfilter", dependencies: ["CMnl", "CNftnl", "CNetfilterConntrack", "CVOSSys", "VOSModel", "Sockets"]),
         // Store -> firewall policy and the firewall operations shared by vos-mediad and vosctl.
         .target(name: "Firewall", dependencies: ["Netfilter", "VOSModel", "VOSStore", "MediaControl"]),
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport", "MediaDSP"], resources: [.copy("Scenarios")]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl", "MediaDSP", "VOSTestSupport"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "VOSModel", "Sockets"]),
-        .testTarget(name: "MediaDSPTests", dependencies: ["MediaDSP"]),
+        .testTarget(name: "MediaDSPTests", dependencies: ["MediaDSP", "VOSModel"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "VOSModel"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netfilter", "VOSStore", "VOSModel", "MediaControl", "VOSTestSupport"]),
     ],

@@ -8,15 +8,8 @@
 /// Digits of a method the filter excludes are refused without locking: a filter of `.info` on a
 /// leg that also leaks in-band tone must not let the tone lock out the INFO digits.
 
-/// How a digit reached us.
-public enum DTMFMethod: String, Sendable, CaseIterable {
-    /// RTP telephone-event (RFC 4733 / RFC 2833).
-    case rfc2833
-    /// SIP INFO with application/dtmf-relay or application/dtmf.
-    case info
-    /// Tones in the decoded audio.
-    case inband
-}
+import VOSModel
+
 
 /// The DTMF receive setting of a leg: which methods are accepted at all.
 public struct DTMFReceiveFilter: OptionSet, Sendable, Hashable {

@@ -1,5 +1,6 @@
 /// Transcoding and repacketising of one direction of a relayed session (leg A's far end -> relay
 /// -> leg B's far end): RTP in one leg's format, RTP out in the other's, on the relay I/O thread.
+import VOSModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -184,9 +184,6 @@ public struct VendorOffer: Sendable, Equatable {
     public var formats: [OfferedFormat] { audio + (telephoneEvent.map { [$0.format] } ?? []) }
 }
 
-/// A way DTMF travels.
-public enum DTMFMethod: String, Sendable, Equatable, CaseIterable { case rfc2833, info, inband }
-
 /// What one leg of the call carries once both sides have agreed.
 public struct NegotiatedLeg: Sendable, Equatable {
     public var codec: Codec

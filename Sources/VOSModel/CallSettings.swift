@@ -92,6 +92,16 @@ public struct CodecSettings: Sendable, Hashable, Codable {
     }
 }
 
+/// A way DTMF travels: the one name the controller, vos-mediad and the CDR use.
+public enum DTMFMethod: String, Sendable, Hashable, CaseIterable {
+    /// RTP telephone-event (RFC 4733 / RFC 2833).
+    case rfc2833
+    /// SIP INFO with application/dtmf-relay or application/dtmf.
+    case info
+    /// Tones in the audio.
+    case inband
+}
+
 public struct DTMFSettings: Sendable, Hashable, Codable {
     public enum ReceiveMethod: String, Sendable, Codable, CaseIterable { case all, rfc2833, info, inband }
     public enum SendMethod: String, Sendable, Codable, CaseIterable { case auto, rfc2833, info, inband }

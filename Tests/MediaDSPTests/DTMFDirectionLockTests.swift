@@ -1,5 +1,6 @@
 import Testing
 @testable import MediaDSP
+import VOSModel
 
 /// Offers `methods` in order and returns which were admitted.
 private func offer(_ methods: [DTMFMethod], to lock: inout DTMFDirectionLock,

@@ -4,6 +4,7 @@
 import Foundation
 import MediaDSP
 import Testing
+import VOSModel
 
 // MARK: Shared helpers (virtual-time driver, packets in and out)
 
