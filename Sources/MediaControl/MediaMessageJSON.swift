@@ -134,6 +134,7 @@ extension LegInfo {
         writer.key("expected"); writer.unsigned(expected)
         if let idleSeconds { writer.key("idleSeconds"); writer.double(idleSeconds) }
         writer.key("index"); writer.integer(index)
+        if let jitterBufferMs { writer.key("jitterBufferMs"); writer.integer(jitterBufferMs) }
         writer.key("jitterMs"); writer.double(jitterMs)
         if let latched { writer.key("latched"); writer.string(latched.description) }
         writer.key("local"); writer.string(local.description)
@@ -169,7 +170,8 @@ extension LegInfo {
                   rtcpLossPercent: try fields.optionalDouble("rtcpLossPercent"), rtcpLost: try fields.optionalSigned("rtcpLost"),
                   rtcpJitterMs: try fields.optionalDouble("rtcpJitterMs"), rtcpInvalid: try fields.optionalUnsigned("rtcpInvalid"),
                   roundTripMs: try fields.optionalDouble("roundTripMs"), quality: try fields.optionalChoice("quality", QualityBand.self),
-                  oneWayAudio: try fields.optionalBool("oneWayAudio"), oneWayAudioSeen: try fields.optionalBool("oneWayAudioSeen"))
+                  oneWayAudio: try fields.optionalBool("oneWayAudio"), oneWayAudioSeen: try fields.optionalBool("oneWayAudioSeen"),
+                  jitterBufferMs: try fields.optionalInteger("jitterBufferMs"))
     }
 }
 

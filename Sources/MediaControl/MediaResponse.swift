@@ -69,6 +69,9 @@ public struct LegInfo: Sendable, Codable, Equatable {
     /// Decoded path: packets from this leg's far end dropped as malformed (truncated RTP, an
     /// unexpected payload type, a payload of impossible length, a bad telephone-event).
     public var malformed: UInt64?
+    /// Decoded path: the delay the jitter buffer adds to this leg's far end's audio now (ms);
+    /// absent without one (SS_JITTERBUFFER_*).
+    public var jitterBufferMs: Int?
 
     // What this leg's far end reports in RTCP (SR/RR report blocks) about the media it receives,
     // i.e. what the relay sends it: measured at the far end, so known while the kernel relays
@@ -101,7 +104,7 @@ public struct LegInfo: Sendable, Codable, Equatable {
                 lossPercent: Double, jitterMs: Double, idleSeconds: Double?, codec: String? = nil, malformed: UInt64? = nil,
                 rtcpReports: UInt64? = nil, rtcpLossPercent: Double? = nil, rtcpLost: Int64? = nil, rtcpJitterMs: Double? = nil,
                 rtcpInvalid: UInt64? = nil, roundTripMs: Double? = nil, quality: QualityBand? = nil, oneWayAudio: Bool? = nil,
-                oneWayAudioSeen: Bool? = nil) {
+                oneWayAudioSeen: Bool? = nil, jitterBufferMs: Int? = nil) {
         self.index = index
         self.local = local
         self.remote = remote
@@ -117,6 +120,7 @@ public struct LegInfo: Sendable, Codable, Equatable {
         self.idleSeconds = idleSeconds
         self.codec = codec
         self.malformed = malformed
+        self.jitterBufferMs = jitterBufferMs
         self.rtcpReports = rtcpReports
         self.rtcpLossPercent = rtcpLossPercent
         self.rtcpLost = rtcpLost

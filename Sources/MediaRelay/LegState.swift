@@ -60,6 +60,8 @@ struct LegCounters: Sendable {
     var lastRTPNanoseconds: UInt64
     /// Decoded path only: packets from this leg's far end its processor refused.
     var malformed: UInt64? = nil
+    /// Decoded path with a jitter buffer: the delay it adds to this leg's far end's audio (ms).
+    var jitterBufferMilliseconds: Int? = nil
     var rtcp = RTCPLegState()
     var oneWaySeen = false
 

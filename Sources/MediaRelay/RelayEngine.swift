@@ -576,7 +576,8 @@ public final class RelayEngine: @unchecked Sendable {
                 rtcpReports: reported ? rtcp.reports : nil, rtcpLossPercent: rtcpLossPercent,
                 rtcpLost: reported ? Int64(rtcp.cumulativeLost) : nil, rtcpJitterMs: rtcpJitterMs,
                 rtcpInvalid: rtcp.invalid > 0 ? rtcp.invalid : nil, roundTripMs: roundTripMs, quality: quality,
-                oneWayAudio: oneWay, oneWayAudioSeen: counter.oneWaySeen || oneWay)
+                oneWayAudio: oneWay, oneWayAudioSeen: counter.oneWaySeen || oneWay,
+                jitterBufferMs: counter.jitterBufferMilliseconds)
         }
         return SessionInfo(session: String(record.id), tag: record.tag, ageSeconds: Double(now &- record.createdNanoseconds) / 1e9,
                            rtpTimeoutSeconds: record.timeoutSeconds, legs: legs)

@@ -745,6 +745,7 @@ final class RelayWorker: @unchecked Sendable {
                                        jitter: state.reception.jitter, lastRTPNanoseconds: state.lastRTPNanoseconds)
             if let direction = pipeline?.directions[leg] {
                 counters.malformed = direction.counters.droppedMalformed &+ direction.counters.droppedUnknownPayloadType
+                counters.jitterBufferMilliseconds = direction.jitterBufferDelayMilliseconds
             }
             noteOneWay(silent: legs + legIndex, active: legs + (legIndex ^ 1), now: monotonicNanoseconds())
             counters.rtcp = legs[legIndex].rtcp

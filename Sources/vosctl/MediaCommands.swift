@@ -35,6 +35,7 @@ struct MediaSessions: ParsableCommand {
                         leg.local.description, leg.remote?.description ?? "-", leg.latched?.description ?? "-",
                         "\(leg.received.packets)/\(leg.received.bytes)", "\(leg.sent.packets)/\(leg.sent.bytes)",
                         String(leg.dropped), "\(leg.lost) (\(percent(leg.lossPercent)))", twoDecimals(leg.jitterMs), leg.path.rawValue,
+                        leg.codec ?? "-", leg.jitterBufferMs.map(String.init) ?? "-", leg.malformed.map(String.init) ?? "-",
                         leg.rtcpLost.map { "\($0) (\(percent(leg.rtcpLossPercent ?? 0)))" } ?? "-",
                         leg.rtcpJitterMs.map(twoDecimals) ?? "-", leg.roundTripMs.map(twoDecimals) ?? "-",
                         MediaQualityText.band(leg.quality), MediaQualityText.oneWay(leg),
@@ -43,7 +44,9 @@ struct MediaSessions: ParsableCommand {
             }
             // LOST/JITTER: measured by the relay on what the far end sends (frozen while offloaded);
             // RTCP LOST/JITTER: the far end's report on what it receives; RTT: relay <-> far end.
+            // CODEC, JB MS (delay the jitter buffer adds), MALFORMED: decoded (transcode) sessions.
             printTable(["SESSION", "TAG", "LEG", "LOCAL", "SDP REMOTE", "LATCHED", "IN PKT/B", "OUT PKT/B", "DROPPED", "LOST", "JITTER MS", "PATH",
+                        "CODEC", "JB MS", "MALFORMED",
                         "RTCP LOST", "RTCP JITTER MS", "RTT MS", "QUALITY", "ONE-WAY"], rows)
         }
     }

@@ -78,6 +78,10 @@ import VOSTestSupport
         let stats = try #require(try client.statistics(session: session.session).first)
         let fromVendor = stats.legs[1]
         #expect(fromVendor.malformed ?? 0 >= 30, "the fuzz is counted as malformed on the vendor leg: \(fromVendor)")
+        // SS_JITTERBUFFER_* at their defaults (adaptive 20..200 ms, starting at 60): the delay it
+        // adds to the caller's audio is reported on the caller's leg.
+        let added = try #require(stats.legs[0].jitterBufferMs, "\(stats.legs[0])")
+        #expect((20...200).contains(added))
         #expect(mediad.isRunning)
         try client.ping()
     }

@@ -71,6 +71,9 @@ import VOSModel
         LegInfo(index: 1, local: MediaEndpoint(ip: "2001:db8::1", port: 30002), remote: nil, latched: nil, path: .userspace,
                 received: TrafficCounters(), sent: TrafficCounters(), dropped: 0, lost: 0, expected: 0,
                 lossPercent: 0, jitterMs: 12.5, idleSeconds: nil),
+        LegInfo(index: 0, local: MediaEndpoint(ip: "192.0.2.1", port: 30004), remote: nil, latched: nil, path: .transcode,
+                received: TrafficCounters(), sent: TrafficCounters(), dropped: 0, lost: 0, expected: 0,
+                lossPercent: 0, jitterMs: 0, idleSeconds: nil, codec: "G729", malformed: 7, jitterBufferMs: 60),
     ]
 
     static let sampleRequests = [
@@ -81,6 +84,14 @@ import VOSModel
         MediaRequest(id: 3, op: .delete, session: "17"),
         MediaRequest(id: 4, op: .ban, address: "203.0.113.9", seconds: 600, reason: awkwardText),
         MediaRequest(id: 5, op: .ping),
+        MediaRequest(id: 6, op: .create, tag: "t", legs: [
+            LegRequest(remote: MediaEndpoint(ip: "192.0.2.2", port: 4000),
+                       media: LegMedia(codec: "PCMA", payloadType: 8, ptime: 20, telephoneEvent: 101, events: "0-15",
+                                       inbandDetect: true, receive: "rfc2833")),
+            LegRequest(media: LegMedia(codec: "G729", payloadType: 18, annexB: false, inbandSend: true)),
+        ]),
+        MediaRequest(id: 7, op: .update, session: "17", leg: 0, media: LegMedia(codec: "PCMU", payloadType: 0)),
+        MediaRequest(id: 8, op: .dtmf, session: "17", leg: 1, digits: "5#", durationMs: 160),
     ]
 
     static let sampleResponses = [
@@ -97,6 +108,7 @@ import VOSModel
     static let sampleEvents = [
         MediaEvent(event: .legLatched, session: "1", tag: "a84b", leg: 0, address: MediaEndpoint(ip: "203.0.113.2", port: 4000)),
         MediaEvent(event: .rtpTimeout, session: "2", tag: nil, idleSeconds: 30.004),
+        MediaEvent(event: .dtmf, session: "3", tag: "c", leg: 0, digit: "5", durationMs: 160, method: "rfc2833"),
     ]
 
     private static func withoutNewline(_ line: [UInt8]) -> [UInt8] {
