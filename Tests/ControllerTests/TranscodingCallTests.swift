@@ -46,6 +46,13 @@ import VOSTestSupport
         let lab = try SwitchLab(mediaMode: 3)
         let port = TestPorts.allocate(8)
         let vendorMedia = port + 2
+        // No jitter buffer here (fixed, 0 ms): these calls check transcoding, and the whole suite
+        // loads this 2-core host enough that a buffer conceals late packets and leaves quiet
+        // windows (as it should). The buffer is tested in virtual time in MediaDSPTests and its
+        // reported delay in DecodedPathTests; DTMFCallTests run with the store's defaults.
+        for (name, value) in [("SS_JITTERBUFFER_MODE", "0"), ("SS_JITTERBUFFER_MIN", "0"), ("SS_JITTERBUFFER_DEFAULT", "0")] {
+            try lab.vosctl.ok("param", "set", name, value)
+        }
         try lab.vosctl.ok("gateway", "set", "cust", "--codecs", caller.rawValue, "--codec-mode", "convert")
         try lab.vendor("ven", port: port, "--codecs", vendor.rawValue, "--codec-mode", "convert")
         try lab.startMediad()
@@ -106,11 +113,8 @@ import VOSTestSupport
         // Allow 400 ms lost to call setup; the rest of the tone must get through.
         #expect(windows.count >= (milliseconds - 400) / 200 - 1,
                 "\(side): \(samples.count / 8) ms of audio in \(packets.count) packets, of \(milliseconds) ms played")
-        // The tone is played at amplitude 8000. A window where the relay's jitter buffer had to
-        // conceal late packets (it runs with the store's defaults, adaptive from 60 ms, and the
-        // suite loads this 2-core host) comes out quieter, but still far above silence or noise
-        // (which measure under 20): at least -30 dB of the tone counts as heard.
-        let bad = windows.filter { $0.decibels < 10 || $0.expectedAmplitude < 250 }
+        // The tone is played at amplitude 8000; silence and noise measure under 20.
+        let bad = windows.filter { $0.decibels < 10 || $0.expectedAmplitude < 1000 }
         #expect(bad.isEmpty, "\(side) hears \(Int(tone)) Hz over \(Int(other)) Hz in every window; not in: \(bad)")
     }
 
