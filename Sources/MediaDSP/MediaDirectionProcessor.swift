@@ -176,6 +176,12 @@ public final class MediaDirectionProcessor {
     // Input timeline.
     private var haveSource = false
     private var inputSSRC: UInt32 = 0
+    /// What this direction has sent: the relay's own RTCP sender reports to the `to` leg say so.
+    public private(set) var lastOutputTimestamp: UInt32 = 0
+    public private(set) var emittedPayloadOctets: UInt64 = 0
+    /// The SSRC of the stream the `from` leg sends (0 before its first packet): the source the
+    /// relay's reception reports to that leg are about.
+    public var senderSSRC: UInt32 { inputSSRC }
     private var lastSequence: UInt16 = 0
     private var consecutiveLate = 0
     /// Input timestamp of the sample that would follow the last one taken in.
@@ -1341,6 +1347,8 @@ public final class MediaDirectionProcessor {
         Self.storeBigEndian(outputSSRC, at: header + 8)
         outputSequence &+= 1
         counters.emittedPackets &+= 1
+        lastOutputTimestamp = outputTimestamp
+        emittedPayloadOctets &+= UInt64(payloadBytes)
         emit(UnsafeRawBufferPointer(start: output, count: Self.headerBytes + payloadBytes))
     }
 

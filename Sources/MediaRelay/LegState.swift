@@ -25,6 +25,11 @@ struct LegState {
     var reception = RTPReceptionStatistics()
     /// RTCP reports from this leg's far end (on the RTCP port, or multiplexed on the RTP port).
     var rtcp = RTCPLegState()
+    /// Decoded sessions: when the relay sends this leg its next own sender report, and the
+    /// packets expected and received at the last one (the interval's fraction lost).
+    var nextOwnReport: UInt64 = 0
+    var reportedExpected: UInt64 = 0
+    var reportedReceived: UInt64 = 0
     /// This leg's far end went `MediaQuality.oneWayAudioSeconds` without RTP while the other leg's
     /// sent, after having sent before (sticky; early media one way only does not count).
     var oneWaySeen = false

@@ -54,6 +54,9 @@ struct RTPReceptionStatistics {
         received = 0
     }
 
+    /// RFC 3550's extended highest sequence number received (cycles in the high 16 bits).
+    var extendedHighestSequence: UInt32 { initialized ? cycles &+ UInt32(maximumSequence) : 0 }
+
     var expected: UInt64 {
         initialized ? UInt64(cycles) + UInt64(maximumSequence) - UInt64(baseSequence) + 1 : 0
     }

@@ -60,6 +60,10 @@ final class RelayWorker: @unchecked Sendable {
     private var tickArmed = false
     private static let tickToken = UInt64.max - 2
     private static let tickInterval = 10_000_000
+    /// RFC 3550's 5 s minimum between reports; the first goes out 1 s after a leg's formats are set.
+    private static let ownReportInterval: UInt64 = 5_000_000_000
+    private static let firstOwnReport: UInt64 = 1_000_000_000
+    private let reportBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: RelaySenderReport.length)
 
     private static let wakeToken = UInt64.max
     private static let captureToken = UInt64.max - 1
@@ -182,6 +186,7 @@ final class RelayWorker: @unchecked Sendable {
         if rawFD >= 0 { close(rawFD) }
         if captureFD >= 0 { close(captureFD) }
         if tickFD >= 0 { close(tickFD) }
+        reportBuffer.deallocate()
         close(epollFD)
         close(wakeFD)
     }
@@ -434,7 +439,46 @@ final class RelayWorker: @unchecked Sendable {
                 direction.tick(now: now) { out in sendDecoded(out, slot: slot, toLeg: from ^ 1) }
                 reportDigits(direction, slot: slot, fromLeg: from)
             }
+            for leg in 0..<2 where now >= legs[2 * slot + leg].nextOwnReport {
+                sendOwnReport(slot: slot, leg: leg, pipeline: pipeline, now: now)
+            }
         }
+    }
+
+    /// A decoded session's RTCP: the relay is the source each leg hears, so it reports that
+    /// stream to the leg (its SSRC, packets and octets), with a block on what it receives from
+    /// the leg. Noted like a forwarded sender report, so the leg's answer (LSR/DLSR) gives the
+    /// relay's round trip to it.
+    private func sendOwnReport(slot: Int, leg: Int, pipeline: SessionMediaPipeline, now: UInt64) {
+        let legIndex = 2 * slot + leg
+        legs[legIndex].nextOwnReport = now &+ Self.ownReportInterval
+        guard legs[legIndex].rtcpTargetLength != 0 else { return }
+        let toLeg = pipeline.directions[leg ^ 1], fromLeg = pipeline.directions[leg]
+        var reception: RelaySenderReport.Reception?
+        let statistics = legs[legIndex].reception
+        if statistics.initialized, fromLeg.senderSSRC != 0 {
+            let expected = statistics.expected &- legs[legIndex].reportedExpected
+            let received = statistics.received &- legs[legIndex].reportedReceived
+            let lostInInterval = expected > received ? expected - received : 0
+            legs[legIndex].reportedExpected = statistics.expected
+            legs[legIndex].reportedReceived = statistics.received
+            reception = RelaySenderReport.Reception(
+                ssrc: fromLeg.senderSSRC, fractionLost: expected == 0 ? 0 : UInt8(min(255, lostInInterval * 256 / expected)),
+                cumulativeLost: Int32(clamping: statistics.lost), extendedHighestSequence: statistics.extendedHighestSequence,
+                jitter: UInt32(statistics.jitter), lastSR: 0, delaySinceLastSR: 0)
+        }
+        let ntp = RelaySenderReport.ntpNow()
+        let length = RelaySenderReport.write(into: reportBuffer, ssrc: toLeg.outputSSRC, ntp: ntp, rtpTimestamp: toLeg.lastOutputTimestamp,
+                                             packets: toLeg.counters.emittedPackets, octets: toLeg.emittedPayloadOctets,
+                                             reception: reception)
+        let sent = (targets + 2 * legIndex + 1).withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            sendto(sockets[4 * slot + 2 * leg + 1], reportBuffer, length, Int32(MSG_DONTWAIT), $0, legs[legIndex].rtcpTargetLength)
+        }
+        guard sent == length else { return }
+        legs[legIndex].sentPackets &+= 1
+        legs[legIndex].sentBytes &+= UInt64(length)
+        // The leg's receiver reports name this SR (LSR): looked up where forwarded SRs toward it are kept.
+        legs[legIndex ^ 1].rtcp.noteSenderReport(ssrc: toLeg.outputSSRC, ntpMiddle: UInt32(truncatingIfNeeded: ntp >> 16), at: now)
     }
 
     /// Keeps `decodedSlots` and the tick timer in step with the sessions' pipelines.
@@ -442,7 +486,11 @@ final class RelayWorker: @unchecked Sendable {
         pipelines[slot] = pipeline
         slots[slot].decoded = pipeline != nil
         decodedSlots.removeAll { $0 == slot }
-        if pipeline != nil { decodedSlots.append(slot) }
+        if pipeline != nil {
+            decodedSlots.append(slot)
+            let first = monotonicNanoseconds() &+ Self.firstOwnReport
+            for leg in 0..<2 { legs[2 * slot + leg].nextOwnReport = first }
+        }
         let wanted = !decodedSlots.isEmpty
         guard wanted != tickArmed, tickFD >= 0 else { return }
         let interval = timespec(tv_sec: 0, tv_nsec: wanted ? Self.tickInterval : 0)
@@ -664,11 +712,11 @@ final class RelayWorker: @unchecked Sendable {
         slots[slot] = SessionSlotState(active: true, sessionID: setup.sessionID, timeoutNanoseconds: setup.timeoutNanoseconds,
                                        createdNanoseconds: monotonicNanoseconds(), timedOutAt: 0, tos: setup.tos,
                                        decoded: false)
-        setDecoded(slot: slot, setup.pipeline)
         for leg in 0..<2 {
             legs[2 * slot + leg] = LegState()
             if let remote = setup.remotes[leg] { aim(legIndex: 2 * slot + leg, at: remote) }
         }
+        setDecoded(slot: slot, setup.pipeline)
         for kind in 0..<4 {
             let endpoint = 4 * slot + kind
             sockets[endpoint] = setup.sockets[kind]

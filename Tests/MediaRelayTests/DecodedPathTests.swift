@@ -20,7 +20,9 @@ import VOSTestSupport
     func aPCMALegAndAG729LegAreTranscodedAndSurviveAFuzzingSender() throws {
         let mediad = try daemon(ports: 41000)
         defer { mediad.stop() }
-        let caller = try UDPProbe(bind: "127.0.0.1"), vendor = try UDPProbe(bind: "127.0.0.1")
+        let vendorPort = TestPorts.allocate(2)
+        let caller = try UDPProbe(bind: "127.0.0.1"), vendor = try UDPProbe(bind: "127.0.0.1", port: vendorPort)
+        let vendorRTCP = try UDPProbe(bind: "127.0.0.1", port: vendorPort + 1)
         let client = try mediad.client()
         let session = try client.create(tag: "transcode", legs: [
             LegRequest(local: "127.0.0.1", remote: MediaEndpoint(ip: "127.0.0.1", port: caller.localPort),
@@ -74,6 +76,17 @@ import VOSTestSupport
         let settled = Array(pcm.dropFirst(1600))
         #expect(ToneAnalysis.power(of: 1000, in: settled) > 100 * ToneAnalysis.power(of: 440, in: settled),
                 "the vendor hears the caller's 1 kHz tone")
+
+        // RTCP is the relay's own on a decoded session: the vendor gets sender reports for the
+        // stream it hears (the relay's SSRC, as on its RTP), within the first report's 1 s.
+        var reports: [[UInt8]] = []
+        while reports.isEmpty, let datagram = vendorRTCP.receiveBytes(milliseconds: 3000) { reports.append(datagram) }
+        let report = try #require(reports.first, "a sender report reached the vendor's RTCP port")
+        #expect(report.count >= 28 && report[1] == 200, "an RTCP SR: \(report.prefix(4))")
+        let reportSSRC = UInt32(report[4]) << 24 | UInt32(report[5]) << 16 | UInt32(report[6]) << 8 | UInt32(report[7])
+        #expect(reportSSRC == packets.first?.ssrc, "the SR's SSRC is the one on the RTP the vendor gets")
+        let reportedPackets = UInt32(report[20]) << 24 | UInt32(report[21]) << 16 | UInt32(report[22]) << 8 | UInt32(report[23])
+        #expect(reportedPackets > 0 && reportedPackets <= UInt32(packets.count), "\(reportedPackets) of \(packets.count)")
 
         let stats = try #require(try client.statistics(session: session.session).first)
         let fromVendor = stats.legs[1]

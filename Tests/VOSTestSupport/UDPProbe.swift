@@ -8,11 +8,12 @@ import Glibc
 public final class UDPProbe {
     private let descriptor: Int32
 
-    public init(bind ip: String = "127.0.0.2") throws {
+    public init(bind ip: String = "127.0.0.2", port: Int = 0) throws {
         descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure("socket: \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
         inet_pton(AF_INET, ip, &address.sin_addr)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
