@@ -19,16 +19,16 @@ extension B2BUA {
     /// The offer `candidate` gets for the caller's offer; nil for a delayed offer (the vendor
     /// then offers in its 2xx and the formats pass through unchanged).
     func vendorOffer(_ session: CallSession, for candidate: RouteCandidate) -> Result<VendorOffer, CodecRefusal>? {
-        guard let offer = session.customerOffer else { return nil }
-        return CodecNegotiation.offerToVendor(callerOffer: Self.peerMedia(of: offer).formats,
+        guard let caller = session.customerMedia else { return nil }
+        return CodecNegotiation.offerToVendor(callerOffer: caller.formats,
                                               caller: GatewayMedia(session.mappingGateway), vendor: GatewayMedia(candidate.gateway))
     }
 
     /// Whether the planned offer already needs the relay to process media: transcoding, or
     /// telephone-events the caller and the vendor number differently or only one side has.
-    static func offerNeedsProcessing(_ offer: VendorOffer, callerOffer: SDPSession?) -> Bool {
+    static func offerNeedsProcessing(_ offer: VendorOffer, caller: PeerMedia?) -> Bool {
         if offer.transcoding { return true }
-        let callerEvents = callerOffer.flatMap { peerMedia(of: $0).formats.first(where: \.isTelephoneEvent)?.payloadType }
+        let callerEvents = caller?.formats.first(where: \.isTelephoneEvent)?.payloadType
         return callerEvents != offer.telephoneEvent?.payloadType
     }
 
@@ -47,10 +47,10 @@ extension B2BUA {
     /// the vendor's first answer makes the plan (and tells vos-mediad both legs' formats when they
     /// differ); every later SDP keeps each side on its negotiated formats.
     func negotiateCodecs(_ sdp: inout SDPSession, session: CallSession, fromVendor: Bool) {
-        if fromVendor, session.codecPlan == nil, let offer = session.vendorOfferSent, let callerOffer = session.customerOffer,
+        if fromVendor, session.codecPlan == nil, let offer = session.vendorOfferSent, let caller = session.customerMedia,
            let candidate = session.lastCandidate {
             let result = CodecNegotiation.answerToCaller(
-                callerOffer: Self.peerMedia(of: callerOffer), vendorOffer: offer, vendorAnswer: Self.peerMedia(of: sdp),
+                callerOffer: caller, vendorOffer: offer, vendorAnswer: Self.peerMedia(of: sdp),
                 caller: GatewayMedia(session.mappingGateway), vendor: GatewayMedia(candidate.gateway))
             switch result {
             case let .success(plan):
@@ -87,10 +87,9 @@ extension B2BUA {
     /// the first packets either way, which may arrive before the answer's update, are then
     /// converted (or dropped as an unexpected payload type), never passed on in the wrong codec.
     func provisionalFormats(_ session: CallSession, offer: VendorOffer) -> [LegMedia]? {
-        guard let callerOffer = session.customerOffer, let vendorFormat = offer.audio.first, let vendorCodec = vendorFormat.codec else {
+        guard let caller = session.customerMedia, let vendorFormat = offer.audio.first, let vendorCodec = vendorFormat.codec else {
             return nil
         }
-        let caller = Self.peerMedia(of: callerOffer)
         let usable = session.mappingGateway.codecs.usable
         guard let callerFormat = caller.formats.first(where: { $0.codec.map(usable.contains) ?? false }),
               let callerCodec = callerFormat.codec else { return nil }

@@ -168,7 +168,7 @@ extension B2BUA {
             return skipForCodecs(session, candidate, refusal.reason)
         case let .success(offer)?:
             session.attemptOffer = offer
-            needsProcessing = Self.offerNeedsProcessing(offer, callerOffer: session.customerOffer)
+            needsProcessing = Self.offerNeedsProcessing(offer, caller: session.customerMedia)
             if offer.transcoding && (mode == .off || session.mediaRefused) {
                 return skipForCodecs(session, candidate, "transcoding for '\(candidate.gateway.name)' needs the media relay, which is "
                                      + (mode == .off ? "off (SS_MEDIAPROXYMODE / --media-proxy)" : "unavailable"))
@@ -253,7 +253,7 @@ extension B2BUA {
             } else {
                 // Not relayed: the endpoints exchange media directly, so only the codec list
                 // narrows; telephone-event keeps the caller's own payload type.
-                let events = Self.peerMedia(of: offer).formats.filter(\.isTelephoneEvent)
+                let events = session.customerMedia?.formats.filter(\.isTelephoneEvent) ?? []
                 body = Self.sdp(offer, offering: planned.audio + events).serialized()
             }
         } else if wantsRelay, let offer = session.customerOffer, let relay = session.vendorRelayEndpoint {

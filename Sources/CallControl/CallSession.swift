@@ -157,8 +157,12 @@ final class CallSession: @unchecked Sendable {
     var customerReliable = false
     var nextRSeq: UInt32 = 1
 
-    /// The customer's SDP offer as received.
-    var customerOffer: SDPSession?
+    /// The customer's SDP offer as received, and its first audio stream as negotiation input
+    /// (read once: every vendor attempt and the answer use it).
+    var customerOffer: SDPSession? {
+        didSet { customerMedia = customerOffer.map { B2BUA.peerMedia(of: $0) } }
+    }
+    private(set) var customerMedia: PeerMedia?
     var mediaSession: String?
     /// vos-mediad refused it once: later attempts go on without (or fail, where the relay is a must).
     var mediaRefused = false

@@ -31,16 +31,7 @@ enum SDPRelay {
 
     /// Codec names of the first audio stream, for the CDR and the calls view.
     static func audioCodecs(of sdp: SDPSession) -> [String] {
-        guard let audio = sdp.media.first(where: { $0.mediaType == "audio" }) else { return [] }
-        return audio.payloadTypes.compactMap { payloadType in
-            if let map = audio.rtpmap(for: payloadType) { return map.encoding.uppercased() }
-            switch payloadType {
-            case 0: return "PCMU"
-            case 8: return "PCMA"
-            case 18: return "G729"
-            default: return nil
-            }
-        }.filter { $0 != "TELEPHONE-EVENT" }
+        (sdp.audioFormats ?? []).map { $0.encoding.uppercased() }.filter { $0 != "TELEPHONE-EVENT" }
     }
 
     /// SS_MEDIAPROXYMODE 2: relay when the caller looks NATed (private SDP address, or an SDP

@@ -11,24 +11,10 @@ enum RelaySenderReport {
     /// Header and sender info (28 bytes) and one report block (24).
     static let length = 52
 
-    /// What the relay knows about the stream it receives from the leg.
-    struct Reception {
-        var ssrc: UInt32
-        var fractionLost: UInt8
-        var cumulativeLost: Int32
-        var extendedHighestSequence: UInt32
-        /// RTP timestamp units.
-        var jitter: UInt32
-        /// Middle 32 bits of the NTP time of the leg's last SR, and the delay since it arrived in
-        /// 1/65536 s (both 0 when it sent none).
-        var lastSR: UInt32
-        var delaySinceLastSR: UInt32
-    }
-
     /// Writes the report into `buffer` (at least `length` bytes) and returns its length; the
     /// block is left out (RC 0) when the leg has sent nothing yet.
     static func write(into buffer: UnsafeMutablePointer<UInt8>, ssrc: UInt32, ntp: UInt64, rtpTimestamp: UInt32,
-                      packets: UInt64, octets: UInt64, reception: Reception?) -> Int {
+                      packets: UInt64, octets: UInt64, reception: RTCPReportBlock?) -> Int {
         let size = reception == nil ? 28 : length
         buffer[0] = 0x80 | (reception == nil ? 0 : 1)
         buffer[1] = 200

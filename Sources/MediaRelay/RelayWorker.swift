@@ -293,7 +293,7 @@ final class RelayWorker: @unchecked Sendable {
                       admit(endpoint: endpoint, source: source, sourceLength: sourceLength,
                             packet: packet, length: length, now: now, arrival: arrival) else { continue }
                 if slots[slot].decoded {
-                    forwardDecoded(endpoint: endpoint, packet: packet, length: length)
+                    forwardDecoded(endpoint: endpoint, packet: packet, length: length, now: now)
                     continue
                 }
                 if viaRaw {
@@ -343,7 +343,7 @@ final class RelayWorker: @unchecked Sendable {
                 guard admit(endpoint: endpoint, source: source, sourceLength: sourceLength,
                             packet: packet, length: length, now: now, arrival: arrival) else { continue }
                 if slots[endpoint >> 2].decoded {
-                    forwardDecoded(endpoint: endpoint, packet: packet, length: length)
+                    forwardDecoded(endpoint: endpoint, packet: packet, length: length, now: now)
                 } else {
                     forwardCaptured(endpoint: endpoint, packet: packet, length: length)
                 }
@@ -384,12 +384,12 @@ final class RelayWorker: @unchecked Sendable {
     /// Decoded path: RTP goes through the direction's processor and each packet it makes is sent
     /// at once from the other leg's own socket (the processor's buffer is reused by its next
     /// packet). RTCP ends here: each leg's reports describe a stream the processor rewrote.
-    private func forwardDecoded(endpoint: Int, packet: UnsafeMutablePointer<UInt8>, length: Int) {
+    private func forwardDecoded(endpoint: Int, packet: UnsafeMutablePointer<UInt8>, length: Int, now: UInt64) {
         let slot = endpoint >> 2
         guard endpoint & 1 == 0, let pipeline = pipelines[slot] else { return }
         let from = (endpoint >> 1) & 1
         let direction = pipeline.directions[from]
-        direction.process(UnsafeRawBufferPointer(start: packet, count: length), now: monotonicNanoseconds()) { out in
+        direction.process(UnsafeRawBufferPointer(start: packet, count: length), now: now) { out in
             sendDecoded(out, slot: slot, toLeg: from ^ 1)
         }
         reportDigits(direction, slot: slot, fromLeg: from)
@@ -454,7 +454,7 @@ final class RelayWorker: @unchecked Sendable {
         legs[legIndex].nextOwnReport = now &+ Self.ownReportInterval
         guard legs[legIndex].rtcpTargetLength != 0 else { return }
         let toLeg = pipeline.directions[leg ^ 1], fromLeg = pipeline.directions[leg]
-        var reception: RelaySenderReport.Reception?
+        var reception: RTCPReportBlock?
         let statistics = legs[legIndex].reception
         if statistics.initialized, fromLeg.senderSSRC != 0 {
             let expected = statistics.expected &- legs[legIndex].reportedExpected
@@ -462,7 +462,7 @@ final class RelayWorker: @unchecked Sendable {
             let lostInInterval = expected > received ? expected - received : 0
             legs[legIndex].reportedExpected = statistics.expected
             legs[legIndex].reportedReceived = statistics.received
-            reception = RelaySenderReport.Reception(
+            reception = RTCPReportBlock(
                 ssrc: fromLeg.senderSSRC, fractionLost: expected == 0 ? 0 : UInt8(min(255, lostInInterval * 256 / expected)),
                 cumulativeLost: Int32(clamping: statistics.lost), extendedHighestSequence: statistics.extendedHighestSequence,
                 jitter: UInt32(statistics.jitter), lastSR: 0, delaySinceLastSR: 0)

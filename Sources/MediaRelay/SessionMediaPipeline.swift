@@ -1,5 +1,6 @@
 import MediaControl
 import MediaDSP
+import VOSModel
 
 /// The decoded path of one session: a `MediaDirectionProcessor` per direction (index = the leg
 /// the packets come from), built on the control path from the legs' negotiated formats and
@@ -66,11 +67,10 @@ final class SessionMediaPipeline: @unchecked Sendable {
         }
         var range: ClosedRange<UInt8> = 0...15
         if let events = media.events {
-            let bounds = events.split(separator: "-", omittingEmptySubsequences: false)
-            guard bounds.count == 2, let low = UInt8(bounds[0]), let high = UInt8(bounds[1]), low <= high else {
+            guard let parsed = DTMFSettings.eventRange(events) else {
                 throw .invalidRequest("leg \(leg) media: events \"\(events)\" is not LOW-HIGH within 0-255")
             }
-            range = low...high
+            range = UInt8(parsed.lowerBound)...UInt8(parsed.upperBound)
         }
         do {
             return try LegMediaFormat(codec: codec, payloadType: UInt8(media.payloadType), ptimeMilliseconds: media.ptime ?? 20,

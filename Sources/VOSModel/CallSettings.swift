@@ -131,8 +131,12 @@ public struct DTMFSettings: Sendable, Hashable, Codable {
     }
 
     /// `rfc2833Events` as numbers; nil when it is not `LOW-HIGH` within 0-255 (RFC 4733 events).
-    public var eventRange: ClosedRange<Int>? {
-        let bounds = rfc2833Events.split(separator: "-", omittingEmptySubsequences: false)
+    public var eventRange: ClosedRange<Int>? { Self.eventRange(rfc2833Events) }
+
+    /// A telephone-event range written `LOW-HIGH` within 0-255 (gateways' settings and the
+    /// relay's `LegMedia.events` alike); nil for anything else.
+    public static func eventRange(_ text: String) -> ClosedRange<Int>? {
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
         guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), 0 <= low, low <= high, high <= 255 else {
             return nil
         }

@@ -1,21 +1,13 @@
 /// G.729 over bcg729: frame sizes, a tone surviving encode and decode, annex B silence, SID and
-/// erasure decoding. `testTonePower` is a Goertzel filter private to these tests.
+/// erasure decoding.
 import Foundation
 import MediaDSP
 import Testing
 
-/// Power of `frequency` in `samples` (8 kHz), normalised by length: a Goertzel filter.
+/// Power of `frequency` in `samples` (8 kHz) on the scale these tests' thresholds were set in
+/// (a sine of amplitude A reads A²/4): `ToneAnalysis`'s Goertzel, which reads A²/2.
 func testTonePower(_ samples: ArraySlice<Int16>, frequency: Double, sampleRate: Double = 8000) -> Double {
-    let coefficient = 2 * cos(2 * Double.pi * frequency / sampleRate)
-    var previous = 0.0
-    var beforePrevious = 0.0
-    for sample in samples {
-        let current = Double(sample) + coefficient * previous - beforePrevious
-        beforePrevious = previous
-        previous = current
-    }
-    let power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
-    return power / Double(samples.count * samples.count)
+    ToneAnalysis.power(of: frequency, in: Array(samples), sampleRate: sampleRate) / 2
 }
 
 /// `count` samples of a sine starting at sample `start`.

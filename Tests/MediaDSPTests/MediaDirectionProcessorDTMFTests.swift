@@ -271,7 +271,7 @@ func expectWellFormedEvent(
             TestReport(digit: "3", durationMilliseconds: 50, method: .rfc2833),
         ])
         // 7 on its first end packet (the 5th, at 80 ms); # 300 ms after its last packet at 340 ms.
-        guard result.reportTimes.count == 4 else { return }
+        try #require(result.reportTimes.count == 4, "one report time per digit: \(result.reportTimes)")
         #expect(result.reportTimes[0] == testEpoch + 80 * milliseconds)
         #expect(result.reportTimes[1] > testEpoch + 640 * milliseconds && result.reportTimes[1] <= testEpoch + 660 * milliseconds)
         #expect(result.reportTimes[2] == testEpoch + 1100 * milliseconds)
@@ -292,8 +292,7 @@ func expectWellFormedEvent(
         let result = drive(processor, arrivals: sequenced(audio), until: end)
 
         let groups = eventGroups(result.packets(payloadType: 101))
-        #expect(groups.count == 2)
-        guard groups.count == 2 else { return }
+        try #require(groups.count == 2, "two events, one per tone: \(groups.count)")
         expectWellFormedEvent(groups[0], code: 1, duration: 800)
         expectWellFormedEvent(groups[1], code: 9, duration: 800)
         #expect(result.packets.allSatisfy { $0.ssrc == processor.outputSSRC })
