@@ -37,7 +37,8 @@ let package = Package(
         // Route source and local-address questions asked of the kernel (no policy).
         .target(name: "HostNetwork", dependencies: ["VOSModel", "Sockets"]),
         .target(name: "SIPCore"),
-        .target(name: "Softswitch", dependencies: ["VOSModel"]),
+        // SIPCore + Crypto: digest credentials are checked here (MD5, SHA-256, HMAC nonces), still pure.
+        .target(name: "Softswitch", dependencies: ["VOSModel", "SIPCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SIPStack", dependencies: ["SIPCore", "CVOSSys", "VOSModel", "Sockets"]),
         .target(name: "CallControl", dependencies: [
             "CVOSSys", "SIPCore", "SIPStack", "Softswitch", "VOSModel", "VOSStore", "MediaControl", "Sockets",
@@ -60,7 +61,7 @@ let package = Package(
 
         // MARK: Executables (thin: parsing, wiring, lifecycle)
         .executableTarget(name: "vosctl", dependencies: [
-            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall", "Sockets",
+            "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall", "Sockets", "Softswitch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
@@ -77,7 +78,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "VOSTestSupport", path: "Tests/VOSTestSupport"),
         .testTarget(name: "VOSModelTests", dependencies: ["VOSModel", "VOSTestSupport"]),
-        .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel", "VOSTestSupport"]),
+        .testTarget(name: "SoftswitchTests", dependencies: ["Softswitch", "VOSModel", "VOSTestSupport", "SIPCore"]),
         .testTarget(name: "CallControlTests", dependencies: [
             "CallControl", "SIPStack", "SIPCore", "Softswitch", "VOSModel", "VOSStore", "MediaControl",
             .product(name: "Logging", package: "swift-log"),

@@ -40,6 +40,7 @@ extension B2BUA {
                    endWall: Int64? = nil, endMonotonic: UInt64? = nil) {
         let end = endWall ?? loop.wallMilliseconds
         let endNow = endMonotonic ?? loop.now
+        dynamicBlacklistCallEnded(session, endMonotonic: endNow)
         var record = CallDetailRecord(
             id: 0, callID: session.callID, setupTime: session.setupTime, endTime: end,
             callerReceived: session.callerReceived, calleeReceived: session.calleeReceived,

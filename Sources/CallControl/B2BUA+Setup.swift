@@ -8,11 +8,14 @@ import VOSModel
 extension B2BUA {
     func handleInitialInvite(_ request: SIPMessage, transaction: ServerTransaction) {
         let source = transaction.peer.address
-        guard let gateway = snapshot.callers.gateway(source: source.address, port: Int(source.port)) else {
+        let identified = snapshot.callers.gateway(source: source.address, port: Int(source.port))
+        // No gateway claims the address: a password gateway's user may be calling (407 first).
+        if identified == nil && snapshot.passwordGateways.isEmpty {
             countForbidden(source)
             transaction.respond(status: 403, reason: "Forbidden")
             return
         }
+        guard let gateway = identified ?? authenticatedGateway(request, transaction: transaction, proxy: true) else { return }
         if let hops = request.maxForwards, hops == 0 {
             transaction.respond(status: 483, reason: "Too Many Hops")
             return
@@ -55,17 +58,24 @@ extension B2BUA {
         var leg = customerLeg
         leg.localParty = (request.firstHeaderValue("To") ?? "") + ";tag=" + customerLeg.localTag
 
-        let candidates = RoutePlanner.candidates(for: calleeNumber, caller: callerOut, among: snapshot.routingGateways, status: gatewayStatus)
+        // A registered user is reached at its binding, before any vendor.
+        let registered = registeredTarget(calleeNumber)
+        // Gateways whose filters or number lists refuse the numbers are no candidates (all of them: 403 Blacklisted).
+        let route = registered.flatMap { registeredRoute($0, callee: calleeNumber) }.map { RoutePlan(candidates: [$0]) }
+            ?? RoutePlanner.plan(for: calleeNumber, caller: callerOut, among: snapshot.routingGateways,
+                                 screening: snapshot.numberScreening, status: gatewayStatus)
         let session = CallSession(
             id: nextSessionID, customerInvite: transaction, mappingGateway: gateway, account: gateway.account,
             inbound: inbound, calleeReceived: callee, callerOut: callerOut, calleeNumber: calleeNumber,
             setupTime: loop.wallMilliseconds, setupMonotonic: loop.now, customer: leg,
-            plan: FailoverPlan(candidates: candidates, switchLimit: parameters.int(.gatewaySwitchLimit)))
+            plan: FailoverPlan(route: route, switchLimit: parameters.int(.gatewaySwitchLimit)))
         nextSessionID += 1
+        session.registeredTarget = registered
         session.customerSessionTimer = customerTimer
         session.customerSupportsTimer = request.supported.contains("timer") || request.require.contains("timer")
         session.customerReliable = customerGetsReliableProvisionals(request, gateway: gateway)
         session.nextRSeq = UInt32.random(in: 1...0x7FFF_FFFF)
+        if let refusal = signallingGeofenceRefusal(session) { return rejectBeforeRouting(session, refusal) }
         if let rule = deniedBy {
             logger.info("call \(session.callID): denied by mapping gateway \(gateway.name)'s dial plan rule \(rule)")
             return rejectBeforeRouting(session, Refusal(reason: .dialPlanDenied, code: 403))
@@ -82,6 +92,7 @@ extension B2BUA {
             session.customerOffer = try? SDPSession(parsing: request.body)
             session.callerCodec = session.customerOffer.flatMap { SDPRelay.audioCodecs(of: $0).first }
         }
+        if refuseForbiddenOffer(session) { return }
         // Last, because it reserves credit: account state, concurrency and balance.
         authorizeBilling(session)
     }
@@ -93,20 +104,22 @@ extension B2BUA {
     private func admissionRefusal(_ session: CallSession, gateway: MappingGateway, caller: String, callee: String) -> Refusal? {
         let now = loop.now
         let call = Admission.Call(gateway: gateway, caller: caller, calleeReceived: callee, callee: session.calleeNumber,
-                                  activeCalls: activeByMapping[gateway.name, default: 0])
-        let refused = Admission.refusal(call, lists: snapshot.numberLists, globalCPS: {
+                                  activeCalls: activeByMapping[gateway.name, default: 0], callerAfterPlan: session.callerOut)
+        let refused = Admission.refusal(call, screen: snapshot.numberScreening.mapping[gateway.name], globalCPS: {
             limiter.admit("global", rate: parameters.int(.maxCPS), now: now) ? .admitted : .exceeded(retryAfter: limiter.retryAfter("global"))
         }, gatewayCPS: {
             limiter.admit("m:" + gateway.name, rate: gateway.cpsLimit, now: now) ? .admitted : .exceeded(retryAfter: limiter.retryAfter("m:" + gateway.name))
         })
-        return refused
+        // The dynamic blacklist last: it counts the call, which only a call let in may do.
+        return refused ?? dynamicBlacklistRefusal(session)
     }
 
     func gatewayStatus(_ name: String) -> GatewayStatus {
         let gateway = snapshot.routingGateways.first { $0.name == name }
         return GatewayStatus(
             activeCalls: activeByVendor[name, default: 0],
-            online: health.isOnline(name) && snapshot.vendorAddresses[name] != nil,
+            // A registered user's own gateway (B2BUA+Registrar) has no vendor address: its binding is it.
+            online: snapshot.vendorAddresses[name] != nil ? health.isOnline(name) : snapshot.mappingGateways[name] != nil,
             withinCPS: limiter.wouldAdmit("r:" + name, rate: gateway?.cpsLimit ?? 0, now: loop.now),
             vendorCreditOK: gateway.map(vendorCredit.allows) ?? true)
     }
@@ -153,7 +166,8 @@ extension B2BUA {
 
     /// One attempt of `candidate`: at its configured address, or at `redirect` (a 3xx Contact it followed).
     private func startAttempt(_ session: CallSession, _ candidate: RouteCandidate, redirect: SocketAddress? = nil) {
-        guard let vendorAddress = redirect ?? snapshot.vendorAddresses[candidate.gateway.name] else {
+        if redirect == nil, dynamicBlacklistSkipsAttempt(session, candidate) { return }
+        guard let vendorAddress = redirect ?? registeredAddress(session) ?? snapshot.vendorAddresses[candidate.gateway.name] else {
             session.plan.record(.response(503), for: candidate)
             return tryNextVendor(session)
         }
@@ -283,8 +297,9 @@ extension B2BUA {
             callID: ids.token() + "@" + ourHost, localTag: localTag, remoteTag: nil,
             localParty: "<sip:\(callerOut)@\(ourHost)>;tag=\(localTag)",
             remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)\(signalling.userPhone ? ";user=phone" : "")>",
-            remoteTarget: SIPURI(user: calleeOut, host: vendorHost, port: Int(vendorAddress.port),
-                                 parameters: signalling.userPhone ? SIPParameters([SIPParameter(name: "user", value: "phone")]) : SIPParameters()),
+            remoteTarget: session.registeredTarget.flatMap { try? SIPURI(parsing: $0.contact) }
+                ?? SIPURI(user: calleeOut, host: vendorHost, port: Int(vendorAddress.port),
+                          parameters: signalling.userPhone ? SIPParameters([SIPParameter(name: "user", value: "phone")]) : SIPParameters()),
             peer: vendorPeer, localSequence: 0, localHost: ourHost)
         var invite = vendor.request("INVITE", via: newVia(for: vendor), contact: contact(for: vendor))
         let customerHops = session.customerInvite.request.maxForwards ?? 70
@@ -330,6 +345,7 @@ extension B2BUA {
     }
 
     func vendorInviteEvent(_ session: CallSession, candidate: RouteCandidate, vendorKey: String, _ event: ClientTransaction.Event) {
+        if geofenceRefusesVendorMedia(session, candidate: candidate, event) { return }
         switch event {
         case let .provisional(response):
             vendorProvisional(session, candidate: candidate, response)

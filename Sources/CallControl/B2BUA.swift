@@ -3,6 +3,7 @@ import MediaControl
 import SIPCore
 import SIPStack
 import Softswitch
+import Synchronization
 import VOSModel
 
 /// The controller's transaction user: every request and response of every call passes here, on
@@ -42,6 +43,22 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     var callsByMediaSession: [String: CallSession] = [:]
     /// Reports attackers to the firewall's ban set (set by the controller before the loop runs).
     public var banFeed: BanFeed?
+    /// Whether vos-mediad's legLatched events need the loop (geofencing on, B2BUA+Geofence): read
+    /// by the controller's media-event thread.
+    public let checksLatchedSources = Atomic<Bool>(false)
+    /// Digest authentication, the registrar and suspensions (B2BUA+Authentication, +Registrar).
+    var authenticator: DigestAuthenticator
+    var authenticationFailures: AuthenticationFailures
+    var registrations = RegistrationTable()
+    /// Suspended mapping gateways: the store's (through the snapshot) and this process's own.
+    var suspensions: [String: GatewaySuspension] = [:]
+    /// Suspensions decided here whose store write has not landed yet: a reload must keep them.
+    var suspensionsBeingStored: Set<String> = []
+    /// Where bindings and suspensions are persisted (set by the controller before the loop runs).
+    public var subscriberState: (any SubscriberStateStore)?
+    var keepAliveTimer: TimerID?
+    /// The dynamic number blacklist: counts, entries, what each call counted (B2BUA+DynamicBlacklist).
+    var dynamicBlacklist = DynamicBlacklistState()
 
     enum Side { case customer, vendor }
 
@@ -61,6 +78,12 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
         self.advertisedPort = advertisedPort
         self.logger = logger
         self.health = GatewayHealth()
+        var secret = [UInt8](repeating: 0, count: 32)
+        var random = SystemRandomNumberGenerator()
+        for index in secret.indices { secret[index] = random.next() }
+        self.authenticator = DigestAuthenticator(settings: DigestAuthenticator.Settings(parameters: snapshot.parameters), secret: secret)
+        self.authenticationFailures = AuthenticationFailures(settings: AuthenticationFailures.Settings(parameters: snapshot.parameters))
+        self.suspensions = snapshot.suspensions
         layer.user = self
     }
 
@@ -70,9 +93,15 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
         reservationPolicy = ReservationPolicy(parameters: fresh.parameters)
         sessionTimerSettings = SessionTimerSettings(parameters: fresh.parameters)
         addressBook.reload(map: fresh.parameters.advertisedAddresses)
+        reloadGeofence(fresh)
+        reloadSubscriberSettings(fresh)
+        reloadDynamicBlacklist(fresh)
         refreshVendorCredit()
         for name in fresh.unresolvedVendors {
             logger.warning("routing gateway \(name): address cannot be resolved; it is skipped until it can")
+        }
+        for missing in fresh.numberScreening.missingReferences {
+            logger.warning("\(missing) does not exist: a missing white list or allow group refuses every number, a missing black list or deny group none")
         }
     }
 
@@ -113,14 +142,15 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
         case "CANCEL": handleCancel(request, transaction: transaction)
         case "OPTIONS": answerOptions(transaction)
         case "BYE", "UPDATE", "INFO", "PRACK", "NOTIFY": transaction.respond(status: 481, reason: "Call/Transaction Does Not Exist")
-        case "REGISTER", "SUBSCRIBE", "MESSAGE", "PUBLISH", "REFER":
+        case "REGISTER": handleRegister(request, transaction: transaction)
+        case "SUBSCRIBE", "MESSAGE", "PUBLISH", "REFER":
             transaction.respond(status: 405, reason: "Method Not Allowed", headers: [("Allow", B2BUA.allowed)])
         default:
             transaction.respond(status: 501, reason: "Not Implemented", headers: [("Allow", B2BUA.allowed)])
         }
     }
 
-    static let allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
+    static let allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER"
 
     private func answerOptions(_ transaction: ServerTransaction) {
         let host = localHost(for: transaction.peer, gateway: nil)

@@ -91,6 +91,13 @@ public final class BanFeed: @unchecked Sendable {
         }
     }
 
+    /// Bans `source` now (a gateway suspended after failed authentications): the count is the
+    /// gateway's, already past its limit. Trusted sources are still never banned.
+    public func ban(_ source: String, reason: String, snapshot: ControllerSnapshot) {
+        guard !isTrusted(source, snapshot) else { return }
+        report(source, reason: reason)
+    }
+
     // MARK: Internals
 
     /// REGISTER names the account in To; every other request names the callee in the

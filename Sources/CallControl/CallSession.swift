@@ -172,6 +172,8 @@ final class CallSession: @unchecked Sendable {
     var customerRelayEndpoint: MediaEndpoint?
     var vendorRelayEndpoint: MediaEndpoint?
     var callerCodec: String?
+    /// The callee is a registered user: the call goes to this binding instead of a vendor.
+    var registeredTarget: RegistrationBinding?
     var calleeCodec: String?
     var callerDTMF: String?
     var calleeDTMF: String?

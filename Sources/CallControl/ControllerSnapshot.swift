@@ -18,22 +18,39 @@ public struct ControllerSnapshot: Sendable {
     public let mappingGateways: [String: MappingGateway]
     public let accounts: [String: Account]
     public let numberLists: [String: NumberList]
+    /// Every gateway's prefix filters, number groups and number lists, lookup-ready (built here,
+    /// once per generation): `Admission` and `RoutePlanner` ask it per call.
+    public let numberScreening: NumberScreening
+    /// Geofence ranges, sorted for lookup (empty: geofencing off).
+    public let geofence: Geofence
     /// Names that could not be resolved, reported once per load.
     public let unresolvedVendors: [String]
+    /// Mapping gateways with password authentication, by digest username.
+    public let passwordGateways: [String: MappingGateway]
+    /// Mapping gateways suspended after failed authentications, by name (may have expired).
+    public let suspensions: [String: GatewaySuspension]
+    /// Dynamic blacklist rules (their entries are the B2BUA's own, see B2BUA+DynamicBlacklist).
+    public let dynamicBlacklistRules: [DynamicBlacklistRule]
 
     public static func load(from store: Store) throws -> ControllerSnapshot {
         try store.read { transaction in
             ControllerSnapshot(
                 generation: try transaction.generation(), parameters: try transaction.parameters(),
                 mapping: try transaction.mappingGateways(), routing: try transaction.routingGateways(),
-                accounts: try transaction.accounts(), numberLists: try transaction.numberLists())
+                accounts: try transaction.accounts(), numberLists: try transaction.numberLists(),
+                numberGroups: try transaction.numberGroups(),
+                suspensions: try transaction.gatewaySuspensions(), geofence: try transaction.geofenceRanges(),
+                dynamicBlacklistRules: try transaction.dynamicBlacklistRules())
         }
     }
 
     /// A configuration from model values: what the store holds, or what a test sets up.
     /// Routing gateways' addresses are resolved here (DNS names too), never per call.
     public init(generation: UInt64 = 0, parameters: ParameterSet = ParameterSet(), mapping: [MappingGateway],
-                routing: [RoutingGateway], accounts: [Account] = [], numberLists: [NumberList] = []) {
+                routing: [RoutingGateway], accounts: [Account] = [], numberLists: [NumberList] = [],
+                numberGroups: [NumberGroup] = [],
+                suspensions: [GatewaySuspension] = [], geofence: [GeofenceRange] = [],
+                dynamicBlacklistRules: [DynamicBlacklistRule] = []) {
         var addresses: [String: SocketAddress] = [:]
         var unresolved: [String] = []
         for gateway in routing {
@@ -47,7 +64,14 @@ public struct ControllerSnapshot: Sendable {
         self.mappingGateways = Dictionary(mapping.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.numberLists = Dictionary(numberLists.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.numberScreening = NumberScreening(mapping: mapping, routing: routing, lists: numberLists, groups: numberGroups)
         self.unresolvedVendors = unresolved
+        self.geofence = Geofence(geofence)
+        self.passwordGateways = Dictionary(mapping.compactMap { gateway in
+            gateway.authentication == .password ? gateway.credential.map { ($0.username, gateway) } : nil
+        }, uniquingKeysWith: { first, _ in first })
+        self.suspensions = Dictionary(suspensions.map { ($0.gateway, $0) }, uniquingKeysWith: { first, _ in first })
+        self.dynamicBlacklistRules = dynamicBlacklistRules
     }
 
     static func resolve(_ address: SIPAddress) -> SocketAddress? {

@@ -8,6 +8,7 @@
 /// - Lazily decoded typed views of headers (`SIPVia`, `SIPNameAddress`, `SIPCSeq`, `SIPURI`) and
 ///   builders for responses and header edits.
 /// - `SDPSession` parse/serialize and the rewrites a media relay needs.
+/// - The digest grammar (`SIPDigestCredentials`, `SIPDigestChallenge`); checking them is Softswitch's.
 /// - Deciding whether a malformed request can still be answered with a 400 (`SIPBadRequest`).
 ///
 /// What it must not touch: sockets, clocks, randomness, logging, transactions, dialogs, routing or

@@ -47,7 +47,7 @@ public struct SIPNameAddress: Sendable, Equatable, CustomStringConvertible {
         return output
     }
 
-    static func writeQuoted(_ text: String, to output: inout String) {
+    public static func writeQuoted(_ text: String, to output: inout String) {
         output += "\""
         var plain = true
         for byte in text.utf8 where byte == ByteClass.quote || byte == ByteClass.backslash

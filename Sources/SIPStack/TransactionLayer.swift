@@ -69,6 +69,11 @@ public final class TransactionLayer {
         transmit(message.serialized(), to: peer)
     }
 
+    /// Sends bytes that are not a SIP message (NAT keep-alives) from the SIP socket.
+    public func sendRaw(_ bytes: [UInt8], to peer: Peer) {
+        senders[peer.transport]?(bytes, peer.address)
+    }
+
     /// Starts a client transaction. The request's top Via must carry a fresh branch.
     @discardableResult
     public func send(_ request: SIPMessage, to peer: Peer, handler: @escaping (ClientTransaction.Event) -> Void) -> ClientTransaction? {

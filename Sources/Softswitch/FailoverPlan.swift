@@ -21,6 +21,8 @@ public struct FailoverPlan: Sendable {
     }
 
     private let candidates: [RouteCandidate]
+    /// No candidate because every gateway for the prefix refused the numbers (`RoutePlan`).
+    private let refusedByScreening: Bool
     private let switchLimit: Int
     private var position = 0
     private var stopped = false
@@ -28,10 +30,17 @@ public struct FailoverPlan: Sendable {
     public private(set) var skipped: [(gateway: String, reason: SkipReason)] = []
     private var lastOutcome: AttemptOutcome?
 
-    public init(candidates: [RouteCandidate], switchLimit: Int) {
+    public init(candidates: [RouteCandidate], switchLimit: Int, refusedByScreening: Bool = false) {
         // Protect routes go last: they serve only once every primary is unusable or has failed.
         self.candidates = candidates.filter { !$0.gateway.protectRoute } + candidates.filter { $0.gateway.protectRoute }
+        self.refusedByScreening = refusedByScreening && candidates.isEmpty
         self.switchLimit = max(1, switchLimit)
+    }
+
+    /// A plan from the route planner: with no candidate because of filters and lists, the call
+    /// fails with 403 Blacklisted.
+    public init(route: RoutePlan, switchLimit: Int) {
+        self.init(candidates: route.candidates, switchLimit: switchLimit, refusedByScreening: route.refusedByScreening)
     }
 
     public var hasCandidates: Bool { !candidates.isEmpty }
@@ -52,6 +61,13 @@ public struct FailoverPlan: Sendable {
             return .tryGateway(candidate)
         }
         return .fail(reason: failureReason(), sipCode: failureCode())
+    }
+
+    /// Passes over a candidate `next` returned, before anything was sent to it (the number is on
+    /// its dynamic blacklist): it is no attempt, and when every candidate went this way the call
+    /// fails with 403 Blacklisted.
+    public mutating func skip(_ candidate: RouteCandidate, reason: SkipReason) {
+        skipped.append((candidate.gateway.name, reason))
     }
 
     /// Records how an attempt ended; returns whether failover may continue.
@@ -94,7 +110,7 @@ public struct FailoverPlan: Sendable {
 
     /// A primary not yet tried that could take the call now keeps protect routes on standby.
     private func primaryStillUsable(_ lookup: (String) -> GatewayStatus) -> Bool {
-        let tried = Set(attempts.map(\.gateway))
+        let tried = Set(attempts.map(\.gateway) + skipped.filter { $0.reason == .dynamicBlacklist }.map(\.gateway))
         return candidates.contains { candidate in
             let gateway = candidate.gateway
             guard !gateway.protectRoute, !tried.contains(gateway.name) else { return false }
@@ -114,7 +130,10 @@ public struct FailoverPlan: Sendable {
             }
         }
         let reasons = Set(skipped.map(\.reason))
-        if candidates.isEmpty { return .noAvailableRouter }
+        if candidates.isEmpty { return refusedByScreening ? .blacklisted : .noAvailableRouter }
+        if reasons.contains(.dynamicBlacklist) && reasons.isSubset(of: [.dynamicBlacklist, .switchLimit, .protectRouteStandby]) {
+            return .blacklisted
+        }
         if reasons.isSubset(of: [.lineLimit, .cpsLimit, .switchLimit, .protectRouteStandby]) && !reasons.isDisjoint(with: [.lineLimit, .cpsLimit]) {
             return .allGatewayBusy
         }
@@ -130,7 +149,7 @@ public struct FailoverPlan: Sendable {
         case let .response(code): return code
         case .inviteTimeout, .ringingTimeout: return 408
         case .codecMismatch: return 488
-        case nil: return 503
+        case nil: return failureReason() == .blacklisted ? 403 : 503
         }
     }
 }

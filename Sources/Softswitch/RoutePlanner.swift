@@ -44,6 +44,26 @@ public enum SkipReason: String, Sendable, Equatable {
     case vendorCredit = "vendor balance"
     case protectRouteStandby = "protect route on standby"
     case switchLimit = "switch limit"
+    /// The number is on this routing gateway's dynamic blacklist (DynamicBlacklistTracker).
+    case dynamicBlacklist = "dynamic blacklist"
+}
+
+/// The gateways a call may try, and why there are none when there are none.
+public struct RoutePlan: Sendable {
+    /// In the order they are to be tried (before `FailoverPlan` puts protect routes last).
+    public var candidates: [RouteCandidate]
+    /// Enabled gateways whose prefix matched but whose prefix filters or number lists refused
+    /// the caller or callee, by name.
+    public var screenedOut: [String]
+    /// Gateways matched the callee's prefix, and every one was refused only by its filters or
+    /// lists: the call is Blacklisted (403), not NoAvailableRouter.
+    public var refusedByScreening: Bool
+
+    public init(candidates: [RouteCandidate], screenedOut: [String] = [], refusedByScreening: Bool = false) {
+        self.candidates = candidates
+        self.screenedOut = screenedOut
+        self.refusedByScreening = refusedByScreening
+    }
 }
 
 public enum RoutePlanner {
@@ -54,14 +74,31 @@ public enum RoutePlanner {
     /// `caller`, caller dial plans are not applied.
     public static func candidates(for callee: String, caller: String? = nil, among gateways: [RoutingGateway],
                                   status: (String) -> GatewayStatus) -> [RouteCandidate] {
+        plan(for: callee, caller: caller, among: gateways, screening: .none, status: status).candidates
+    }
+
+    /// `candidates`, less the gateways whose prefix filters or number lists (`screening.routing`)
+    /// refuse the call. Filters judge the routed numbers (those `prefixes` match); lists judge
+    /// them as routed and after the gateway's dial plans. Without `caller`, only the callee is judged.
+    public static func plan(for callee: String, caller: String? = nil, among gateways: [RoutingGateway],
+                            screening: NumberScreening, status: (String) -> GatewayStatus) -> RoutePlan {
         var matched: [(candidate: RouteCandidate, load: Double)] = []
+        var prefixMatches = 0
+        var screenedOut: [String] = []
         for gateway in gateways where gateway.enabled {
             guard let prefix = gateway.prefixes.filter({ callee.hasPrefix($0) }).max(by: { $0.count < $1.count }) else { continue }
+            prefixMatches += 1
             guard case let .number(calleeOut) = gateway.calleeRewrite.apply(to: callee) else { continue }
             var callerOut: String?
             if let caller {
                 guard case let .number(number) = gateway.callerRewrite.apply(to: caller) else { continue }
                 callerOut = number
+            }
+            if !screening.routing.isEmpty, let screen = screening.routing[gateway.name],
+               !screen.permitsFilters(caller: caller, callee: callee)
+                || !screen.permitsLists(caller: caller, callerAfterPlan: callerOut, callee: callee, calleeAfterPlan: calleeOut) {
+                screenedOut.append(gateway.name)
+                continue
             }
             let active = status(gateway.name).activeCalls
             let load = gateway.lineLimit > 0 ? Double(active) / Double(gateway.lineLimit) : Double(active) / 1_000_000
@@ -77,6 +114,7 @@ public enum RoutePlanner {
             if lhs.load != rhs.load { return lhs.load < rhs.load }
             return lhs.candidate.gateway.name < rhs.candidate.gateway.name
         }
-        return matched.map(\.candidate)
+        return RoutePlan(candidates: matched.map(\.candidate), screenedOut: screenedOut,
+                         refusedByScreening: prefixMatches > 0 && screenedOut.count == prefixMatches)
     }
 }

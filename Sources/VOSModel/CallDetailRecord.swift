@@ -31,6 +31,9 @@ public enum EndReason: String, Sendable, Codable, CaseIterable {
     case dialPlanDenied = "DialPlanDenied"
     /// Every number of the routing gateway's caller number pool is at its Multiplexes (503).
     case callerPoolExhausted = "CallerPoolExhausted"
+    /// Geofencing refused the signalling source or an SDP media address (403), or the RTP source
+    /// vos-mediad latched on a leg (BYE on both legs, or 403 before the answer).
+    case geofenceForbidden = "GeofenceForbidden"
 }
 
 public enum HangupSide: String, Sendable, Codable, CaseIterable { case caller, callee, system }

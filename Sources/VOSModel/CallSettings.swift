@@ -144,28 +144,6 @@ public struct DTMFSettings: Sendable, Hashable, Codable {
     }
 }
 
-/// Which numbers a gateway accepts: a number passes when it matches an allow prefix (or the
-/// allow list is empty) and matches no deny prefix.
-public struct PrefixFilter: Sendable, Hashable, Codable {
-    public var allow: [String] = []
-    public var deny: [String] = []
-
-    public init(allow: [String] = [], deny: [String] = []) {
-        self.allow = allow
-        self.deny = deny
-    }
-
-    public func permits(_ number: String) -> Bool {
-        if deny.contains(where: { number.hasPrefix($0) }) { return false }
-        return allow.isEmpty || allow.contains(where: { number.hasPrefix($0) })
-    }
-
-    public func validate(field: String) throws(ModelError) {
-        for prefix in allow { try NumberPrefix.validate(prefix, field: "\(field) allow prefix") }
-        for prefix in deny { try NumberPrefix.validate(prefix, field: "\(field) deny prefix") }
-    }
-}
-
 public enum NumberPrefix {
     /// Digits plus the characters dial plans use (`+`, `*`, `#`), at most 32.
     public static func validate(_ prefix: String, field: String, allowEmpty: Bool = false) throws(ModelError) {

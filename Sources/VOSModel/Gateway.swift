@@ -6,6 +6,9 @@ public struct MappingGateway: Sendable, Hashable, Codable {
         case ip
         /// Source IP and source port together (several customers behind one IP).
         case ipPort = "ip-port"
+        /// SIP digest (RFC 3261, RFC 8760) with `credential`: INVITE and REGISTER from any
+        /// address, or only from `ips` when some are listed. Softphones and dynamic-IP customers.
+        case password
     }
 
     /// Where the caller number is read from (VOS3000 "Caller" / "Peer number information").
@@ -34,19 +37,24 @@ public struct MappingGateway: Sendable, Hashable, Codable {
     /// The source port required when `authentication == .ipPort`; SIP port otherwise informational.
     public var port: Int = 5060
     public var authentication: Authentication = .ip
+    /// The digest username and password hashes; set with `authentication == .password` only.
+    public var credential: DigestCredential?
     public var account: String?
     /// Calls per second accepted from this gateway; 0 = no limit of its own.
     public var cpsLimit: Int = 0
     /// Concurrent calls; 0 = no limit of its own.
     public var concurrentLimit: Int = 0
-    /// Caller and callee prefixes the customer may use; refused calls get 403 (Blacklisted).
+    /// Caller and callee prefixes (and number groups) the customer may use; refused calls get
+    /// 403 (Blacklisted). The caller as received, the callee after `calleeRewrite`.
     public var callerFilter = PrefixFilter()
     public var calleeFilter = PrefixFilter()
     /// Applied to the numbers as received, before routing (the callee plan's result is routed on).
     public var callerRewrite = DialPlan()
     public var calleeRewrite = DialPlan()
-    /// Black list groups (`number_lists`) checked against the caller and callee as received.
-    public var blacklistGroups: [String] = []
+    /// Black and white number lists (`NumberList`) judging the caller and callee, each as
+    /// received and after this gateway's dial plans; refused calls get 403 (Blacklisted).
+    /// Stored before white lists as `blacklistGroups`.
+    public var listGroups: [String] = []
     public var mediaProxy: MediaProxyMode?
     public var callerNumberSource: CallerNumberSource = .from
     /// Whether the customer's Privacy header is honoured (passed on by a routing gateway with
@@ -81,7 +89,15 @@ public struct MappingGateway: Sendable, Hashable, Codable {
 
     public func validate() throws(ModelError) {
         try GatewayName.validate(name)
-        guard !ips.isEmpty else { throw ModelError.missing(field: "mapping gateway '\(name)' --ip") }
+        if authentication == .password {
+            guard let credential else { throw ModelError.missing(field: "mapping gateway '\(name)' --username and --password (--auth password)") }
+            try credential.validate()
+        } else {
+            guard !ips.isEmpty else { throw ModelError.missing(field: "mapping gateway '\(name)' --ip") }
+            guard credential == nil else {
+                throw ModelError.inconsistent("mapping gateway '\(name)' has a password but authenticates by \(authentication.rawValue); use --auth password")
+            }
+        }
         guard Set(ips).count == ips.count else {
             throw ModelError.inconsistent("mapping gateway '\(name)' lists the same IP twice")
         }
@@ -93,10 +109,7 @@ public struct MappingGateway: Sendable, Hashable, Codable {
         try calleeFilter.validate(field: "callee filter")
         try callerRewrite.validate(field: "--caller-rewrite")
         try calleeRewrite.validate(field: "--callee-rewrite")
-        for group in blacklistGroups { try GatewayName.validate(group, field: "blacklist group") }
-        guard Set(blacklistGroups).count == blacklistGroups.count else {
-            throw ModelError.inconsistent("mapping gateway '\(name)' lists the same blacklist group twice")
-        }
+        try NumberList.validateAssignment(listGroups, gateway: name)
         try AdvertisedAddress.validate(advertise, gateway: name, peers: ips)
         try codecs.validate()
         try dtmf.validate()
@@ -130,6 +143,13 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
     public var callerRewrite = DialPlan()
     /// Numbers that replace the caller in From and P-Asserted-Identity; nil: no pool.
     public var callerPool: CallerNumberPool?
+    /// Caller and callee prefixes (and number groups) this vendor takes, matched on the numbers
+    /// routed (those `prefixes` match): a refused number makes the gateway no candidate.
+    public var callerFilter = PrefixFilter()
+    public var calleeFilter = PrefixFilter()
+    /// Black and white number lists judging the routed caller and callee, each also after this
+    /// gateway's dial plans: a refused number makes the gateway no candidate.
+    public var listGroups: [String] = []
     public var mediaProxy: MediaProxyMode?
     /// Vendor account used for vendor-side rating and the clearing-customer balance check.
     public var clearingAccount: String?
@@ -190,6 +210,9 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
         try calleeRewrite.validate(field: "--callee-rewrite")
         try callerRewrite.validate(field: "--caller-rewrite")
         try callerPool?.validate()
+        try callerFilter.validate(field: "caller filter")
+        try calleeFilter.validate(field: "callee filter")
+        try NumberList.validateAssignment(listGroups, gateway: name)
         try signalling.validate()
         try codecs.validate()
         try dtmf.validate()
@@ -274,12 +297,13 @@ public struct CallerNumberPool: Sendable, Hashable, Codable {
 
 /// Gateways are stored as JSON. A record written by an older vos lacks the fields added since, and
 /// the synthesized decoder would refuse it (it ignores property defaults), so each field is read
-/// here with its default as the fallback. Keys a newer model dropped (`whitelistGroups`, a routing
-/// gateway's `callerFilter`/`calleeFilter`) are ignored. `codecs` and `dtmf`, dropped once while
+/// here with its default as the fallback. `whitelistGroups` (never settable) is ignored; a mapping
+/// gateway's `blacklistGroups` loads as `listGroups`; a routing gateway's `callerFilter`/
+/// `calleeFilter`, dropped once while nothing read them, are back with the shape they had. `codecs` and `dtmf`, dropped once while
 /// nothing read them, are back with the shape they had, so records that kept them load as written.
 /// `GatewayDecodingTests` fails when a stored property is missing here.
 extension MappingGateway {
-    private enum LegacyKeys: String, CodingKey { case callerSource }
+    private enum LegacyKeys: String, CodingKey { case callerSource, blacklistGroups }
 
     public init(from decoder: any Decoder) throws {
         let stored = try decoder.container(keyedBy: CodingKeys.self)
@@ -289,6 +313,7 @@ extension MappingGateway {
         }
         port = try field(.port, port)
         authentication = try field(.authentication, authentication)
+        credential = try stored.decodeIfPresent(DigestCredential.self, forKey: .credential)
         account = try stored.decodeIfPresent(String.self, forKey: .account)
         cpsLimit = try field(.cpsLimit, cpsLimit)
         concurrentLimit = try field(.concurrentLimit, concurrentLimit)
@@ -296,9 +321,10 @@ extension MappingGateway {
         calleeFilter = try field(.calleeFilter, calleeFilter)
         callerRewrite = try field(.callerRewrite, callerRewrite)
         calleeRewrite = try field(.calleeRewrite, calleeRewrite)
-        blacklistGroups = try field(.blacklistGroups, blacklistGroups)
         mediaProxy = try stored.decodeIfPresent(MediaProxyMode.self, forKey: .mediaProxy)
         let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+        listGroups = try stored.decodeIfPresent([String].self, forKey: .listGroups)
+            ?? legacy.decodeIfPresent([String].self, forKey: .blacklistGroups) ?? listGroups
         callerNumberSource = try stored.decodeIfPresent(CallerNumberSource.self, forKey: .callerNumberSource)
             ?? legacy.decodeIfPresent(CallerNumberSource.self, forKey: .callerSource) ?? callerNumberSource
         supportPrivacy = try field(.supportPrivacy, supportPrivacy)
@@ -331,6 +357,9 @@ extension RoutingGateway {
         calleeRewrite = try field(.calleeRewrite, calleeRewrite)
         callerRewrite = try field(.callerRewrite, callerRewrite)
         callerPool = try stored.decodeIfPresent(CallerNumberPool.self, forKey: .callerPool)
+        callerFilter = try field(.callerFilter, callerFilter)
+        calleeFilter = try field(.calleeFilter, calleeFilter)
+        listGroups = try field(.listGroups, listGroups)
         mediaProxy = try stored.decodeIfPresent(MediaProxyMode.self, forKey: .mediaProxy)
         clearingAccount = try stored.decodeIfPresent(String.self, forKey: .clearingAccount)
         conversationLimit = try field(.conversationLimit, conversationLimit)

@@ -35,6 +35,15 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case natKeepAliveSendInterval = "SS_SIP_NAT_KEEP_ALIVE_SEND_INTERVAL"
     case natKeepAliveSendOneTime = "SS_SIP_NAT_KEEP_ALIVE_SEND_ONE_TIME"
     case forwardSignalRewriteSequence = "FORWARD_SIGNAL_REWRITE_SEQUENCE"
+    // Digest authentication and registration (vos's own names: VOS3000 sets these in its UI)
+    case authRealm = "SS_SIP_AUTH_REALM"
+    case authAlgorithms = "SS_SIP_AUTH_ALGORITHMS"
+    case authNonceLifetime = "SS_SIP_AUTH_NONCE_LIFETIME"
+    case authMaxFailures = "SS_SIP_AUTH_MAX_FAILURES"
+    case authFailureWindow = "SS_SIP_AUTH_FAILURE_WINDOW"
+    case authSuspendTime = "SS_SIP_AUTH_SUSPEND_TIME"
+    case registerMinExpires = "SS_SIP_REGISTER_MIN_EXPIRES"
+    case registerMaxExpires = "SS_SIP_REGISTER_MAX_EXPIRES"
     // Billing
     case overdraftAdvanceTime = "SERVER_BILLING_PREVENT_OVERDRAFT_ADVANCE_TIME"
     case moneyPrecision = "SERVER_BILLING_MONEY_PRECISION"
@@ -73,6 +82,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case optionalAddress
         /// Comma-separated `LOCAL=PUBLIC` address pairs (`AddressMap`).
         case addressMap
+        /// Comma-separated words, each one of these (matched case-insensitively), at least one.
+        case choiceList([String])
 
         public var allowed: String {
             switch self {
@@ -85,6 +96,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
             case .wordList: return "comma-separated words"
             case .optionalAddress: return "an IP address, or empty"
             case .addressMap: return "comma-separated LOCAL=PUBLIC address pairs such as 192.0.2.1=203.0.113.7"
+            case let .choiceList(words): return "one or more of \(words.joined(separator: ", ")), comma-separated, in order of preference"
             }
         }
     }
@@ -126,8 +138,16 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .noTimerReinviteInterval: return .init(kind: .integer(0...86_400), defaultValue: "7200", summary: "longest call (s) when the peer has no session timer (0 off)")
         case .natKeepAliveMessage: return .init(kind: .text(maxLength: 64), defaultValue: "HELLO", summary: "NAT keep-alive payload (empty disables)")
         case .natKeepAlivePeriod: return .init(kind: .integer(10...86_400), defaultValue: "30", summary: "NAT keep-alive period (s)")
-        case .natKeepAliveSendInterval: return .init(kind: .integer(10...10_000), defaultValue: "500", summary: "pause between keep-alive batches (ms)")
-        case .natKeepAliveSendOneTime: return .init(kind: .integer(1...100_000), defaultValue: "3000", summary: "keep-alives per batch")
+        case .natKeepAliveSendInterval: return .init(kind: .integer(1...10_000), defaultValue: "500", summary: "pause between keep-alive batches (ms)")
+        case .natKeepAliveSendOneTime: return .init(kind: .integer(1...10_000), defaultValue: "3000", summary: "keep-alives per batch")
+        case .authRealm: return .init(kind: .text(maxLength: 64), defaultValue: "vos", summary: "digest realm in challenges; passwords are hashed with the realm set when they are stored")
+        case .authAlgorithms: return .init(kind: .choiceList(["SHA-256", "MD5"]), defaultValue: "MD5", summary: "digest algorithms offered, one challenge each, in this order (RFC 8760): SHA-256,MD5 for RFC 8760 clients; MD5 alone by default, as older user agents (baresip 1.0, sipp 3.6) refuse a challenge list that holds SHA-256")
+        case .authNonceLifetime: return .init(kind: .integer(10...3600), defaultValue: "300", summary: "seconds a nonce is valid; older ones get 401/407 with stale=true")
+        case .authMaxFailures: return .init(kind: .integer(0...1000), defaultValue: "5", summary: "failed authentications of one gateway within the window that suspend it and ban the source (0 = never)")
+        case .authFailureWindow: return .init(kind: .integer(10...86_400), defaultValue: "60", summary: "window (s) in which failed authentications are counted")
+        case .authSuspendTime: return .init(kind: .integer(10...604_800), defaultValue: "600", summary: "seconds a gateway stays suspended after too many failed authentications")
+        case .registerMinExpires: return .init(kind: .integer(10...86_400), defaultValue: "60", summary: "shortest registration accepted (shorter: 423 with Min-Expires)")
+        case .registerMaxExpires: return .init(kind: .integer(10...604_800), defaultValue: "3600", summary: "longest registration granted (longer requests are shortened)")
         case .forwardSignalRewriteSequence: return .init(kind: .integer(0...1), defaultValue: "0", summary: "order numbers leave a routing gateway's caller number pool: 0 random, 1 round robin (poll)")
         case .overdraftAdvanceTime: return .init(kind: .integer(0...3600), defaultValue: "0", summary: "seconds of credit kept back when computing a prepaid call's longest duration")
         case .moneyPrecision: return .init(kind: .integer(0...4), defaultValue: "4", summary: "decimal places charges are rounded to (half away from zero)")
@@ -210,6 +230,20 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
             return try IPAddress(parsing: value, field: rawValue).description
         case .addressMap:
             return try AddressMap(parsing: value, field: rawValue).description
+        case let .choiceList(choices):
+            var chosen: [String] = []
+            for item in value.split(separator: ",") {
+                let word = item.trimmingSpaces
+                guard let known = choices.first(where: { $0.lowercased() == word.lowercased() }) else {
+                    throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed)
+                }
+                guard !chosen.contains(known) else {
+                    throw ModelError.invalid(field: rawValue, value: raw, expected: "each of \(choices.joined(separator: ", ")) at most once")
+                }
+                chosen.append(known)
+            }
+            guard !chosen.isEmpty else { throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed) }
+            return chosen.joined(separator: ",")
         }
     }
 }

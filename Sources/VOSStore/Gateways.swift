@@ -33,9 +33,8 @@ extension Transaction {
     public func saveMappingGateway(_ gateway: MappingGateway) throws {
         do { try gateway.validate() } catch { throw StoreError.invalid(error) }
         if let account = gateway.account { try requireAccount(account, for: "mapping gateway '\(gateway.name)'") }
-        for group in gateway.blacklistGroups {
-            guard try numberList(named: group) != nil else { throw StoreError.notFound(kind: "number list", name: group) }
-        }
+        try requireScreeningReferences(listGroups: gateway.listGroups, filters: [gateway.callerFilter, gateway.calleeFilter],
+                                       owner: "mapping gateway '\(gateway.name)'")
         try requireUniqueSources(gateway)
         try putRecord(gateway, in: .mappingGateways, key: gateway.name)
     }
@@ -46,10 +45,13 @@ extension Transaction {
         if let account = gateway.clearingAccount {
             try requireAccount(account, for: "routing gateway '\(gateway.name)'")
         }
+        try requireScreeningReferences(listGroups: gateway.listGroups, filters: [gateway.callerFilter, gateway.calleeFilter],
+                                       owner: "routing gateway '\(gateway.name)'")
         try putRecord(gateway, in: .routingGateways, key: gateway.name)
     }
 
     public func removeGateway(named name: String) throws {
+        try requireNoDynamicBlacklistRule(naming: name)
         if try delete(.mappingGateways, Array(name.utf8)) { return }
         if try delete(.routingGateways, Array(name.utf8)) { return }
         throw StoreError.notFound(kind: "gateway", name: name)
@@ -70,6 +72,11 @@ extension Transaction {
     /// whichever gateway the lookup happened to find first.
     private func requireUniqueSources(_ gateway: MappingGateway) throws {
         for other in try mappingGateways() where other.name != gateway.name {
+            if let username = gateway.credential?.username, other.credential?.username == username {
+                throw StoreError.conflict("username '\(username)' already authenticates mapping gateway '\(other.name)'")
+            }
+            // A password gateway's --ip only narrows where its user may come from; it identifies nobody.
+            if gateway.authentication == .password || other.authentication == .password { continue }
             for ip in gateway.ips where other.ips.contains(ip) {
                 let samePort = gateway.port == other.port
                 if gateway.authentication == .ip || other.authentication == .ip || samePort {

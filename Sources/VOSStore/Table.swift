@@ -11,13 +11,34 @@ public enum Table: String, Sendable, CaseIterable, Codable {
     case parameters
     /// Key: big-endian CDR id.
     case cdrs
+    /// Key: list name; value: JSON header (kind, target, count). The numbers are in `numberListNumbers`.
     case numberLists = "number_lists"
+    /// Key: list name; value: the list's `NumberSet` in its binary form (16 bytes a number).
+    case numberListNumbers = "number_list_numbers"
+    /// Key: number group name; value: `NumberGroup`.
+    case numberGroups = "number_groups"
     /// Key: the controller's call key; value: `LiveCall`. A row is a call holding credit.
     case liveCalls = "live_calls"
     /// Key: account name; value: `AccountReservation`, the sum over that account's live calls.
     case accountReservations = "account_reservations"
     /// Key: account name, NUL, big-endian entry id; value: `AccountHistoryEntry`.
     case accountHistory = "account_history"
+    /// Key: username, NUL, Contact URI; value: `RegistrationBinding`. Written by the controller
+    /// (not a configuration change); expired rows are ignored and purged.
+    case registrations
+    /// Key: mapping gateway name; value: `GatewaySuspension`. Written by the controller after
+    /// too many failed authentications, deleted by `vosctl gateway unsuspend`; both reload it.
+    case gatewaySuspensions = "gateway_suspensions"
+    /// Key: rule name; value: `DynamicBlacklistRule` (configuration: a change bumps the generation).
+    case dynamicBlacklistRules = "dynamic_blacklist_rules"
+    /// Key: `DynamicBlacklistEntry.Key.storeKey`; value: `DynamicBlacklistEntry`. Written by the
+    /// controller when an entry is made (not a configuration change); removed by vosctl (which
+    /// bumps the generation so the controller drops it too); expired rows are ignored and purged.
+    case dynamicBlacklistEntries = "dynamic_blacklist_entries"
+    /// Key: address family (4 or 6), then the start address (network order); value: compact
+    /// binary (`GeofenceRangeCoding`), since a country import holds ~200k rows and the controller
+    /// loads them all on each configuration change.
+    case geofenceRanges = "geofence_ranges"
 
     /// Tables an operator migrates and compares after restore (meta is bookkeeping).
     public static var dataTables: [Table] { allCases.filter { $0 != .meta } }

@@ -28,6 +28,11 @@ final class Controller: @unchecked Sendable {
     private let layer: TransactionLayer
     private let b2bua: B2BUA
     private let ledger: StoreCallLedger
+    private let subscribers: StoreSubscriberState
+    /// New dynamic blacklist entries go to the store on its thread (`vos-blacklist`).
+    private let blacklistJournal: StoreDynamicBlacklistJournal
+    /// Registrations kept from before this start (expired ones left out).
+    private let bindings: [RegistrationBinding]
     private let watcher: ConfigurationWatcher
     private let status: StatusServer
     private let mediaControlPath: String
@@ -78,19 +83,42 @@ final class Controller: @unchecked Sendable {
                       ledger: ledger, addresses: addresses, routeSource: { try? HostRoutes.sourceAddress(toward: $0) },
                       advertisedPort: Int(transport.localAddress.port), logger: logger)
         b2bua.banFeed = BanFeed(controlPath: mediaControl, logger: logger)
+        subscribers = StoreSubscriberState(store: store, logger: logger)
+        b2bua.subscriberState = subscribers
+        let now = MonotonicTime.wallMilliseconds()
+        bindings = try store.write(changesConfiguration: false) { transaction in
+            try transaction.purgeRegistrationBindings(expiredBefore: now)
+            return try transaction.registrationBindings()
+        }
+        if !bindings.isEmpty { logger.notice("\(bindings.count) registrations kept from before the restart") }
         b2bua.reload(snapshot)
+        blacklistJournal = StoreDynamicBlacklistJournal(store: store, logger: logger)
+        b2bua.dynamicBlacklistJournal = blacklistJournal
+        let blocked = try store.read { try $0.dynamicBlacklistEntries(activeAt: MonotonicTime.wallMilliseconds()) }
+        b2bua.restoreDynamicBlacklist(blocked)
+        if !blocked.isEmpty { logger.notice("\(blocked.count) dynamic blacklist entries kept from before the restart") }
         streamTransport?.isInUse = { [b2bua] address in layer.hasTransactions(with: address) || b2bua.hasCalls(with: address) }
         let loop = self.loop
         let b2bua = self.b2bua
         watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
             do {
+                // Wall and CPU time of the load: large number lists or geofences cost each change this.
+                func threadCPUMilliseconds() -> Int {
+                    var time = timespec()
+                    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+                    return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
+                }
+                let started = ContinuousClock.now, startedCPU = threadCPUMilliseconds()
                 let fresh = try ControllerSnapshot.load(from: store)
+                let elapsed = (ContinuousClock.now - started).components
+                let loaded = Int(elapsed.seconds) * 1000 + Int(elapsed.attoseconds / 1_000_000_000_000_000)
+                let loadedCPU = threadCPUMilliseconds() - startedCPU
                 loop.execute {
                     b2bua.reload(fresh)
                     transport.setDSCP(fresh.parameters.int(.qosSignal))
                     streamTransport?.setDSCP(fresh.parameters.int(.qosSignal))
                 }
-                logger.info("configuration changed (generation \(generation)); new calls use it")
+                logger.info("configuration changed (generation \(generation), loaded in \(loaded) ms, \(loadedCPU) ms CPU); new calls use it")
             } catch {
                 logger.error("cannot load configuration generation \(generation): \(error)")
             }
@@ -102,8 +130,9 @@ final class Controller: @unchecked Sendable {
     func start() {
         let loop = self.loop
         let done = loopDone
-        loop.execute { [b2bua, streamTransport] in
+        loop.execute { [b2bua, streamTransport, bindings] in
             streamTransport?.startIdleSweep()
+            b2bua.startRegistrar(bindings: bindings)
             b2bua.startHealthChecks()
             b2bua.startCheckpoints()
         }
@@ -132,11 +161,13 @@ final class Controller: @unchecked Sendable {
         _ = loopDone.wait(timeout: .now() + 5)
         // Settlements of calls that ended before the loop stopped are still being written.
         if !ledger.drain() { logger.warning("settlements still queued at exit; the next start recovers those calls") }
+        if !blacklistJournal.drain() { logger.warning("dynamic blacklist entries still queued at exit; those numbers are not blocked after the restart") }
+        if !subscribers.drain() { logger.warning("registration changes still queued at exit; phones re-register") }
         flushTimer?.cancel()
         try? store.flush()
     }
 
-    /// RTP timeouts from vos-mediad, on a thread of their own; reconnects while the daemon restarts.
+    /// RTP timeouts, latched sources and DTMF from vos-mediad, on a thread of their own; reconnects while the daemon restarts.
     private func startMediaEvents() {
         let thread = Thread { [self] in
             vos_set_thread_name("media-events")
@@ -151,6 +182,11 @@ final class Controller: @unchecked Sendable {
                         if event.event == .rtpTimeout {
                             let session = event.session
                             self.loop.execute { [b2bua] in b2bua.mediaTimedOut(session: session) }
+                        } else if event.event == .legLatched, let leg = event.leg, let address = event.address,
+                                  self.b2bua.checksLatchedSources.load(ordering: .relaxed) {
+                            // Geofencing judges the real RTP source (B2BUA+Geofence).
+                            let session = event.session
+                            self.loop.execute { [b2bua] in b2bua.mediaLatched(session: session, leg: leg, address: address) }
                         } else if event.event == .dtmf, let leg = event.leg, let digit = event.digit?.first {
                             let session = event.session, duration = event.durationMs ?? 100, method = event.method ?? "rfc2833"
                             self.loop.execute { [b2bua] in

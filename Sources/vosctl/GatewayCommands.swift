@@ -5,7 +5,8 @@ import VOSStore
 struct GatewayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway", abstract: "Mapping (customer) and routing (vendor) gateways.",
-        subcommands: [GatewayAdd.self, GatewaySet.self, GatewayShow.self, GatewayList.self, GatewayRemove.self, GatewayStatus.self])
+        subcommands: [GatewayAdd.self, GatewaySet.self, GatewayShow.self, GatewayList.self, GatewayRemove.self, GatewayStatus.self,
+                      GatewayUnsuspend.self])
 }
 
 /// Options shared by `gateway add` and `gateway set`. Each applies to one kind of gateway (or
@@ -17,19 +18,18 @@ struct GatewayFields: ParsableArguments {
     @Option(help: "Source port for --auth ip-port (mapping).") var port: Int?
     @Option(help: "Account billed for the customer's calls, '' for none (mapping).") var account: String?
     @Option(help: "Concurrent calls, 0 = unlimited (mapping).") var concurrent: Int?
-    @Option(help: "How the customer is identified: ip or ip-port (mapping).") var auth: MappingGateway.Authentication?
+    @Option(help: "How the customer is identified: ip, ip-port or password (SIP digest; mapping).") var auth: MappingGateway.Authentication?
+    @Option(help: "Digest username for --auth password (mapping).") var username: String?
+    @Option(help: "Digest password for --auth password; stored only as hashes, never shown (mapping). Prefer --password-file.")
+    var password: String?
+    @Option(name: .customLong("password-file"), help: "File whose first line is the digest password (mapping).")
+    var passwordFile: String?
     @Option(name: .customLong("caller-source"), help: "Where the caller number is read: from|rpid|display|pai (mapping).")
     var callerSource: MappingGateway.CallerNumberSource?
     @Option(name: .customLong("support-privacy"), help: "Honour the customer's Privacy header (passed on by routing gateways with --privacy passthrough): on|off (mapping, default off).")
     var supportPrivacy: OnOff?
     @Option(name: .customLong("trusted-identity"), help: "Trust the customer's own P-Asserted-Identity/P-Preferred-Identity (passed on by routing gateways with --pai/--ppi passthrough): on|off (mapping, default off).")
     var trustedIdentity: OnOff?
-    @Option(name: .customLong("caller-allow"), help: "Caller prefixes accepted, comma-separated, '' for all (mapping).") var callerAllow: String?
-    @Option(name: .customLong("caller-deny"), help: "Caller prefixes refused with 403, comma-separated, '' for none (mapping).") var callerDeny: String?
-    @Option(name: .customLong("callee-allow"), help: "Callee prefixes accepted, comma-separated, '' for all (mapping).") var calleeAllow: String?
-    @Option(name: .customLong("callee-deny"), help: "Callee prefixes refused with 403, comma-separated, '' for none (mapping).") var calleeDeny: String?
-    @Option(name: .customLong("blacklist-groups"), help: "Black list groups checked against caller and callee, comma-separated, '' for none (mapping).")
-    var blacklistGroups: String?
     // Routing
     @Option(help: "Vendor address HOST:PORT (routing).") var address: String?
     @Option(help: "Transport to the vendor: udp or tcp (routing).") var transport: SIPAddress.Transport?
@@ -59,6 +59,8 @@ struct GatewayFields: ParsableArguments {
     @Option(help: .hidden) var strip: Int?
     @Option(name: .customLong("add-prefix"), help: .hidden) var addPrefix: String?
     // Both
+    /// Prefix filters (with @number-group entries) and number lists.
+    @OptionGroup var screening: GatewayScreeningOptions
     @Option(help: "Calls per second, 0 = unlimited.") var cps: Int?
     @Option(name: .customLong("caller-rewrite"), help: "Caller dial plan: FROM:TO rules, comma-separated, first match wins ('' for none); see `gateway add --help`.")
     var callerRewrite: String?
@@ -100,10 +102,8 @@ struct GatewayFields: ParsableArguments {
     private var mappingOnly: [(String, Bool)] {
         [("--ip", ip != nil), ("--port", port != nil), ("--account", account != nil),
          ("--concurrent", concurrent != nil), ("--auth", auth != nil), ("--caller-source", callerSource != nil),
-         ("--support-privacy", supportPrivacy != nil), ("--trusted-identity", trustedIdentity != nil),
-         ("--caller-allow", callerAllow != nil), ("--caller-deny", callerDeny != nil),
-         ("--callee-allow", calleeAllow != nil), ("--callee-deny", calleeDeny != nil),
-         ("--blacklist-groups", blacklistGroups != nil)]
+         ("--username", username != nil), ("--password", password != nil), ("--password-file", passwordFile != nil),
+         ("--support-privacy", supportPrivacy != nil), ("--trusted-identity", trustedIdentity != nil)]
     }
 
     private var routingOnly: [(String, Bool)] {
@@ -118,7 +118,7 @@ struct GatewayFields: ParsableArguments {
     }
 
     private var shared: [(String, Bool)] {
-        [("--cps", cps != nil), ("--caller-rewrite", callerRewrite != nil), ("--callee-rewrite", calleeRewrite != nil),
+        screening.given + [("--cps", cps != nil), ("--caller-rewrite", callerRewrite != nil), ("--callee-rewrite", calleeRewrite != nil),
          ("--conversation-limit", conversationLimit != nil), ("--media-proxy", mediaProxy != nil),
          ("--enabled", enabled != nil), ("--advertise", advertise != nil), ("--session-timer", sessionTimer != nil),
          ("--100rel", reliableProvisional != nil), ("--codecs", codecList != nil), ("--codec-mode", codecMode != nil),
@@ -158,7 +158,8 @@ struct GatewayFields: ParsableArguments {
     }
 
     /// The options both kinds take.
-    private func applyShared<Gateway: SharedGatewayFields>(to gateway: inout Gateway) throws {
+    private func applyShared<Gateway: SharedGatewayFields & ScreenedGateway>(to gateway: inout Gateway) throws {
+        try screening.apply(to: &gateway)
         if let cps { gateway.cpsLimit = cps }
         if let callerRewrite { gateway.callerRewrite = try DialPlan(parsing: callerRewrite, field: "--caller-rewrite") }
         if let calleeRewrite { gateway.calleeRewrite = try DialPlan(parsing: calleeRewrite, field: "--callee-rewrite") }
@@ -200,11 +201,6 @@ struct GatewayFields: ParsableArguments {
         if let callerSource { gateway.callerNumberSource = callerSource }
         if let supportPrivacy { gateway.supportPrivacy = supportPrivacy.value }
         if let trustedIdentity { gateway.trustedIdentity = trustedIdentity.value }
-        if let callerAllow { gateway.callerFilter.allow = try parseNumberList(callerAllow, option: "--caller-allow") }
-        if let callerDeny { gateway.callerFilter.deny = try parseNumberList(callerDeny, option: "--caller-deny") }
-        if let calleeAllow { gateway.calleeFilter.allow = try parseNumberList(calleeAllow, option: "--callee-allow") }
-        if let calleeDeny { gateway.calleeFilter.deny = try parseNumberList(calleeDeny, option: "--callee-deny") }
-        if let blacklistGroups { gateway.blacklistGroups = parseNameList(blacklistGroups) }
         try applyShared(to: &gateway)
     }
 
@@ -273,6 +269,7 @@ struct GatewayAdd: ParsableCommand {
         commandName: "add", abstract: "Add a gateway.",
         discussion: """
         vosctl gateway add mapping NAME --ip IP[,IP...] [--port N] [--account ACC] [--cps N] [--concurrent N] [--auth ip|ip-port] ...
+        vosctl gateway add mapping NAME --auth password --username U (--password P | --password-file F) [--ip IP,...] [--account ACC] ...
         vosctl gateway add routing NAME --address HOST:PORT --prefix P[,P...] [--priority N] [--line-limit N] [--cps N] ...
 
         Dial plans (--caller-rewrite, --callee-rewrite) are comma-separated FROM:TO rules, tried in
@@ -296,10 +293,15 @@ struct GatewayAdd: ParsableCommand {
             let store = try global.openStore()
             switch kind {
             case .mapping:
-                guard let ip = fields.ip else { throw ValidationError("a mapping gateway needs --ip IP[,IP...]") }
-                var gateway = MappingGateway(name: name, ips: try parseIPList(ip))
+                guard fields.ip != nil || fields.auth == .password else {
+                    throw ValidationError("a mapping gateway needs --ip IP[,IP...] (or --auth password --username U --password-file F)")
+                }
+                var gateway = MappingGateway(name: name, ips: try fields.ip.map(parseIPList) ?? [])
                 try fields.apply(to: &gateway)
-                try store.write { try $0.addMappingGateway(gateway) }
+                try store.write { transaction in
+                    try fields.applyCredential(to: &gateway, realm: try transaction.parameters().text(.authRealm))
+                    try transaction.addMappingGateway(gateway)
+                }
             case .routing:
                 guard let address = fields.address else { throw ValidationError("a routing gateway needs --address HOST:PORT") }
                 guard let prefix = fields.prefix else { throw ValidationError("a routing gateway needs --prefix P[,P...]") }
@@ -329,6 +331,7 @@ struct GatewaySet: ParsableCommand {
                 if var gateway = try transaction.mappingGateway(named: name) {
                     try fields.requireApplicable(to: .mapping, name: name)
                     try fields.apply(to: &gateway)
+                    try fields.applyCredential(to: &gateway, realm: try transaction.parameters().text(.authRealm))
                     try transaction.saveMappingGateway(gateway)
                 } else if var gateway = try transaction.routingGateway(named: name) {
                     try fields.requireApplicable(to: .routing, name: name)
@@ -360,8 +363,9 @@ struct GatewayShow: ParsableCommand {
             let store = try global.openStore()
             let (mapping, routing) = try store.read { (try $0.mappingGateway(named: name), try $0.routingGateway(named: name)) }
             if let mapping {
-                if json { return try printJSON(Shown(kind: "mapping", gateway: mapping)) }
-                printTable(["FIELD", "VALUE"], GatewayRows.detail(mapping))
+                let suspension = try store.read { try $0.gatewaySuspensions().first { $0.gateway == mapping.name } }
+                if json { return try printJSON(Shown(kind: "mapping", gateway: mapping.withHiddenPassword)) }
+                printTable(["FIELD", "VALUE"], GatewayRows.detail(mapping) + GatewayRows.authentication(mapping, suspension: suspension))
             } else if let routing {
                 if json { return try printJSON(Shown(kind: "routing", gateway: routing)) }
                 printTable(["FIELD", "VALUE"], GatewayRows.detail(routing))
@@ -391,7 +395,7 @@ struct GatewayList: ParsableCommand {
                 Listing(mapping: kind == .routing ? [] : try transaction.mappingGateways(),
                         routing: kind == .mapping ? [] : try transaction.routingGateways())
             }
-            if json { return try printJSON(listing) }
+            if json { return try printJSON(Listing(mapping: listing.mapping.map(\.withHiddenPassword), routing: listing.routing)) }
             if kind != .routing {
                 printTable(["MAPPING", "IPS", "PORT", "AUTH", "ACCOUNT", "CPS", "CONCURRENT", "ENABLED"],
                            listing.mapping.map(GatewayRows.summary))
@@ -467,9 +471,7 @@ enum GatewayRows {
          ["caller-source", gateway.callerNumberSource.rawValue], ["trusted-identity", onOff(gateway.trustedIdentity)],
          ["support-privacy", onOff(gateway.supportPrivacy)],
          ["caller-rewrite", dialPlan(gateway.callerRewrite)], ["callee-rewrite", dialPlan(gateway.calleeRewrite)],
-         ["caller-allow", list(gateway.callerFilter.allow, empty: "- (all)")], ["caller-deny", list(gateway.callerFilter.deny)],
-         ["callee-allow", list(gateway.calleeFilter.allow, empty: "- (all)")], ["callee-deny", list(gateway.calleeFilter.deny)],
-         ["blacklist-groups", list(gateway.blacklistGroups)],
+         ] + GatewayScreeningOptions.rows(caller: gateway.callerFilter, callee: gateway.calleeFilter, lists: gateway.listGroups) + [
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
          ["session-timer", onOff(gateway.usesSessionTimer)], ["100rel", gateway.reliableProvisionalMode.rawValue]]
             + media(gateway.codecs, gateway.dtmf) + [["enabled", onOff(gateway.enabled)]]
@@ -486,6 +488,7 @@ enum GatewayRows {
          ["caller-pool", gateway.callerPool.map { list($0.numbers) } ?? "- (caller kept)"],
          ["pool-multiplexes", gateway.callerPool.map { limit($0.multiplexes) } ?? "-"],
          ["pai", gateway.pAssertedIdentity.rawValue], ["privacy", gateway.privacy.rawValue], ["ppi", gateway.pPreferredIdentity.rawValue],
+         ] + GatewayScreeningOptions.rows(caller: gateway.callerFilter, callee: gateway.calleeFilter, lists: gateway.listGroups) + [
          ["clearing-account", gateway.clearingAccount ?? "-"], ["conversation-limit", seconds(gateway.conversationLimit)],
          ["media-proxy", mediaProxy(gateway.mediaProxy)], ["advertise", advertise(gateway.advertise)],
          ["session-timer", onOff(gateway.usesSessionTimer)], ["100rel", gateway.reliableProvisionalMode.rawValue],

@@ -10,7 +10,10 @@ struct VosCtl: ParsableCommand {
         subcommands: [
             InitCommand.self, GatewayCommand.self, ParamCommand.self, AccountCommand.self,
             RateCommand.self, CDRCommand.self, CallsCommand.self, BackupCommand.self, RestoreCommand.self, MediaCommand.self,
-            FirewallCommand.self,
+            FirewallCommand.self, RegistrationsCommand.self,
+            GeofenceCommand.self,
+            BlacklistCommand.self,
+            ListCommand.self, NumberGroupCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

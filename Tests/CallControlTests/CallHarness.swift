@@ -23,10 +23,14 @@ final class CallHarness {
     let ledger = RecordingLedger()
     let media = FakeMediaBridge()
     private(set) var sent: [(message: SIPMessage, to: SocketAddress)] = []
+    /// Datagrams that are not SIP: NAT keep-alives.
+    private(set) var keepAlives: [(payload: String, to: SocketAddress)] = []
     private var consumed = 0
     private var callCounter = 0
 
     init(parameters: [SystemParameter: String] = [:], vendors: [RoutingGateway], account: String? = nil,
+         otherMapping: [MappingGateway] = [], geofence: [GeofenceRange] = [],
+         numberLists: [NumberList] = [], numberGroups: [NumberGroup] = [],
          configure: (inout MappingGateway) -> Void = { _ in }) throws {
         var set = ParameterSet()
         // Media off unless a test asks: most call-control cases need no relay.
@@ -35,13 +39,18 @@ final class CallHarness {
         var mapping = MappingGateway(name: "cust", ips: [try IPAddress(parsing: "192.0.2.10")])
         mapping.account = account
         configure(&mapping)
-        let snapshot = ControllerSnapshot(parameters: set, mapping: [mapping], routing: vendors)
+        let snapshot = ControllerSnapshot(parameters: set, mapping: [mapping] + otherMapping, routing: vendors,
+                                          numberLists: numberLists, numberGroups: numberGroups, geofence: geofence)
         layer = TransactionLayer(loop: loop)
         var logger = Logger(label: "call-control-test")
         logger.logLevel = .critical
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: media, ledger: ledger,
                       addresses: AdvertisedAddressChoice(), routeSource: Self.labRoute, advertisedPort: 5060, logger: logger)
         layer.attach(.udp) { [unowned self] bytes, address in
+            if bytes.count <= 64, !bytes.contains(0x0A) {
+                self.keepAlives.append((String(decoding: bytes, as: UTF8.self), address))
+                return
+            }
             do { self.sent.append((try SIPMessage(parsing: bytes), address)) } catch {
                 Issue.record("vos sent a message it cannot parse itself (\(error)): \(String(decoding: bytes, as: UTF8.self))")
             }

@@ -123,6 +123,34 @@ struct FirewallLabTests {
         }, "\(lab.controllerLog)")
     }
 
+    /// svcrack guessing the password of a password gateway (the right one is in its dictionary,
+    /// after ten wrong ones): five wrong answers suspend the gateway and ban the source, so it
+    /// never reaches the right one. Its scanner User-Agent is taken off the kernel's list and
+    /// the REGISTER flood limit raised, so what stops it is the authentication path under test.
+    @Test func svcrackFindsNothingAndIsBannedBySuspension() throws {
+        let lab = try FirewallLab()
+        defer { lab.remove() }
+        let secret = lab.scratch.child("phone.pass")
+        try "Zq8-long-secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        try lab.vosctl("gateway", "add", "mapping", "phones", "--auth", "password", "--username", "3001", "--password-file", secret)
+        try lab.vosctl("param", "set", "SS_FIREWALL_SCANNER_USER_AGENTS", "iWar")
+        try lab.vosctl("param", "set", "SS_FIREWALL_REGISTER_RATE", "1000")
+        try lab.vosctl("param", "set", "SS_FIREWALL_REGISTER_BURST", "1000")
+        try lab.vosctl("param", "set", "SS_SIP_AUTH_MAX_FAILURES", "5")
+        try lab.startSwitch()
+        let dictionary = lab.scratch.child("words.txt")
+        try ((1...10).map { "guess\($0)" } + ["Zq8-long-secret"] + (11...20).map { "guess\($0)" })
+            .joined(separator: "\n").write(toFile: dictionary, atomically: true, encoding: .utf8)
+        let crack = try lab.inNamespace(lab.atk, ["svcrack", "-u", "3001", "-d", dictionary, "-p5060", "--maximumtime", "20",
+                                                  FirewallLab.switchAttackerSide], seconds: 40)
+        #expect(!crack.output.contains("Zq8-long-secret"), "svcrack found the password:\n\(crack.output)")
+        let ban = try #require(try lab.bans().first { $0["address"] as? String == FirewallLab.attackerIP },
+                               "\(crack.output)\n\(lab.controllerLog)")
+        #expect((ban["reason"] as? String)?.contains("mapping gateway phones suspended") == true, "\(ban)")
+        let shown = try lab.vosctl("gateway", "show", "phones")
+        #expect(shown.contains("5 failed authentications") && shown.contains(FirewallLab.attackerIP), "\(shown)")
+    }
+
     @Test func badBanInputIsRefused() throws {
         let lab = try FirewallLab()
         defer { lab.remove() }

@@ -7,7 +7,7 @@ import VOSModel
         var gateway = MappingGateway(name: "acme", ips: [])
         gateway.concurrentLimit = 2
         gateway.calleeFilter = PrefixFilter(deny: ["4490"])
-        gateway.blacklistGroups = ["fraud"]
+        gateway.listGroups = ["fraud"]
         return gateway
     }()
 
@@ -15,9 +15,12 @@ import VOSModel
         Admission.Call(gateway: gateway, caller: caller, calleeReceived: callee, callee: callee, activeCalls: active)
     }
 
-    func refusal(_ call: Admission.Call, lists: [String: NumberList] = [:], global: Admission.RateCheck = .admitted,
+    static let fraud = NumberList(name: "fraud", kind: .black, target: .caller, numbers: NumberSet(unordered: [PackedNumber("666")].compactMap { $0 }))
+
+    func refusal(_ call: Admission.Call, lists: [NumberList] = [fraud], global: Admission.RateCheck = .admitted,
                  perGateway: Admission.RateCheck = .admitted) -> Admission.Refusal? {
-        Admission.refusal(call, lists: lists, globalCPS: { global }, gatewayCPS: { perGateway })
+        let screening = NumberScreening(mapping: [call.gateway], routing: [], lists: lists, groups: [])
+        return Admission.refusal(call, screen: screening.mapping[call.gateway.name], globalCPS: { global }, gatewayCPS: { perGateway })
     }
 
     @Test func eachCheckGivesItsEndReasonInOrder() throws {
@@ -28,10 +31,8 @@ import VOSModel
         #expect(refusal(call(gateway), perGateway: .exceeded(retryAfter: 1)) == Admission.Refusal(reason: .rateLimited, code: 503, retryAfter: 1))
         #expect(refusal(call(gateway, active: 2)) == Admission.Refusal(reason: .concurrentLimit, code: 503, retryAfter: 5))
         #expect(refusal(call(gateway, callee: "449012")) == Admission.Refusal(reason: .blacklisted, code: 403))
-        var fraud = NumberList(name: "fraud", kind: .black, target: .caller)
-        fraud.numbers = ["666"]
-        #expect(refusal(call(gateway, caller: "666"), lists: ["fraud": fraud]) == Admission.Refusal(reason: .blacklisted, code: 403))
-        #expect(refusal(call(gateway, callee: "666"), lists: ["fraud": fraud]) == nil, "a caller list does not judge callees")
+        #expect(refusal(call(gateway, caller: "666")) == Admission.Refusal(reason: .blacklisted, code: 403))
+        #expect(refusal(call(gateway, callee: "666")) == nil, "a caller list does not judge callees")
         #expect(refusal(call(gateway, active: 1)) == nil)
     }
 
@@ -39,9 +40,9 @@ import VOSModel
         var off = gateway
         off.enabled = false
         var asked = 0
-        _ = Admission.refusal(call(off), lists: [:], globalCPS: { asked += 1; return .admitted }, gatewayCPS: { asked += 1; return .admitted })
+        _ = Admission.refusal(call(off), screen: nil, globalCPS: { asked += 1; return .admitted }, gatewayCPS: { asked += 1; return .admitted })
         #expect(asked == 0)
-        _ = Admission.refusal(call(gateway), lists: [:], globalCPS: { asked += 1; return .exceeded(retryAfter: 1) }, gatewayCPS: { asked += 10; return .admitted })
+        _ = Admission.refusal(call(gateway), screen: nil, globalCPS: { asked += 1; return .exceeded(retryAfter: 1) }, gatewayCPS: { asked += 10; return .admitted })
         #expect(asked == 1, "a call over the global rate does not spend the gateway's token")
     }
 }

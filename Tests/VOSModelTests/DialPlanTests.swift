@@ -190,7 +190,7 @@ import Testing
         #expect(gateway.codecs.annexB == false, "records written before annexB get the default, off")
         #expect(gateway.dtmf.rfc2833PayloadType == 101 && gateway.dtmf.eventRange == 0...16)
         let keys = try #require(try JSONSerialization.jsonObject(with: try JSONRoundTrip.encode(gateway)) as? [String: Any]).keys
-        #expect(!keys.contains("callerFilter") && keys.contains("codecs") && keys.contains("dtmf"))
+        #expect(keys.contains("callerFilter") && keys.contains("listGroups") && keys.contains("codecs") && keys.contains("dtmf"))
     }
 
     @Test func allowConversionLoadsAsConvertAndIsWrittenAsConvert() throws {
@@ -212,6 +212,8 @@ import Testing
         var mapping = MappingGateway(name: "m", ips: [try IPAddress(parsing: "192.0.2.9")])
         mapping.port = 5070
         mapping.authentication = .ipPort
+        // Set only to prove it round-trips; a real gateway with a credential authenticates by password.
+        mapping.credential = DigestCredential(username: "3001", realm: "vos", ha1: ["MD5": String(repeating: "a", count: 32)])
         mapping.account = "acme"
         mapping.cpsLimit = 3
         mapping.concurrentLimit = 4
@@ -219,7 +221,7 @@ import Testing
         mapping.calleeFilter = PrefixFilter(allow: ["44"], deny: ["449"])
         mapping.callerRewrite = try DialPlan(parsing: "0:+880", field: "f")
         mapping.calleeRewrite = try DialPlan(parsing: "900:!", field: "f")
-        mapping.blacklistGroups = ["fraud"]
+        mapping.listGroups = ["fraud"]
         mapping.mediaProxy = .on
         mapping.callerNumberSource = .pai
         mapping.supportPrivacy = true
@@ -251,6 +253,9 @@ import Testing
         routing.calleeRewrite = try DialPlan(parsing: "xx:", field: "f")
         routing.callerRewrite = try DialPlan(parsing: ":99", field: "f")
         routing.callerPool = CallerNumberPool(numbers: ["8801", "8802"], multiplexes: 2)
+        routing.callerFilter = PrefixFilter(allow: ["1"], denyGroups: ["premium"])
+        routing.calleeFilter = PrefixFilter(deny: ["449"], allowGroups: ["uk-mobile"])
+        routing.listGroups = ["fraud", "vip"]
         routing.mediaProxy = .off
         routing.clearingAccount = "vendor"
         routing.conversationLimit = 60

@@ -36,12 +36,6 @@ import Testing
         #expect(throws: ModelError.self) { try MappingGateway(name: "c", ips: []).validate() }
     }
 
-    @Test func prefixFilter() {
-        #expect(PrefixFilter(allow: ["44"], deny: ["449"]).permits("4471"))
-        #expect(!PrefixFilter(allow: ["44"], deny: ["449"]).permits("4491"))
-        #expect(!PrefixFilter(allow: ["44"]).permits("33"))
-    }
-
     @Test func g723IsRefusedWithAReason() throws {
         #expect(throws: ModelError.self) { try Codec(parsing: "G723") }
         #expect(try Codec(parsing: "pcma") == .pcma)

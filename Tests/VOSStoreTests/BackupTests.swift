@@ -69,6 +69,29 @@ import VOSModel
         }
     }
 
+    /// A backup made before a table existed (here: registrations) restores; the table comes back empty.
+    @Test func backupFromBeforeATableExistedRestores() throws {
+        let directory = try TemporaryDirectory()
+        let store = try populatedStore(directory)
+        let file = directory.child("node.vosbak")
+        try Backup.create(from: store, to: file)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        let headerEnd = try #require(bytes.indices.filter { bytes[$0] == 0x0A }.dropFirst().first)
+        var header = String(decoding: bytes[..<headerEnd], as: UTF8.self)
+        let before = header
+        for entry in [#""registrations":0,"#, #","registrations":0"#] where header.contains(entry) {
+            header = header.replacingOccurrences(of: entry, with: "")
+            break
+        }
+        #expect(header != before, "the manifest listed registrations: \(before)")
+        bytes.replaceSubrange(..<headerEnd, with: Array(header.utf8))
+        let older = directory.child("older.vosbak")
+        try Data(bytes).write(to: URL(fileURLWithPath: older))
+        let report = try Backup.restore(from: older, into: directory.child("restored"))
+        #expect(report.after["registrations"] == 0)
+        #expect(report.after["accounts"] == 1)
+    }
+
     @Test func restoreRefusesANonEmptyStore() throws {
         let directory = try TemporaryDirectory()
         let store = try populatedStore(directory)
