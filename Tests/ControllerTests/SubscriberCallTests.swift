@@ -25,7 +25,7 @@ import VOSTestSupport
         let vendorPort = TestPorts.allocate(4)
         try lab.vendor("v1", port: vendorPort)
         let vendor = try lab.uas(port: vendorPort, seconds: 60)
-        try lab.startController()
+        let first = try lab.startController()
         // The password is never shown: not in the table, not in JSON.
         let shown = try lab.vosctl.ok("gateway", "show", "phones")
         #expect(shown.contains("set (hashed for realm 'vos'") && !shown.contains("s3cret"), "\(shown)")
@@ -40,6 +40,11 @@ import VOSTestSupport
         let binding = try #require(try registrations(lab).first)
         #expect(binding["received"] as? String == "\(Self.phoneIP):\(phone.sipPort)")
         #expect(binding["gateway"] as? String == "phones")
+        // The binding is in the store: a controller restart keeps it, and the phone is reached
+        // without registering again (regint 600 s).
+        first.stop()
+        let restarted = try lab.startController()
+        #expect(restarted.waitForLog("1 registrations kept from before the restart"), "\(lab.controllerLog)")
 
         // A customer calls the phone's number (its username; rated like any number, prefix 3):
         // it rings at its binding and auto-answers.
