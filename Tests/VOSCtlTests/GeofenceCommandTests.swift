@@ -111,10 +111,8 @@ import VOSTestSupport
             text += "\(start >> 24).\(start >> 16 & 0xff).\(start >> 8 & 0xff).0,\(start >> 24).\(start >> 16 & 0xff).\(start >> 8 & 0xff).255,C\(index % 200)\n"
         }
         let file = try scratch.write("world.csv", text)
-        let began = Date()
+        // How fast: docs/SUBSCRIBERS-AND-FRAUD.md (measured, not asserted here).
         #expect(try vosctl.ok("geofence", "import", file).hasPrefix("imported 200000 geofence ranges"))
-        let elapsed = Date().timeIntervalSince(began)
-        #expect(elapsed < 30, "import took \(elapsed) s")
         let check = try #require(try vosctl.json("geofence", "check", "4.13.63.200") as? [String: Any])
         #expect(check["refused"] as? Bool == true)
     }

@@ -106,17 +106,14 @@ import VOSModel
         }
     }
 
-    @Test func aMillionNumbersAreOneRecordReadBackFast() throws {
+    @Test func aMillionNumbersAreOneRecordReadBack() throws {
         let directory = try TemporaryDirectory()
         let store = try makeStore(directory)
         let million = NumberSet(unordered: (0..<1_000_000).compactMap { PackedNumber("4477\(10_000_000 + $0)") })
         try store.write { _ = try $0.addNumbers(million, toList: "big", kind: .black, target: nil) }
-        let start = ContinuousClock.now
         let lists = try store.read { try $0.numberLists() }
-        let elapsed = ContinuousClock.now - start
         #expect(lists.first?.numbers.count == 1_000_000)
         #expect(lists.first?.numbers.contains("447710999999") == true && lists.first?.numbers.contains("447711000000") == false)
-        // Debug build: the release controller reads it in a few milliseconds (docs/SUBSCRIBERS-AND-FRAUD.md).
-        #expect(elapsed < .seconds(5), "\(elapsed)")
+        // How fast the controller reloads it: tools/bench/number-lists (reload_ms), not a timed test.
     }
 }
