@@ -10,7 +10,9 @@ import VOSTestSupport
 /// INVITE dies at the NAT, which is what proves the keep-alives did the work. (A first try with
 /// a 10 s NAT and a 10 s period failed: the mapping died just before the first keep-alive, as
 /// on real NATs, which is why the period must be well under the NAT's timeout.)
-@Suite(.serialized) struct NATKeepAliveLabTests {
+/// Part of `ApplianceLabTests` (serialized): one lab at a time; two at once starved the
+/// namespace tests of other suites past their time limits.
+extension ApplianceLabTests {
     @Test func keepAlivesHoldTheNATOpenSoTheRegisteredPhoneCanBeCalled() throws {
         let result = try Self.callPhoneAfterIdle(keepAlive: "HELLO")
         #expect(result.sippStatus == 0, "the call to the phone completed\n\(result.diagnostics)")

@@ -7,7 +7,7 @@ import VOSTestSupport
 /// `--media-ip` over it), refused when the host lacks it, and systemd's readiness protocol.
 /// Each daemon runs in a namespace of its own (deleted in `defer`).
 @Suite(.serialized) struct MediadStartupTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard: under the full suite's load these have needed over a minute
     func theMediaIPComesFromTheStoreAndMustBeAnAddressOfThisHost() throws {
         let (lab, mediad) = try relayAlone("m", ports: 38000, ["SS_MEDIA_IP": "198.51.100.99"])
         defer { mediad.stop(); lab.destroy() }
@@ -44,7 +44,7 @@ import VOSTestSupport
 
     /// `Type=notify`: READY=1 once the firewall is programmed and the control socket serves,
     /// STOPPING=1 on SIGTERM.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard: under the full suite's load these have needed over a minute
     func tellsSystemdWhenItIsReadyAndWhenItStops() throws {
         let (lab, mediad) = try relayAlone("y", ports: 39000, ["SS_FIREWALL_ENABLE": "1"])
         defer { mediad.stop(); lab.destroy() }
