@@ -101,8 +101,7 @@ extension B2BUA {
             let due = registrations.dueKeepAlives(now: now, period: Int64(parameters.int(.natKeepAlivePeriod)) * 1000,
                                                   limit: parameters.int(.natKeepAliveSendOneTime))
             for binding in due where binding.transport == "udp" {
-                guard let address = try? SocketAddress(ip: binding.receivedIP.description, port: binding.receivedPort) else { continue }
-                layer.sendRaw(payload, to: Peer(address: address, transport: .udp))
+                layer.sendRaw(payload, to: Peer(address: Self.receivedAddress(binding), transport: .udp))
             }
         }
         scheduleKeepAlives()
@@ -134,7 +133,12 @@ extension B2BUA {
 
     /// Where a call to a registered user is sent: the address its REGISTER came from.
     func registeredAddress(_ session: CallSession) -> SocketAddress? {
-        session.registeredTarget.flatMap { try? SocketAddress(ip: $0.receivedIP.description, port: $0.receivedPort) }
+        session.registeredTarget.map(Self.receivedAddress)
+    }
+
+    /// The source a binding's REGISTER came from (its port was a UDP/TCP port, so it fits).
+    static func receivedAddress(_ binding: RegistrationBinding) -> SocketAddress {
+        SocketAddress(binding.receivedIP, port: UInt16(truncatingIfNeeded: binding.receivedPort))
     }
 
     /// Registrations as `vosctl registrations` shows them live.

@@ -17,7 +17,6 @@ public struct ControllerSnapshot: Sendable {
     public let vendorAddresses: [String: SocketAddress]
     public let mappingGateways: [String: MappingGateway]
     public let accounts: [String: Account]
-    public let numberLists: [String: NumberList]
     /// Every gateway's prefix filters, number groups and number lists, lookup-ready (built here,
     /// once per generation): `Admission` and `RoutePlanner` ask it per call.
     public let numberScreening: NumberScreening
@@ -63,7 +62,6 @@ public struct ControllerSnapshot: Sendable {
         self.vendorAddresses = addresses
         self.mappingGateways = Dictionary(mapping.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        self.numberLists = Dictionary(numberLists.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.numberScreening = NumberScreening(mapping: mapping, routing: routing, lists: numberLists, groups: numberGroups)
         self.unresolvedVendors = unresolved
         self.geofence = Geofence(geofence)

@@ -155,58 +155,37 @@ public struct SIPDigestChallenge: Sendable, Equatable {
     }
 }
 
-/// `name=value` pairs separated by commas, values tokens or quoted strings; names lower-cased.
+/// `name=value` pairs separated by commas, values tokens or quoted strings (read with the
+/// header grammar's own `ByteReader` and unquoted as display names are); names lower-cased.
 enum SIPDigestParameterList {
     static func parse(_ text: Substring, failure: (String) -> SIPParseError) throws(SIPParseError) -> [(String, String)] {
-        var pairs: [(String, String)] = []
-        let bytes = Array(text.utf8)
-        var index = 0
-        func skipSpace() { while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 } }
-        while true {
-            skipSpace()
-            guard index < bytes.count else { break }
-            let nameStart = index
-            while index < bytes.count, ByteClass.isToken(bytes[index]) { index += 1 }
-            guard index > nameStart else { throw failure("expected a parameter name at offset \(index)") }
-            let name = String(decoding: bytes[nameStart..<index], as: UTF8.self).lowercased()
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else { throw failure("parameter '\(name)' has no value") }
-            index += 1
-            skipSpace()
-            var value: [UInt8] = []
-            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-                index += 1
-                var closed = false
-                while index < bytes.count {
-                    let byte = bytes[index]
-                    index += 1
-                    if byte == UInt8(ascii: "\\") {
-                        guard index < bytes.count else { break }
-                        value.append(bytes[index])
-                        index += 1
-                    } else if byte == UInt8(ascii: "\"") {
-                        closed = true
-                        break
-                    } else if byte < 0x20 && byte != 0x09 {
-                        throw failure("parameter '\(name)' holds a control character")
-                    } else {
-                        value.append(byte)
-                    }
+        let pairs = try withByteReader(String(text)) { (reader: inout ByteReader) throws(SIPParseError) -> [(String, String)] in
+            var pairs: [(String, String)] = []
+            reader.skipWhitespace()
+            while !reader.isAtEnd {
+                let nameRange = reader.read(while: ByteClass.isToken)
+                guard !nameRange.isEmpty else { throw failure("expected a parameter name at offset \(reader.position)") }
+                let name = reader.string(nameRange).lowercased()
+                guard reader.consumeSeparator(UInt8(ascii: "=")) else { throw failure("parameter '\(name)' has no value") }
+                let value: String
+                if reader.current == ByteClass.quote {
+                    let quoted: Range<Int>
+                    do throws(SIPParseError) { quoted = try reader.readQuotedString() } catch { throw failure("parameter '\(name)': \(error.detail)") }
+                    value = SIPNameAddress.unquote(reader, quoted)
+                } else {
+                    let token = reader.read(while: ByteClass.isToken)
+                    guard !token.isEmpty else { throw failure("parameter '\(name)' has an empty value") }
+                    value = reader.string(token)
                 }
-                guard closed else { throw failure("parameter '\(name)' has an unterminated quoted string") }
-            } else {
-                let start = index
-                while index < bytes.count, ByteClass.isToken(bytes[index]) { index += 1 }
-                guard index > start else { throw failure("parameter '\(name)' has an empty value") }
-                value = Array(bytes[start..<index])
+                guard value.utf8.count <= SIPDigestCredentials.longestValue else {
+                    throw failure("parameter '\(name)' is longer than \(SIPDigestCredentials.longestValue) bytes")
+                }
+                pairs.append((name, value))
+                reader.skipWhitespace()
+                guard !reader.isAtEnd else { break }
+                guard reader.consumeSeparator(UInt8(ascii: ",")) else { throw failure("expected ',' after parameter '\(name)'") }
             }
-            guard value.count <= SIPDigestCredentials.longestValue else { throw failure("parameter '\(name)' is longer than \(SIPDigestCredentials.longestValue) bytes") }
-            guard let decoded = String(validating: value, as: UTF8.self) else { throw failure("parameter '\(name)' is not UTF-8") }
-            pairs.append((name, decoded))
-            skipSpace()
-            guard index < bytes.count else { break }
-            guard bytes[index] == UInt8(ascii: ",") else { throw failure("expected ',' after parameter '\(name)'") }
-            index += 1
+            return pairs
         }
         guard !pairs.isEmpty else { throw failure("no parameters") }
         return pairs

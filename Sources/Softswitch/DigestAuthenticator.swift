@@ -80,7 +80,7 @@ public struct DigestAuthenticator: Sendable {
             return .rejected(username: username, reason: "the password was stored for realm '\(stored.realm)'; set it again")
         }
         let expected = DigestHash.response(ha1: ha1, method: method, credentials: credentials)
-        guard DigestHash.constantTimeEqual(expected, credentials.response) else {
+        guard DigestHash.constantTimeEqual(expected.utf8, credentials.response.utf8) else {
             return .rejected(username: username, reason: "wrong password")
         }
         let expires = issuedAt &+ settings.nonceLifetimeMilliseconds
@@ -122,7 +122,7 @@ public struct DigestAuthenticator: Sendable {
             index += 2
         }
         let body = Array(bytes[0..<12])
-        guard DigestHash.constantTimeEqual(DigestHash.hexString(signature(body)), DigestHash.hexString(bytes[12...])) else { return nil }
+        guard DigestHash.constantTimeEqual(signature(body), bytes[12...]) else { return nil }
         return body[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 

@@ -50,12 +50,11 @@ public enum DigestHash {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Compares two hex strings in time independent of where they differ.
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8), right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
+    /// Compares two byte strings in time independent of where they differ.
+    static func constantTimeEqual<Left: Collection<UInt8>, Right: Collection<UInt8>>(_ lhs: Left, _ rhs: Right) -> Bool {
+        guard lhs.count == rhs.count else { return false }
         var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
+        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
         return difference == 0
     }
 }

@@ -15,12 +15,16 @@ public struct RegistrationTable: Sendable {
     private var keepAliveQueue: [(user: String, contact: String, due: Int64)] = []
     private var keepAliveHead = 0
     private var queued: Set<String> = []
+    /// No binding expires before this: `expire` scans only once something has (it runs every
+    /// keep-alive tick, on the SIP thread).
+    private var earliestExpiry: Int64 = .max
 
     /// Bindings kept from before a restart; NATed ones get a keep-alive at once (their NAT may
     /// have forgotten them while vos was down).
     public init(bindings: [RegistrationBinding] = [], now: Int64 = 0) {
         for binding in bindings where binding.expiresAt > now {
             byUser[binding.username, default: []].append(binding)
+            earliestExpiry = min(earliestExpiry, binding.expiresAt)
             if binding.behindNAT { enqueueKeepAlive(binding, due: now) }
         }
     }
@@ -34,11 +38,7 @@ public struct RegistrationTable: Sendable {
 
     /// Where a call to `username` goes: its most recent live binding.
     public func target(for username: String, now: Int64) -> RegistrationBinding? {
-        byUser[username]?.filter { $0.expiresAt > now }.max { $0.registeredAt < $1.registeredAt }
-    }
-
-    public func hasBindings(gateway: String, now: Int64) -> Bool {
-        byUser.values.contains { $0.contains { $0.gateway == gateway && $0.expiresAt > now } }
+        byUser[username]?.lazy.filter { $0.expiresAt > now }.max { $0.registeredAt < $1.registeredAt }
     }
 
     public enum Change: Sendable, Equatable {
@@ -57,6 +57,7 @@ public struct RegistrationTable: Sendable {
             list.append(binding)
         }
         byUser[binding.username] = list
+        earliestExpiry = min(earliestExpiry, binding.expiresAt)
         if binding.behindNAT, let period = keepAlivePeriod { enqueueKeepAlive(binding, due: binding.registeredAt + period) }
         return .saved(binding)
     }
@@ -75,13 +76,17 @@ public struct RegistrationTable: Sendable {
 
     /// Drops bindings that expired by `now`; returns them.
     public mutating func expire(now: Int64) -> [Change] {
+        guard earliestExpiry <= now else { return [] }
         var changes: [Change] = []
+        var next = Int64.max
         for (user, list) in byUser {
             let live = list.filter { $0.expiresAt > now }
+            for binding in live { next = min(next, binding.expiresAt) }
             guard live.count != list.count else { continue }
             for binding in list where binding.expiresAt <= now { changes.append(.removed(username: user, contact: binding.contact)) }
             byUser[user] = live.isEmpty ? nil : live
         }
+        earliestExpiry = next
         return changes
     }
 

@@ -74,8 +74,6 @@ enum BlacklistRows {
         return [entry.number, entry.target.rawValue, scope(entry.gateway), entry.rule, entry.reason,
                 "\(CDRRows.time(entry.expires)) (in \(left) s)"]
     }
-
-    static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
 struct BlacklistRuleAdd: ParsableCommand {
@@ -177,7 +175,7 @@ struct BlacklistList: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let now = BlacklistRows.now
+            let now = wallClockMilliseconds
             let entries = try global.openStore().read { try $0.dynamicBlacklistEntries(activeAt: now) }
             if json { return try printJSON(entries) }
             printTable(BlacklistRows.entryHeaders, entries.map { BlacklistRows.entry($0, now: now) })
@@ -198,7 +196,7 @@ struct BlacklistRemove: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if gateway != nil && central { throw ValidationError("give --gateway or --central, not both") }
-            let now = BlacklistRows.now
+            let now = wallClockMilliseconds
             let removed = try global.openStore().write { transaction in
                 let removed = try transaction.removeDynamicBlacklistEntries(number: number, gateway: gateway, central: central)
                     .filter { $0.isActive(at: now) }

@@ -197,7 +197,11 @@ struct GatewayFields: ParsableArguments {
         if let port { gateway.port = port }
         if let account { gateway.account = account.isEmpty ? nil : account }
         if let concurrent { gateway.concurrentLimit = concurrent }
-        if let auth { gateway.authentication = auth }
+        if let auth {
+            gateway.authentication = auth
+            // The password only ever applies to --auth password: leaving that mode drops it.
+            if auth != .password { gateway.credential = nil }
+        }
         if let callerSource { gateway.callerNumberSource = callerSource }
         if let supportPrivacy { gateway.supportPrivacy = supportPrivacy.value }
         if let trustedIdentity { gateway.trustedIdentity = trustedIdentity.value }

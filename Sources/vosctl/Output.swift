@@ -33,3 +33,6 @@ func printTable(_ headers: [String], _ rows: [[String]]) {
 }
 
 func onOff(_ value: Bool) -> String { value ? "on" : "off" }
+
+/// Wall-clock milliseconds, the unit every stored time (expiries, CDR times) is in.
+var wallClockMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

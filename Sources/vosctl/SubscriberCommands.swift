@@ -57,18 +57,13 @@ extension GatewayRows {
             rows.append(["username", credential.username])
             rows.append(["password", "set (hashed for realm '\(credential.realm)': \(credential.ha1.keys.sorted().joined(separator: ", ")))"])
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = wallClockMilliseconds
         if let suspension, suspension.until > now {
-            rows.append(["suspended", "until \(timestamp(suspension.until)) (\((suspension.until - now + 999) / 1000) s): \(suspension.reason); sources \(suspension.sources.joined(separator: ","))"])
+            rows.append(["suspended", "until \(CDRRows.time(suspension.until)) (\((suspension.until - now + 999) / 1000) s): \(suspension.reason); sources \(suspension.sources.joined(separator: ","))"])
         } else {
             rows.append(["suspended", "no"])
         }
         return rows
-    }
-
-    static func timestamp(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 }
 
@@ -85,7 +80,7 @@ struct GatewayUnsuspend: ParsableCommand {
             let store = try global.openStore()
             try store.write { transaction in
                 guard try transaction.mappingGateway(named: name) != nil else { throw StoreError.notFound(kind: "mapping gateway", name: name) }
-                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let now = wallClockMilliseconds
                 guard let suspension = try transaction.gatewaySuspensions().first(where: { $0.gateway == name }), suspension.until > now else {
                     throw StoreError.conflict("mapping gateway '\(name)' is not suspended")
                 }
@@ -116,7 +111,7 @@ struct RegistrationsCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let now = wallClockMilliseconds
             let bindings = try global.openStore().read { try $0.registrationBindings() }.filter { $0.expiresAt > now }
             let shown = bindings.map {
                 Shown(gateway: $0.gateway, username: $0.username, contact: $0.contact, received: $0.received, transport: $0.transport,

@@ -245,4 +245,24 @@ import VOSTestSupport
         try vosctl.ok("account", "remove", "acme")
         #expect((try vosctl.json("account", "list") as? [Any])?.count == 1)
     }
+
+    /// The digest password is set (hashed), shown only as "set", changed, and dropped when the
+    /// gateway leaves --auth password (a password nothing reads must not look as if it applies).
+    @Test func passwordIsSetShownHiddenAndClearedWithTheAuthMode() throws {
+        let (scratch, vosctl) = try initialised()
+        let file = try scratch.write("pass", "first-secret\n")
+        try vosctl.ok("gateway", "add", "mapping", "phone", "--auth", "password", "--username", "3001", "--password-file", file)
+        let credential = try #require(try stored(vosctl, "phone")["credential"] as? [String: Any])
+        #expect(credential["username"] as? String == "3001")
+        #expect((credential["ha1"] as? [String: String])?.values.allSatisfy { $0 == "hidden" } == true)
+        #expect(rows(try vosctl.ok("gateway", "show", "phone"))["password"]?.hasPrefix("set (hashed for realm 'vos'") == true)
+        let before = try Store(directory: vosctl.dataDirectory).read { try $0.mappingGateway(named: "phone") }?.credential
+        try vosctl.ok("gateway", "set", "phone", "--password", "second-secret")
+        let after = try Store(directory: vosctl.dataDirectory).read { try $0.mappingGateway(named: "phone") }?.credential
+        #expect(before != nil && after != nil && before != after)
+        try vosctl.ok("gateway", "set", "phone", "--auth", "ip", "--ip", "203.0.113.44")
+        #expect(try stored(vosctl, "phone")["credential"] == nil)
+        #expect(rows(try vosctl.ok("gateway", "show", "phone"))["password"] == nil)
+        #expect(try vosctl.fails("gateway", "set", "phone", "--password", "x").contains("apply to --auth password gateways"))
+    }
 }
