@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (pkg-config + apt providers)
@@ -43,6 +47,8 @@ let package = Package(
         .target(name: "CallControl", dependencies: [
             "CVOSSys", "SIPCore", "SIPStack", "Softswitch", "VOSModel", "VOSStore", "MediaControl", "Sockets",
             .product(name: "Logging", package: "swift-log"),
+            // The metrics API only; the Prometheus backend is bootstrapped by the daemon.
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
 
         // MARK: Storage, media, kernel
@@ -57,20 +63,35 @@ let package = Package(
         .target(name: "Firewall", dependencies: ["Netfilter", "VOSModel", "VOSStore", "MediaControl"]),
         .target(name: "VOSRuntime", dependencies: [
             "VOSStore", "Sockets", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+        // What the NOC sees from outside: Prometheus metrics over HTTP, webhooks, HEP capture.
+        .target(name: "Telemetry", dependencies: [
+            "VOSModel", "Sockets",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: Executables (thin: parsing, wiring, lifecycle)
         .executableTarget(name: "vosctl", dependencies: [
             "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall", "Sockets", "Softswitch",
+            "SIPStack",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
             "CVOSSys", "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "SIPCore", "SIPStack", "CallControl", "MediaControl", "Softswitch",
+            "Telemetry", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "vos-mediad", dependencies: [
             "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "MediaDSP", "MediaRelay", "Netfilter", "Firewall", "Sockets",
+            "Telemetry", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -92,6 +113,11 @@ let package = Package(
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "VOSModel", "Sockets"]),
         .testTarget(name: "MediaDSPTests", dependencies: ["MediaDSP", "VOSModel"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "VOSModel"]),
+        .testTarget(name: "TelemetryTests", dependencies: [
+            "Telemetry", "VOSModel", "Sockets", "VOSTestSupport",
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netfilter", "VOSStore", "VOSModel", "MediaControl", "VOSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

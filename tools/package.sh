@@ -67,6 +67,7 @@ trap 'rm -rf "$WORK"' EXIT
 PKG="$WORK/vos"
 install -d "$PKG/DEBIAN" "$PKG/usr/bin" "$PKG/lib/systemd/system" "$PKG/usr/lib/sysctl.d" \
   "$PKG/usr/lib/modules-load.d" "$PKG/usr/share/vos/nft" "$PKG/usr/share/doc/vos/docs" \
+  "$PKG/usr/share/vos/prometheus" "$PKG/usr/share/vos/grafana" \
   "$PKG/usr/share/man/man8"
 for b in "${BINARIES[@]}"; do
   install -m 0755 "$BIN/$b" "$PKG/usr/bin/$b"
@@ -77,6 +78,9 @@ install -m 0644 appliance/systemd/*.service "$PKG/lib/systemd/system/"
 install -m 0644 appliance/sysctl/90-vos.conf "$PKG/usr/lib/sysctl.d/90-vos.conf"
 install -m 0644 appliance/modules-load/vos.conf "$PKG/usr/lib/modules-load.d/vos.conf"
 install -m 0644 nft/*.nft "$PKG/usr/share/vos/nft/"
+# For the NOC's Prometheus and Grafana (docs/OBSERVABILITY.md): scrape config, rules, dashboard.
+install -m 0644 appliance/prometheus/* "$PKG/usr/share/vos/prometheus/"
+install -m 0644 appliance/grafana/*.json "$PKG/usr/share/vos/grafana/"
 # README links to docs/*.md relatively: keep that layout so the links work where installed.
 install -m 0644 README.md "$PKG/usr/share/doc/vos/README.md"
 install -m 0644 docs/*.md "$PKG/usr/share/doc/vos/docs/"

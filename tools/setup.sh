@@ -9,7 +9,7 @@ BUILD_PACKAGES=(
 )
 # iptables: its xtables extensions let `nft list` show the firewall's scanner (xt string) rules.
 RUNTIME_PACKAGES=(nftables iptables conntrack iproute2 procps)
-TEST_PACKAGES=(sip-tester tcpdump sipvicious baresip-core python3 systemd-container)
+TEST_PACKAGES=(sip-tester tcpdump sipvicious baresip-core python3 systemd-container prometheus sngrep)
 # tools/package.sh: dpkg-shlibdeps (Depends:), help2man (man pages), man-db (checks them).
 PACKAGE_PACKAGES=(dpkg-dev help2man man-db)
 
@@ -17,7 +17,7 @@ want=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}")
 # --test also covers the boot test, which builds the package.
 if [ "${1:-}" = "--test" ]; then want+=("${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"); fi
 if [ "${1:-}" = "--package" ]; then want+=("${PACKAGE_PACKAGES[@]}"); fi
-if [ "${1:-}" = "--bench" ]; then want+=("${TEST_PACKAGES[@]}" rtpengine-daemon kamailio); fi
+if [ "${1:-}" = "--bench" ]; then want+=("${TEST_PACKAGES[@]}" rtpengine-daemon kamailio postgresql); fi
 
 missing=()
 for p in "${want[@]}"; do

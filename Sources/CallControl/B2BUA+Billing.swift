@@ -54,7 +54,7 @@ extension B2BUA {
         let now = loop.wallMilliseconds
         if deadline.isFinal, let release = deadline.releaseAt {
             session.connected?.creditTimer = loop.schedule(after: .milliseconds(max(0, release - now))) { [unowned self] in
-                self.logger.info("call \(session.callID): credit used up, releasing (BalanceExhausted)")
+                self.logger.info("credit used up, releasing (BalanceExhausted)", metadata: session.logMetadata)
                 self.hangUpBoth(session, reason: .balanceExhausted)
             }
         } else if let extendAt = deadline.extendAt {

@@ -65,7 +65,7 @@ extension B2BUA {
                 }
             case let .failure(refusal):
                 // The vendor answered outside our offer: passed on as it is (a plain B2BUA would).
-                logger.warning("call \(session.callID): \(refusal.reason); the answer is passed on unchanged")
+                logger.warning("\(refusal.reason); the answer is passed on unchanged", metadata: session.logMetadata)
                 return
             }
         }

@@ -24,11 +24,11 @@ extension B2BUA {
         }
         transaction.respond(status: 200, reason: "OK")
         guard receive != .rfc2833, receive != .inband else {
-            logger.info("call \(session.callID): DTMF \(digit.digit) by SIP INFO ignored (the \(side) leg receives DTMF by \(receive?.rawValue ?? "-") only)")
+            logger.info("DTMF \(digit.digit) by SIP INFO ignored (the \(side) leg receives DTMF by \(receive?.rawValue ?? "-") only)", metadata: session.logMetadata)
             return true
         }
         guard lockDTMF(session, from: side, .info) else {
-            logger.info("call \(session.callID): DTMF \(digit.digit) by SIP INFO dropped: the \(side) side sends its digits in the media")
+            logger.info("DTMF \(digit.digit) by SIP INFO dropped: the \(side) side sends its digits in the media", metadata: session.logMetadata)
             return true
         }
         guard let mediaSession = session.mediaSession, let media else {
@@ -40,7 +40,7 @@ extension B2BUA {
             guard let failure else { return }
             loop.execute { [unowned self] in
                 // The media cannot carry it: INFO after all. A drop (lock, filter) stays a drop.
-                logger.info("call \(session.callID): DTMF \(digit.digit) toward the \(target) side: \(failure.message)")
+                logger.info("DTMF \(digit.digit) toward the \(target) side: \(failure.message)", metadata: session.logMetadata)
                 if failure.code != .dtmfDropped, !session.isEnded { sendDTMFInfo(digit, to: target, session) }
             }
         }
@@ -53,7 +53,7 @@ extension B2BUA {
         let from: Side = leg == 0 ? .customer : .vendor
         let heard: DTMFMethod = method == DTMFMethod.inband.rawValue ? .inband : .rfc2833
         guard lockDTMF(session, from: from, heard) else {
-            logger.info("call \(session.callID): DTMF \(digit) by \(method) dropped: the \(from) side already sends its digits by SIP INFO")
+            logger.info("DTMF \(digit) by \(method) dropped: the \(from) side already sends its digits by SIP INFO", metadata: session.logMetadata)
             return
         }
         guard let info = try? DTMFInfoDigit(digit: digit, durationMilliseconds: durationMilliseconds) else { return }

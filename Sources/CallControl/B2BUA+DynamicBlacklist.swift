@@ -20,6 +20,8 @@ struct DynamicBlacklistState {
     /// Journal operations queued so far, and the operation that wrote each entry made here.
     var journalSequence: UInt64 = 0
     var writtenAt: [DynamicBlacklistEntry.Key: UInt64] = [:]
+    /// Calls refused and vendors skipped because an entry blocked a number, since start (alarms).
+    var hits = 0
 }
 
 extension B2BUA {
@@ -34,6 +36,10 @@ extension B2BUA {
     public func restoreDynamicBlacklist(_ entries: [DynamicBlacklistEntry]) {
         dynamicBlacklist.tracker.restore(entries, now: loop.wallMilliseconds)
     }
+
+    /// Calls refused and vendors skipped by the dynamic blacklist since the B2BUA started: what
+    /// blacklist-hits alarm rules count (read on the loop).
+    public var dynamicBlacklistHits: Int { dynamicBlacklist.hits }
 
     /// The entries blocking numbers now.
     public var dynamicBlacklistEntries: [DynamicBlacklistEntry] {
@@ -75,7 +81,8 @@ extension B2BUA {
             caller: session.callerOut, callee: session.calleeNumber, now: loop.wallMilliseconds)
         storeNewEntries(start.newEntries, callID: session.callID)
         if let entry = start.blockingEntry {
-            logger.info("call \(session.callID): \(entry.target.rawValue) \(entry.number) is on the dynamic blacklist \(Self.scopeText(entry.gateway)) (\(entry.reason)); 403")
+            dynamicBlacklist.hits += 1
+            logger.info("\(entry.target.rawValue) \(entry.number) is on the dynamic blacklist \(Self.scopeText(entry.gateway)) (\(entry.reason)); 403", metadata: session.logMetadata)
             return Admission.Refusal(reason: .blacklisted, code: 403)
         }
         if !start.ticket.isEmpty { dynamicBlacklist.admissionTickets[session.id] = start.ticket }
@@ -102,7 +109,8 @@ extension B2BUA {
             if !start.ticket.isEmpty { dynamicBlacklist.attemptTickets[session.id] = (gateway, start.ticket) }
             return false
         }
-        logger.info("call \(session.callID): \(entry.target.rawValue) \(entry.number) is on the dynamic blacklist \(Self.scopeText(gateway)) (\(entry.reason)); gateway skipped")
+        dynamicBlacklist.hits += 1
+        logger.info("\(entry.target.rawValue) \(entry.number) is on the dynamic blacklist \(Self.scopeText(gateway)) (\(entry.reason)); gateway skipped", metadata: session.logMetadata)
         session.plan.skip(candidate, reason: .dynamicBlacklist)
         tryNextVendor(session)
         return true

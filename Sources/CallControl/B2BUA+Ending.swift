@@ -20,6 +20,10 @@ extension B2BUA {
         sessionsByInvite[ObjectIdentifier(session.customerInvite)] = nil
         dialogs[session.customer.key] = nil
         activeByMapping[session.mappingGateway.name, default: 1] -= 1
+        for observer in callObservers {
+            observer.callEnded(callID: session.callID, mappingGateway: session.mappingGateway.name,
+                               routingGateway: session.lastCandidate?.gateway.name)
+        }
         let endWall = loop.wallMilliseconds
         let endMonotonic = loop.now
         guard let mediaSession = session.mediaSession, let media else {
@@ -27,9 +31,11 @@ extension B2BUA {
                              endWall: endWall, endMonotonic: endMonotonic)
         }
         callsByMediaSession[mediaSession] = nil
+        callsAwaitingCDR += 1
         // The CDR waits for the relay's final counters; the SIP loop does not.
         media.deleteSession(mediaSession) { [loop] statistics in
             loop.execute { [self] in
+                self.callsAwaitingCDR -= 1
                 self.recordCDR(session, reason: reason, sipCode: sipCode, hangup: hangup, media: statistics,
                                endWall: endWall, endMonotonic: endMonotonic)
             }
@@ -47,6 +53,7 @@ extension B2BUA {
             mappingGateway: session.mappingGateway.name, endReason: reason, sipCode: sipCode, hangupSide: hangup)
         record.account = session.account
         record.ringingTime = session.ringingTime
+        record.postDialDelayMilliseconds = CallDetailRecord.postDialDelay(setupTime: session.setupTime, ringingTime: session.ringingTime)
         record.answerTime = session.answerTime
         if let answered = session.answerMonotonic {
             let nanoseconds = endNow > answered ? endNow - answered : 0
@@ -77,7 +84,7 @@ extension B2BUA {
     /// vos-mediad saw no RTP for SS_RTP_TIMEOUT: release the call (requirements §5).
     public func mediaTimedOut(session mediaSession: String) {
         guard let session = callsByMediaSession[mediaSession] else { return }
-        logger.info("call \(session.callID): no RTP for \(parameters.int(.rtpTimeout)) s, releasing")
+        logger.info("no RTP for \(parameters.int(.rtpTimeout)) s, releasing", metadata: session.logMetadata)
         hangUpBoth(session, reason: .rtpTimeout)
     }
 }

@@ -23,7 +23,7 @@ extension B2BUA {
         let source = session.customer.peer.address.address
         let verdict = snapshot.geofence.verdict(for: source)
         guard verdict.refuses else { return nil }
-        logger.info("call \(session.callID): geofencing refuses signalling source \(source): \(verdict.explanation)")
+        logger.info("geofencing refuses signalling source \(source): \(verdict.explanation)", metadata: session.logMetadata)
         return Admission.Refusal(reason: .geofenceForbidden, code: 403)
     }
 
@@ -32,7 +32,7 @@ extension B2BUA {
     func refuseForbiddenOffer(_ session: CallSession) -> Bool {
         guard !snapshot.geofence.isEmpty, let offer = session.customerOffer,
               let (address, verdict) = refusedMediaAddress(in: offer) else { return false }
-        logger.info("call \(session.callID): geofencing refuses the caller's SDP media address \(address): \(verdict.explanation)")
+        logger.info("geofencing refuses the caller's SDP media address \(address): \(verdict.explanation)", metadata: session.logMetadata)
         endBeforeAnswer(session, cancellingVendor: false)
         return true
     }
@@ -53,7 +53,7 @@ extension B2BUA {
               response.contentType?.lowercased().hasPrefix("application/sdp") ?? false,
               let sdp = try? SDPSession(parsing: response.body),
               let (address, verdict) = refusedMediaAddress(in: sdp) else { return false }
-        logger.info("call \(session.callID): geofencing refuses \(candidate.gateway.name)'s SDP media address \(address) in its \(status): \(verdict.explanation)")
+        logger.info("geofencing refuses \(candidate.gateway.name)'s SDP media address \(address) in its \(status): \(verdict.explanation)", metadata: session.logMetadata)
         guard status < 200 else {
             endBeforeAnswer(session, cancellingVendor: false)
             return false
@@ -72,7 +72,7 @@ extension B2BUA {
               let source = IPAddress(address.ip) else { return }
         let verdict = snapshot.geofence.verdict(for: source)
         guard verdict.refuses else { return }
-        logger.notice("call \(session.callID): geofencing refuses the RTP source \(address) of the \(leg == 0 ? "caller" : "callee")'s leg: \(verdict.explanation); releasing")
+        logger.notice("geofencing refuses the RTP source \(address) of the \(leg == 0 ? "caller" : "callee")'s leg: \(verdict.explanation); releasing", metadata: session.logMetadata)
         if session.isConfirmed { return hangUpBoth(session, reason: .geofenceForbidden) }
         endBeforeAnswer(session, cancellingVendor: session.attempt?.provisionalSeen == true)
     }

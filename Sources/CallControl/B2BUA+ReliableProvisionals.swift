@@ -40,7 +40,7 @@ extension B2BUA {
         guard response.require.contains("100rel"), let rseqText = response.firstHeaderValue("RSeq") else { return true }
         guard let rseq = UInt32(rseqText.filter { $0 != " " && $0 != "\t" }), rseq > 0,
               let invite = session.attempt?.request, let cseq = try? invite.cseq(), var vendor = session.vendor else {
-            logger.warning("call \(session.callID): vendor sent a reliable provisional with a malformed RSeq '\(rseqText)'; not acknowledged")
+            logger.warning("vendor sent a reliable provisional with a malformed RSeq '\(rseqText)'; not acknowledged", metadata: session.logMetadata)
             return true
         }
         if let last = session.attempt?.vendorRSeq, rseq <= last { return false }
@@ -86,7 +86,7 @@ extension B2BUA {
             guard let pending = session.routing?.unacknowledgedProvisional else { return }
             // RFC 3262 §3: no PRACK within 64*T1; stop retransmitting (the 2xx or failure still goes out).
             guard self.loop.now < pending.deadline else {
-                self.logger.info("call \(session.callID): the customer never acknowledged reliable provisional RSeq \(pending.rseq)")
+                self.logger.info("the customer never acknowledged reliable provisional RSeq \(pending.rseq)", metadata: session.logMetadata)
                 session.routing?.unacknowledgedProvisional = nil
                 return
             }

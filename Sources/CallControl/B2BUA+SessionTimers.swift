@@ -57,7 +57,7 @@ extension B2BUA {
         session.attempt = CallSession.Attempt(candidate: candidate, request: retry, offeredSessionExpires: expires,
                                               sessionTimerRetries: attempt.sessionTimerRetries + 1)
         sendAttemptInvite(session, candidate: candidate, vendorKey: vendorKey, to: vendor.peer)
-        logger.info("call \(session.callID): vendor \(candidate.gateway.name) asked for Session-Expires >= \(expires) (422); retrying")
+        logger.info("vendor \(candidate.gateway.name) asked for Session-Expires >= \(expires) (422); retrying", metadata: session.logMetadata)
         return true
     }
 
@@ -72,7 +72,7 @@ extension B2BUA {
         let settings = sessionTimerSettings
         if connected.customerTimer == nil && connected.vendorTimer == nil && settings.noTimerLimit > 0 {
             connected.noTimerLimit = loop.schedule(after: .seconds(settings.noTimerLimit)) { [unowned self] in
-                self.logger.info("call \(session.callID): no session timer on either leg; SS_SIP_NO_TIMER_REINVITE_INTERVAL reached")
+                self.logger.info("no session timer on either leg; SS_SIP_NO_TIMER_REINVITE_INTERVAL reached", metadata: session.logMetadata)
                 self.hangUpBoth(session, reason: .sessionTimeout)
             }
         }
@@ -104,7 +104,7 @@ extension B2BUA {
             }
         case .peer:
             leg.timer = loop.schedule(after: .seconds(leg.negotiated.expiryAfter(settings))) { [unowned self] in
-                self.logger.info("call \(session.callID): the \(side == .customer ? "customer" : "vendor") stopped refreshing the session; releasing (SessionTimeout)")
+                self.logger.info("the \(side == .customer ? "customer" : "vendor") stopped refreshing the session; releasing (SessionTimeout)", metadata: session.logMetadata)
                 self.hangUpBoth(session, reason: .sessionTimeout)
             }
         }
@@ -142,7 +142,7 @@ extension B2BUA {
                 }
             case let .final(response):
                 guard let status = response.statusCode, (200..<300).contains(status) else {
-                    self.logger.info("call \(session.callID): session refresh (\(method)) answered \(response.statusCode ?? 0); releasing (SessionTimeout)")
+                    self.logger.info("session refresh (\(method)) answered \(response.statusCode ?? 0); releasing (SessionTimeout)", metadata: session.logMetadata)
                     return self.hangUpBoth(session, reason: .sessionTimeout)
                 }
                 if method == "INVITE" {
@@ -152,7 +152,7 @@ extension B2BUA {
                 self.adopt(response, on: side, session)
                 self.arm(session, side)
             case .timeout:
-                self.logger.info("call \(session.callID): session refresh (\(method)) unanswered; releasing (SessionTimeout)")
+                self.logger.info("session refresh (\(method)) unanswered; releasing (SessionTimeout)", metadata: session.logMetadata)
                 self.hangUpBoth(session, reason: .sessionTimeout)
             }
         }

@@ -16,6 +16,7 @@ extension B2BUA {
             return
         }
         guard let gateway = identified ?? authenticatedGateway(request, transaction: transaction, proxy: true) else { return }
+        if draining { return refuseWhileDraining(transaction) }
         if let hops = request.maxForwards, hops == 0 {
             transaction.respond(status: 483, reason: "Too Many Hops")
             return
@@ -70,6 +71,11 @@ extension B2BUA {
             setupTime: loop.wallMilliseconds, setupMonotonic: loop.now, customer: leg,
             plan: FailoverPlan(route: route, switchLimit: parameters.int(.gatewaySwitchLimit)))
         nextSessionID += 1
+        if !callObservers.isEmpty {
+            let started = CallStartedEvent(callID: session.callID, caller: callerReceived, callee: callee,
+                                           mappingGateway: gateway.name, account: gateway.account, setupTime: session.setupTime)
+            for observer in callObservers { observer.callStarted(started) }
+        }
         session.registeredTarget = registered
         session.customerSessionTimer = customerTimer
         session.customerSupportsTimer = request.supported.contains("timer") || request.require.contains("timer")
@@ -77,7 +83,7 @@ extension B2BUA {
         session.nextRSeq = UInt32.random(in: 1...0x7FFF_FFFF)
         if let refusal = signallingGeofenceRefusal(session) { return rejectBeforeRouting(session, refusal) }
         if let rule = deniedBy {
-            logger.info("call \(session.callID): denied by mapping gateway \(gateway.name)'s dial plan rule \(rule)")
+            logger.info("denied by mapping gateway \(gateway.name)'s dial plan rule \(rule)", metadata: session.logMetadata)
             return rejectBeforeRouting(session, Refusal(reason: .dialPlanDenied, code: 403))
         }
 
@@ -129,6 +135,7 @@ extension B2BUA {
         if let retry = refusal.retryAfter { headers.append(("Retry-After", String(retry))) }
         session.customerInvite.respond(status: refusal.code, toTag: session.customer.localTag, headers: headers)
         session.leave(to: .ended, cancelling: loop.cancel)
+        for observer in callObservers { observer.callEnded(callID: session.callID, mappingGateway: session.mappingGateway.name, routingGateway: nil) }
         recordCDR(session, reason: refusal.reason, sipCode: refusal.code, hangup: .system, media: nil)
     }
 
@@ -173,6 +180,7 @@ extension B2BUA {
         }
         _ = limiter.admit("r:" + candidate.gateway.name, rate: candidate.gateway.cpsLimit, now: loop.now)
         health.countCall(candidate.gateway.name, now: loop.now)
+        for observer in callObservers { observer.vendorAttempted(callID: session.callID, routingGateway: candidate.gateway.name) }
 
         let mode = mediaMode(for: candidate, session: session)
         session.attemptOffer = nil
@@ -227,7 +235,7 @@ extension B2BUA {
                 created.customerSide, for: session.customer.peer.address, gateway: session.mappingGateway.advertise, now: loop.now)
             callsByMediaSession[created.session] = session
         case let .failure(error):
-            logger.error("call \(session.callID): vos-mediad refused a media session: \(error)")
+            logger.error("vos-mediad refused a media session: \(error)", metadata: session.logMetadata)
             session.mediaRefused = true
             guard session.isRouting, !session.cancelRequested else { return }
             if mode == .mustOn { return failForMedia(session) }
@@ -238,7 +246,7 @@ extension B2BUA {
     /// This vendor cannot take the caller's codecs: noted as its attempt (488, the reason), and
     /// the next vendor is tried; when none is left the caller gets 488 with CodecMismatch.
     private func skipForCodecs(_ session: CallSession, _ candidate: RouteCandidate, _ reason: String) {
-        logger.info("call \(session.callID): \(reason)")
+        logger.info("\(reason)", metadata: session.logMetadata)
         session.plan.record(.codecMismatch(reason), for: candidate)
         tryNextVendor(session)
     }
@@ -282,7 +290,7 @@ extension B2BUA {
                 callerOut = lease.number
                 session.poolLease = lease
             case .exhausted:
-                logger.info("call \(session.callID): routing gateway \(candidate.gateway.name)'s caller pool is exhausted")
+                logger.info("routing gateway \(candidate.gateway.name)'s caller pool is exhausted", metadata: session.logMetadata)
                 session.customerInvite.respond(status: 503, toTag: session.customer.localTag, headers: [("Retry-After", "5")])
                 return finishCall(session, reason: .callerPoolExhausted, sipCode: 503, hangup: .system)
             }
@@ -472,6 +480,14 @@ extension B2BUA {
         startCustomer2xxRetransmission(session, answer: answer)
         startSessionTimers(session, vendorAnswer: response, candidate: candidate)
         billingAnswered(session, candidate: candidate)
+        if !callObservers.isEmpty, let answerTime = session.answerTime {
+            let answered = CallAnsweredEvent(
+                callID: session.callID, caller: session.callerReceived, callee: session.calleeReceived,
+                mappingGateway: session.mappingGateway.name, routingGateway: candidate.gateway.name, account: session.account,
+                setupTime: session.setupTime, answerTime: answerTime, ringingTime: session.ringingTime,
+                callerCodec: session.callerCodec, calleeCodec: session.calleeCodec)
+            for observer in callObservers { observer.callAnswered(answered) }
+        }
         // The shorter of the two gateways' limits (0: none).
         let limits = [session.mappingGateway.conversationLimit, candidate.gateway.conversationLimit].filter { $0 > 0 }
         if let limit = limits.min() {
@@ -508,7 +524,7 @@ extension B2BUA {
         session.attempt = nil
         session.plan.record(.response(status), for: candidate)
         session.redirectsFollowed += 1
-        logger.info("call \(session.callID): \(candidate.gateway.name) redirected (\(status)) to \(target); following")
+        logger.info("\(candidate.gateway.name) redirected (\(status)) to \(target); following", metadata: session.logMetadata)
         guard !session.cancelRequested else { return }
         startAttempt(session, candidate, redirect: target)
     }

@@ -43,6 +43,12 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     var callsByMediaSession: [String: CallSession] = [:]
     /// Reports attackers to the firewall's ban set (set by the controller before the loop runs).
     public var banFeed: BanFeed?
+    /// Set by `beginDrain()` at a graceful stop: new calls get 503 (B2BUA+Drain).
+    var draining = false
+    /// Ended calls whose CDR waits for vos-mediad's final counters (a stop waits for them).
+    public internal(set) var callsAwaitingCDR = 0
+    /// Metrics and call-state webhooks (set by the controller before the loop runs).
+    public var callObservers: [any CallEventObserver] = []
     /// Whether vos-mediad's legLatched events need the loop (geofencing on, B2BUA+Geofence): read
     /// by the controller's media-event thread.
     public let checksLatchedSources = Atomic<Bool>(false)

@@ -33,10 +33,11 @@ public final class StoreCallLedger: CallLedger {
     private let logger: Logger
     private let writer: LedgerWriter
 
-    public init(store: Store, logger: Logger) {
+    /// `recorded` gets each CDR once it is stored, with its id and costs, on the ledger thread.
+    public init(store: Store, logger: Logger, recorded: @escaping @Sendable (CallDetailRecord) -> Void = { _ in }) {
         self.store = store
         self.logger = logger
-        writer = LedgerWriter(store: store, logger: logger)
+        writer = LedgerWriter(store: store, logger: logger, recorded: recorded)
     }
 
     public func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy,

@@ -1,3 +1,4 @@
+import Logging
 import MediaControl
 import SIPCore
 import SIPStack
@@ -213,6 +214,9 @@ final class CallSession: @unchecked Sendable {
     }
 
     var callID: String { customer.callID }
+    /// Put on every log line about this call, so journald can be searched by it (`journalctl CALL_ID=` does
+    /// not apply: the line carries it as `call-id=...`).
+    var logMetadata: Logger.Metadata { ["call-id": .string(callID)] }
 
     // MARK: Phases
 

@@ -45,10 +45,13 @@ final class LedgerWriter: @unchecked Sendable {
     private let store: Store
     private let logger: Logger
     private let thread = BatchingThread<Entry>(name: "vos-ledger")
+    /// Each stored CDR, after its transaction committed (on this thread): metrics, webhooks, alarms.
+    private let recorded: @Sendable (CallDetailRecord) -> Void
 
-    init(store: Store, logger: Logger) {
+    init(store: Store, logger: Logger, recorded: @escaping @Sendable (CallDetailRecord) -> Void) {
         self.store = store
         self.logger = logger
+        self.recorded = recorded
         thread.start { [unowned self] batch in write(batch) }
     }
 
@@ -66,6 +69,7 @@ final class LedgerWriter: @unchecked Sendable {
     private enum Outcome {
         case authorization(CallAuthorization)
         case deadline(CallDeadline?)
+        case recorded(CallDetailRecord)
         case stored
     }
 
@@ -94,6 +98,7 @@ final class LedgerWriter: @unchecked Sendable {
             switch (entry, outcome) {
             case let (.authorize(_, _, completion), .authorization(authorization)): completion(authorization)
             case let (.answered(_, _, _, _, completion), .deadline(deadline)): completion(deadline)
+            case let (_, .recorded(record)): recorded(record)
             default: break
             }
         }
@@ -108,9 +113,9 @@ final class LedgerWriter: @unchecked Sendable {
         case let .checkpoint(calls, time):
             for call in calls { try transaction.checkpoint(call.key, connectedSeconds: call.seconds, at: time) }
         case let .settle(key?, draft, policy):
-            if try transaction.settleCall(key, draft: draft, policy: policy) == nil { _ = try transaction.appendCDR(draft) }
+            return .recorded(try transaction.settleCall(key, draft: draft, policy: policy) ?? transaction.appendCDR(draft))
         case let .settle(nil, draft, _):
-            _ = try transaction.appendCDR(draft)
+            return .recorded(try transaction.appendCDR(draft))
         }
         return .stored
     }

@@ -10,16 +10,28 @@ import Glibc
 #endif
 
 /// The controller's operator socket (`DATA_DIR/controller.sock`): one JSON request line in, one
-/// JSON reply line out, then close. `{"op":"calls"}` or `{"op":"gateways"}`. Served on its own
+/// JSON reply line out, then close. `{"op":"calls"}`, `{"op":"gateways"}` or `{"op":"trace","callID":"..."}`. Served on its own
 /// thread; the views are taken on the event loop, so no call state is shared across threads.
 public final class StatusServer: @unchecked Sendable {
-    // @unchecked: `b2bua` is only touched inside `loop.execute` blocks; the rest is immutable.
-    public struct Request: Codable { public var op: String }
+    // @unchecked: `b2bua` is only touched inside `loop.execute` blocks; `traceLookup` is set
+    // once before `start`; the rest is immutable.
+    public struct Request: Codable {
+        public var op: String
+        /// `trace`: the call asked for (nil: the capture's state only).
+        public var callID: String?
+
+        public init(op: String, callID: String? = nil) {
+            self.op = op
+            self.callID = callID
+        }
+    }
     public struct Reply: Codable {
         public var ok: Bool
         public var error: String?
         public var calls: [CallView]?
         public var gateways: [GatewayView]?
+        public var trace: SIPTrace?
+        public var capture: SIPCaptureStatus?
     }
 
     private let path: String
@@ -28,6 +40,9 @@ public final class StatusServer: @unchecked Sendable {
     private let b2bua: B2BUA
     private let mediaControlPath: String?
     private let logger: Logger
+    /// `trace`: one call's messages from the trace ring, or (nil) the capture's state; run on the
+    /// loop. Set by the controller before `start`.
+    public var traceLookup: (@Sendable (String?) -> (SIPTrace?, SIPCaptureStatus))?
 
     public init(path: String, loop: any EventLoop, b2bua: B2BUA, mediaControlPath: String?, logger: Logger) throws {
         self.path = path
@@ -99,8 +114,15 @@ public final class StatusServer: @unchecked Sendable {
             let box = ResultBox<[GatewayView]>()
             runOnLoop { [b2bua] in box.value = b2bua.gatewayViews() }
             return Reply(ok: true, gateways: box.value ?? [])
+        case "trace":
+            guard let traceLookup else { return Reply(ok: false, error: "this controller keeps no trace") }
+            let box = ResultBox<(SIPTrace?, SIPCaptureStatus)>()
+            let callID = request.callID
+            runOnLoop { box.value = traceLookup(callID) }
+            guard let answer = box.value else { return Reply(ok: false, error: "the SIP loop did not answer within 5 s") }
+            return Reply(ok: true, trace: answer.0, capture: answer.1)
         default:
-            return Reply(ok: false, error: "unknown op '\(request.op)'; known: calls, gateways")
+            return Reply(ok: false, error: "unknown op '\(request.op)'; known: calls, gateways, trace")
         }
     }
 
@@ -115,6 +137,8 @@ public final class StatusServer: @unchecked Sendable {
 }
 
 /// Carries a value from the loop thread back to the waiting status thread (the semaphore orders them).
-final class ResultBox<Value>: @unchecked Sendable {
-    var value: Value?
+/// Public for the controller's alarm monitor, which reads the loop the same way.
+public final class ResultBox<Value>: @unchecked Sendable {
+    public var value: Value?
+    public init() {}
 }

@@ -39,6 +39,8 @@ public final class RelayEngine: @unchecked Sendable {
     private var freeSlots: [[Int]]
     private var nextSlot: [Int]
     private var nextID: UInt64 = 1
+    /// Sums of the deleted sessions (guarded by `lock`): vos-mediad's metrics.
+    private var ended = RelayTotals()
     private var workers: [RelayWorker] = []
     private let offload: any KernelOffload
     private let capture: any PortCapture
@@ -299,6 +301,7 @@ public final class RelayEngine: @unchecked Sendable {
             }
             results[entry.index] = .success(info(entry.record, counters: answered, kernel: entry.kernel, now: now))
         }
+        lock.withLock { for case .success(let final)? in results { ended.add(final) } }
         return results.map { $0 ?? .failure(.stopped) }
     }
 
@@ -354,6 +357,9 @@ public final class RelayEngine: @unchecked Sendable {
     }
 
     public var sessionCount: Int { lock.withLock { directory.count } }
+
+    /// What the sessions deleted so far carried, for totals that survive a session's end.
+    public var endedTotals: RelayTotals { lock.withLock { ended } }
 
     /// Stops the I/O threads; their sockets close with them.
     /// Offloaded flows are withdrawn first, so the kernel does not go on forwarding to ports

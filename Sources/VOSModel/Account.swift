@@ -17,6 +17,11 @@ public struct Account: Sendable, Hashable, Codable {
     public var rateTable: String?
     /// Balance under which an alarm is raised; nil = none.
     public var alarmThreshold: Money?
+    /// Export the balance as a Prometheus gauge (`vosctl account set --balance-metric`); nil =
+    /// off. Opt-in per account so the metric's label set stays bounded by the operator's choice.
+    public var balanceMetric: Bool?
+
+    public var exportsBalanceMetric: Bool { balanceMetric ?? false }
 
     public init(name: String, kind: Kind) {
         self.name = name

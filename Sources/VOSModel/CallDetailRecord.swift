@@ -83,6 +83,10 @@ public struct CallDetailRecord: Sendable, Hashable, Codable {
     public var callID: String
     public var setupTime: Int64
     public var ringingTime: Int64?
+    /// Post-dial delay: INVITE to the first 180/183, or to the answer when there was none
+    /// (`postDialDelay(setupTime:ringingTime:)`); nil when the call neither rang nor was answered.
+    /// Optional so records written before it existed still decode.
+    public var postDialDelayMilliseconds: Int?
     public var answerTime: Int64?
     public var endTime: Int64
     /// Connected seconds (answer to end), rounded up to a whole second.

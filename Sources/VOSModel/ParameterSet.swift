@@ -60,5 +60,8 @@ public struct ParameterSet: Sendable, Equatable {
         guard low <= start0 && start0 <= high else {
             throw ModelError.inconsistent("jitter buffer sizes must satisfy SS_JITTERBUFFER_MIN (\(low)) <= SS_JITTERBUFFER_DEFAULT (\(start0)) <= SS_JITTERBUFFER_MAX (\(high))")
         }
+        guard !bool(.hepEnable) || !text(.hepAddress).isEmpty else {
+            throw ModelError.inconsistent("SS_HEP_ENABLE 1 needs SS_HEP_ADDRESS, the collector's IP:PORT: set the address first (and clear it only after SS_HEP_ENABLE 0)")
+        }
     }
 }

@@ -23,6 +23,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case maxCPS = "SS_MAX_CPS"
     case sipTimeoutInvite = "SS_SIP_TIMEOUT_INVITE"
     case sipTimeoutRinging = "SS_SIP_TIMEOUT_RINGING"
+    case shutdownDrainTime = "SS_SHUTDOWN_DRAIN_TIME"
     case sipOptionsCheckPeriod = "SS_SIP_OPTIONS_CHECK_PERIOD"
     case gatewaySwitchLimit = "SS_GATEWAY_SWITCH_LIMIT"
     case sessionTTL = "SS_SIP_SESSION_TTL"
@@ -35,6 +36,12 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case natKeepAliveSendInterval = "SS_SIP_NAT_KEEP_ALIVE_SEND_INTERVAL"
     case natKeepAliveSendOneTime = "SS_SIP_NAT_KEEP_ALIVE_SEND_ONE_TIME"
     case forwardSignalRewriteSequence = "FORWARD_SIGNAL_REWRITE_SEQUENCE"
+    // Capture: HEP v3 to Homer/sngrep, and the trace ring behind `vosctl trace` (vos's own names)
+    case hepEnable = "SS_HEP_ENABLE"
+    case hepAddress = "SS_HEP_ADDRESS"
+    case hepCaptureID = "SS_HEP_CAPTURE_ID"
+    case hepPassword = "SS_HEP_PASSWORD"
+    case sipTraceMemory = "SS_SIP_TRACE_MEMORY"
     // Digest authentication and registration (vos's own names: VOS3000 sets these in its UI)
     case authRealm = "SS_SIP_AUTH_REALM"
     case authAlgorithms = "SS_SIP_AUTH_ALGORITHMS"
@@ -64,6 +71,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case firewallConcurrentPerIP = "SS_FIREWALL_CONCURRENT_PER_IP"
     case firewallConcurrentPerSubnet = "SS_FIREWALL_CONCURRENT_PER_SUBNET"
     case firewallScannerUserAgents = "SS_FIREWALL_SCANNER_USER_AGENTS"
+    // Alarms (vos's own name: VOS3000 sets alarm monitoring in its UI)
+    case alarmCheckInterval = "SS_ALARM_CHECK_INTERVAL"
 
     public static func < (lhs: SystemParameter, rhs: SystemParameter) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -80,6 +89,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case wordList
         /// One IP address, or empty for none.
         case optionalAddress
+        /// One `IP:PORT` (`[IPv6]:PORT`), or empty for none.
+        case optionalEndpoint
         /// Comma-separated `LOCAL=PUBLIC` address pairs (`AddressMap`).
         case addressMap
         /// Comma-separated words, each one of these (matched case-insensitively), at least one.
@@ -95,6 +106,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
             case .prefixList: return "comma-separated IP prefixes such as 10.0.0.0/8"
             case .wordList: return "comma-separated words"
             case .optionalAddress: return "an IP address, or empty"
+            case .optionalEndpoint: return "IP:PORT ([IPv6]:PORT), or empty"
             case .addressMap: return "comma-separated LOCAL=PUBLIC address pairs such as 192.0.2.1=203.0.113.7"
             case let .choiceList(words): return "one or more of \(words.joined(separator: ", ")), comma-separated, in order of preference"
             }
@@ -129,6 +141,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .maxCPS: return .init(kind: .integer(1...100_000), defaultValue: "200", summary: "calls per second the switch accepts in total")
         case .sipTimeoutInvite: return .init(kind: .integer(1...300), defaultValue: "10", summary: "seconds for a vendor to answer an INVITE before the next gateway (408)")
         case .sipTimeoutRinging: return .init(kind: .integer(1...3600), defaultValue: "120", summary: "seconds of ringing before CANCEL")
+        case .shutdownDrainTime: return .init(kind: .integer(0...3600), defaultValue: "30", summary: "seconds a stopping controller lets calls finish (new calls get 503) before it hangs up the rest")
         case .sipOptionsCheckPeriod: return .init(kind: .integer(5...86_400), defaultValue: "60", summary: "seconds between OPTIONS probes of routing gateways")
         case .gatewaySwitchLimit: return .init(kind: .integer(1...100), defaultValue: "5", summary: "routing gateways tried per call at most")
         case .sessionTTL: return .init(kind: .integer(60...86_400), defaultValue: "600", summary: "RFC 4028 Session-Expires (s)")
@@ -148,6 +161,11 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .authSuspendTime: return .init(kind: .integer(10...604_800), defaultValue: "600", summary: "seconds a gateway stays suspended after too many failed authentications")
         case .registerMinExpires: return .init(kind: .integer(10...86_400), defaultValue: "60", summary: "shortest registration accepted (shorter: 423 with Min-Expires)")
         case .registerMaxExpires: return .init(kind: .integer(10...604_800), defaultValue: "3600", summary: "longest registration granted (longer requests are shortened)")
+        case .hepEnable: return .init(kind: .integer(0...1), defaultValue: "0", summary: "send every SIP message in and out as HEP v3 to SS_HEP_ADDRESS (Homer, sngrep -L)")
+        case .hepAddress: return .init(kind: .optionalEndpoint, defaultValue: "", summary: "HEP collector, UDP IP:PORT (Homer usually listens on 9060)")
+        case .hepCaptureID: return .init(kind: .integer(0...4_294_967_295), defaultValue: "1", summary: "HEP capture agent id: tells this node's packets apart in Homer")
+        case .hepPassword: return .init(kind: .text(maxLength: 64), defaultValue: "", summary: "HEP auth key sent with every packet (empty: none; set it only if the collector expects one)")
+        case .sipTraceMemory: return .init(kind: .integer(0...1024), defaultValue: "16", summary: "MiB of recent SIP messages kept for `vosctl trace` (0 = off; a change empties it)")
         case .forwardSignalRewriteSequence: return .init(kind: .integer(0...1), defaultValue: "0", summary: "order numbers leave a routing gateway's caller number pool: 0 random, 1 round robin (poll)")
         case .overdraftAdvanceTime: return .init(kind: .integer(0...3600), defaultValue: "0", summary: "seconds of credit kept back when computing a prepaid call's longest duration")
         case .moneyPrecision: return .init(kind: .integer(0...4), defaultValue: "4", summary: "decimal places charges are rounded to (half away from zero)")
@@ -156,7 +174,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .firewallEnable: return .init(kind: .integer(0...1), defaultValue: "1", summary: "program the nftables SIP firewall")
         case .firewallSIPPorts: return .init(kind: .portList, defaultValue: "5060", summary: "SIP ports (UDP and TCP) the firewall protects")
         case .firewallManagementSubnets: return .init(kind: .prefixList, defaultValue: "127.0.0.0/8,::1/128", summary: "subnets allowed to reach management ports")
-        case .firewallManagementPorts: return .init(kind: .portList, defaultValue: "22", summary: "TCP management ports (SSH, UI)")
+        case .firewallManagementPorts: return .init(kind: .portList, defaultValue: "22,9464,9465", summary: "TCP management ports (SSH; Prometheus metrics of vos-controller and vos-mediad)")
         case .firewallOptionsRate: return .init(kind: .integer(1...100_000), defaultValue: "5", summary: "OPTIONS per second per untrusted source")
         case .firewallOptionsBurst: return .init(kind: .integer(1...100_000), defaultValue: "10", summary: "OPTIONS burst per untrusted source")
         case .firewallRegisterRate: return .init(kind: .integer(1...100_000), defaultValue: "5", summary: "REGISTER per second per untrusted source")
@@ -170,6 +188,7 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
             kind: .wordList,
             defaultValue: "friendly-scanner,sipvicious,sipcli,sip-scan,VaxSIPUserAgent,iWar,sipsak,SIPScan,pplsip,sundayddr",
             summary: "User-Agents dropped as scanners")
+        case .alarmCheckInterval: return .init(kind: .integer(1...300), defaultValue: "5", summary: "seconds between evaluations of the alarm rules (docs/OBSERVABILITY.md)")
         }
     }
 
@@ -228,6 +247,19 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .optionalAddress:
             guard !value.isEmpty else { return "" }
             return try IPAddress(parsing: value, field: rawValue).description
+        case .optionalEndpoint:
+            guard !value.isEmpty else { return "" }
+            let bracketed = value.hasPrefix("[")
+            guard let colon = value.lastIndex(of: ":"), !bracketed || value[..<colon].hasSuffix("]"),
+                  let port = Int(value[value.index(after: colon)...]), (1...65535).contains(port) else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed)
+            }
+            let host = bracketed ? value[value.index(after: value.startIndex)..<value.index(before: colon)] : value[..<colon]
+            let address = try IPAddress(parsing: String(host), field: rawValue)
+            guard bracketed || address.isIPv4 else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: "an IPv6 address in brackets, e.g. [2001:db8::1]:9060")
+            }
+            return "\(address.uriHost):\(port)"
         case .addressMap:
             return try AddressMap(parsing: value, field: rawValue).description
         case let .choiceList(choices):

@@ -11,6 +11,12 @@ public enum ServiceNotification {
     /// The daemon is shutting down.
     public static func stopping() { send("STOPPING=1") }
 
+    /// The daemon is shutting down and may need `seconds` more (a drain): systemd waits that long
+    /// beyond its TimeoutStopSec before it kills the unit.
+    public static func stopping(status: String, extendBySeconds seconds: Int) {
+        send("STOPPING=1\nSTATUS=\(status)\nEXTEND_TIMEOUT_USEC=\(max(0, seconds) * 1_000_000)")
+    }
+
     private static func send(_ message: String) {
         guard var path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
         // A leading '@' names an abstract socket.

@@ -32,6 +32,11 @@ public enum Backup {
     /// atomically: the file appears only when complete.
     @discardableResult
     public static func create(from store: Store, to path: String, now: Date = Date()) throws -> BackupManifest {
+        // The finished file is renamed over `path`: as root, a device such as /dev/null would be replaced.
+        if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType,
+           type != .typeRegular {
+            throw StoreError.backup("\(path) exists and is not a regular file; a backup is written to a new or regular file")
+        }
         let fileManager = FileManager.default
         let workDirectory = NSTemporaryDirectory() + "vos-backup-\(UUID().uuidString)"
         try createDirectory(workDirectory)

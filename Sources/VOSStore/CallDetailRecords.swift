@@ -11,6 +11,7 @@ extension Transaction {
         record.id = id
         try setMetaInteger(MetaKey.nextCDRID, id + 1)
         try put(.cdrs, BigEndianKey.bytes(id), Transaction.encode(record, table: .cdrs, key: String(id)))
+        try putCDRReportFact(CDRReportFact(record))
         return record
     }
 

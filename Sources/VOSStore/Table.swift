@@ -11,6 +11,9 @@ public enum Table: String, Sendable, CaseIterable, Codable {
     case parameters
     /// Key: big-endian CDR id.
     case cdrs
+    /// Key: setup time and CDR id (`CDRReportIndex`); value: the CDR's report fact, compact
+    /// binary. Written with each CDR, so reports range-scan by time without decoding CDR JSON.
+    case cdrReportFacts = "cdr_report_facts"
     /// Key: list name; value: JSON header (kind, target, count). The numbers are in `numberListNumbers`.
     case numberLists = "number_lists"
     /// Key: list name; value: the list's `NumberSet` in its binary form (16 bytes a number).
@@ -39,6 +42,13 @@ public enum Table: String, Sendable, CaseIterable, Codable {
     /// binary (`GeofenceRangeCoding`), since a country import holds ~200k rows and the controller
     /// loads them all on each configuration change.
     case geofenceRanges = "geofence_ranges"
+    /// Key: rule name; value: `AlarmRule` (configuration: a change bumps the generation).
+    case alarmRules = "alarm_rules"
+    /// Key: webhook name; value: `WebhookTarget` (configuration).
+    case webhookTargets = "webhook_targets"
+    /// Key: rule, NUL, subject; value: `ActiveAlarm`. Written by the controller when an alarm is
+    /// raised or cleared (not a configuration change), so a restart neither repeats nor forgets one.
+    case activeAlarms = "active_alarms"
 
     /// Tables an operator migrates and compares after restore (meta is bookkeeping).
     public static var dataTables: [Table] { allCases.filter { $0 != .meta } }

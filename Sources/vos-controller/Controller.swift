@@ -9,6 +9,7 @@ import SIPStack
 import Softswitch
 import VOSModel
 import VOSRuntime
+import Telemetry
 import VOSStore
 
 /// A configuration the controller will not run with; the message is the whole explanation.
@@ -35,6 +36,12 @@ final class Controller: @unchecked Sendable {
     private let bindings: [RegistrationBinding]
     private let watcher: ConfigurationWatcher
     private let status: StatusServer
+    /// Alarm rules and webhook targets (`AlarmMonitor`, thread `vos-alarms`); webhook delivery
+    /// (thread `vos-webhooks`) for alarms and the call-state events of `CallStateReporter`.
+    private let alarms: AlarmMonitor
+    private let webhooks: WebhookDelivery
+    /// Every SIP message in and out: the trace ring (`vosctl trace`) and HEP capture.
+    private let capture: SIPCapture
     private let mediaControlPath: String
     private let logger: Logger
     private let loopDone = DispatchSemaphore(value: 0)
@@ -45,7 +52,7 @@ final class Controller: @unchecked Sendable {
     var listensOnTCP: Bool { streamTransport != nil }
 
     init(store: Store, directory: String, listen: SocketAddress, advertise: IPAddress?, mediaControl: String,
-         tcp: Bool = true, logger: Logger) throws {
+         tcp: Bool = true, metrics: ControllerMetrics? = nil, logger: Logger) throws {
         self.store = store
         self.logger = logger
         self.mediaControlPath = mediaControl
@@ -55,24 +62,48 @@ final class Controller: @unchecked Sendable {
         layer = TransactionLayer(loop: loop)
         let transport = self.transport
         let layer = self.layer
-        layer.attach(.udp) { bytes, address in transport.send(bytes, to: address) }
-        transport.onDatagram = { buffer, source in layer.receive(buffer, from: Peer(address: source)) }
+        let capture = SIPCapture(listen: transport.localAddress, parameters: parameters, logger: logger)
+        self.capture = capture
+        layer.attach(.udp) { bytes, address in
+            capture.sent(bytes, to: address, over: .udp)
+            transport.send(bytes, to: address)
+        }
+        transport.onDatagram = { buffer, source in
+            capture.received(buffer, from: source, over: .udp)
+            layer.receive(buffer, from: Peer(address: source))
+        }
         // The UDP socket's address, so an ephemeral UDP port (port 0) is shared by TCP too.
         let streamTransport = tcp ? try TCPTransport(loop: loop, bind: transport.localAddress, dscp: parameters.int(.qosSignal)) : nil
         self.streamTransport = streamTransport
         if let streamTransport {
-            layer.attach(.tcp) { bytes, address in streamTransport.send(bytes, to: address) }
-            streamTransport.onMessage = { buffer, source in layer.receive(buffer, from: Peer(address: source, transport: .tcp)) }
+            layer.attach(.tcp) { bytes, address in
+                capture.sent(bytes, to: address, over: .tcp)
+                streamTransport.send(bytes, to: address)
+            }
+            streamTransport.onMessage = { buffer, source in
+                capture.received(buffer, from: source, over: .tcp)
+                layer.receive(buffer, from: Peer(address: source, transport: .tcp))
+            }
             streamTransport.onFramingError = { source, error in
                 logger.info("SIP over TCP from \(source): \(error); answered if possible and closed")
                 layer.onMalformed(source, error.parseError)
             }
         }
-        ledger = StoreCallLedger(store: store, logger: logger)
+        let webhooks = WebhookDelivery(logger: logger)
+        self.webhooks = webhooks
+        let callState = CallStateReporter(webhooks: webhooks, node: ProcessInfo.processInfo.hostName)
+        let alarms = try AlarmMonitor(store: store, webhooks: webhooks, node: ProcessInfo.processInfo.hostName, logger: logger)
+        self.alarms = alarms
+        ledger = StoreCallLedger(store: store, logger: logger, recorded: { record in
+            callState.callRecorded(record)
+            alarms.callRecorded(record)
+            metrics?.recorded(record)
+        })
         let recovered = try ledger.recoverInterruptedCalls(now: MonotonicTime.wallMilliseconds())
         if !recovered.isEmpty {
             logger.notice("recovered \(recovered.count) calls that were live when the controller stopped (CDRs with ControllerRestart)")
         }
+        alarms.controllerStarted(recoveredCalls: recovered.count)
         let snapshot = try ControllerSnapshot.load(from: store)
         let listenIP = listen.address.isUnspecified ? nil : listen.address
         let addresses = AdvertisedAddressChoice(fixed: advertise, listen: listenIP, map: snapshot.parameters.advertisedAddresses)
@@ -83,6 +114,12 @@ final class Controller: @unchecked Sendable {
                       ledger: ledger, addresses: addresses, routeSource: { try? HostRoutes.sourceAddress(toward: $0) },
                       advertisedPort: Int(transport.localAddress.port), logger: logger)
         b2bua.banFeed = BanFeed(controlPath: mediaControl, logger: logger)
+        b2bua.callObservers.append(callState)
+        if let metrics {
+            b2bua.callObservers.append(metrics.calls)
+            metrics.observe(loop: loop, b2bua: b2bua, store: store)
+        }
+        capture.b2bua = b2bua
         subscribers = StoreSubscriberState(store: store, logger: logger)
         b2bua.subscriberState = subscribers
         let now = MonotonicTime.wallMilliseconds()
@@ -101,6 +138,7 @@ final class Controller: @unchecked Sendable {
         let loop = self.loop
         let b2bua = self.b2bua
         watcher = try ConfigurationWatcher(store: store, logger: logger) { generation in
+            alarms.configurationChanged()
             do {
                 // Wall and CPU time of the load: large number lists or geofences cost each change this.
                 func threadCPUMilliseconds() -> Int {
@@ -117,6 +155,7 @@ final class Controller: @unchecked Sendable {
                     b2bua.reload(fresh)
                     transport.setDSCP(fresh.parameters.int(.qosSignal))
                     streamTransport?.setDSCP(fresh.parameters.int(.qosSignal))
+                    capture.reload(fresh.parameters)
                 }
                 logger.info("configuration changed (generation \(generation), loaded in \(loaded) ms, \(loadedCPU) ms CPU); new calls use it")
             } catch {
@@ -125,6 +164,7 @@ final class Controller: @unchecked Sendable {
         }
         status = try StatusServer(path: (directory as NSString).appendingPathComponent("controller.sock"),
                                   loop: loop, b2bua: b2bua, mediaControlPath: mediaControl, logger: logger)
+        status.traceLookup = { callID in (callID.map { capture.trace(callID: $0) }, capture.status) }
     }
 
     func start() {
@@ -144,6 +184,7 @@ final class Controller: @unchecked Sendable {
         thread.start()
         watcher.start()
         status.start()
+        alarms.start(loop: loop, b2bua: b2bua, mediaControlPath: mediaControlPath)
         startMediaEvents()
         // Commits reach the OS at once; this puts them on disk a few times a second.
         let timer = DispatchSource.makeTimerSource(queue: .global())
@@ -151,6 +192,39 @@ final class Controller: @unchecked Sendable {
         timer.setEventHandler { [store] in try? store.flush() }
         timer.resume()
         flushTimer = timer
+    }
+
+    /// The graceful part of a stop: new calls are refused with 503 while the calls in progress
+    /// finish, for at most SS_SHUTDOWN_DRAIN_TIME seconds; then the rest are hung up (CDRs with
+    /// ControllerRestart) and their CDRs get a moment to be recorded before the loop stops.
+    func drainCalls() async {
+        let seconds = (try? store.read { try $0.parameters() })?.int(.shutdownDrainTime) ?? 30
+        let b2bua = self.b2bua
+        let active = await onLoop { b2bua.beginDrain(); return b2bua.activeCallCount }
+        ServiceNotification.stopping(status: "draining \(active) calls (at most \(seconds) s)", extendBySeconds: seconds + 15)
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var remaining = active
+        while remaining > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(200))
+            remaining = await onLoop { b2bua.activeCallCount }
+        }
+        if remaining == 0 {
+            logger.notice("drained: no calls left")
+        } else {
+            await onLoop { b2bua.hangUpAllCalls() }
+        }
+        // CDRs of the last calls wait for vos-mediad's final counters (one round trip).
+        let settled = ContinuousClock.now + .seconds(3)
+        while await onLoop({ b2bua.callsAwaitingCDR }) > 0, ContinuousClock.now < settled {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Runs `work` on the SIP loop and returns its result (the loop runs until `stop()`).
+    private func onLoop<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+        await withCheckedContinuation { continuation in
+            loop.execute { continuation.resume(returning: work()) }
+        }
     }
 
     func stop() {
@@ -163,6 +237,8 @@ final class Controller: @unchecked Sendable {
         if !ledger.drain() { logger.warning("settlements still queued at exit; the next start recovers those calls") }
         if !blacklistJournal.drain() { logger.warning("dynamic blacklist entries still queued at exit; those numbers are not blocked after the restart") }
         if !subscribers.drain() { logger.warning("registration changes still queued at exit; phones re-register") }
+        alarms.stop()
+        webhooks.shutdown(drainSeconds: 2)
         flushTimer?.cancel()
         try? store.flush()
     }
@@ -172,10 +248,15 @@ final class Controller: @unchecked Sendable {
         let thread = Thread { [self] in
             vos_set_thread_name("media-events")
             var warned = false
+            // Subscribed once and then lost: vos-mediad went away; getting it back is a restart alarm.
+            var subscribed = false, lost = false
             while !self.stopping {
                 do {
                     let client = try MediaControlClient(path: self.mediaControlPath)
                     try client.subscribe()
+                    if lost { self.alarms.mediaDaemonReturned() }
+                    subscribed = true
+                    lost = false
                     warned = false
                     while !self.stopping {
                         guard let event = try client.nextEvent(timeoutMilliseconds: 500) else { continue }
@@ -195,6 +276,8 @@ final class Controller: @unchecked Sendable {
                         }
                     }
                 } catch {
+                    if subscribed { lost = true }
+                    subscribed = false
                     if !warned { self.logger.warning("media events unavailable (\(error)); retrying") }
                     warned = true
                     usleep(1_000_000)

@@ -12,8 +12,8 @@ import VOSStore
 /// vos-controller: the SIP B2BUA. Wiring only: the event loop thread owns SIP and calls; helper
 /// threads feed it configuration changes and media events through its mailbox.
 @main
-struct VosController: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "vos-controller", abstract: "vos SIP B2BUA.")
+struct VosController: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "vos-controller", abstract: "vos SIP B2BUA.", version: VOSVersion.number)
 
     @Option(name: .customLong("data-dir"), help: "Data directory (default: $VOS_DATA_DIR, else ./var).")
     var dataDirectory: String?
@@ -31,13 +31,21 @@ struct VosController: ParsableCommand {
     @Option(name: .customLong("media-control"), help: "vos-mediad control socket (default: DATA_DIR/mediad.sock).")
     var mediaControl: String?
 
-    func run() throws {
+    @Option(name: .customLong("metrics-listen"),
+            help: "Prometheus metrics address IP:PORT (GET /metrics; port 0: any free port, logged). Keep it on a management address: SS_FIREWALL_MANAGEMENT_PORTS opens it to SS_FIREWALL_MANAGEMENT_SUBNETS only.")
+    var metricsListen: String = "127.0.0.1:9464"
+
+    func run() async throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-controller")
         let directory = DataDirectory.resolve(dataDirectory)
         let listen: SocketAddress
         do { listen = try SocketAddress(parsing: sipListen) } catch {
             throw ValidationError("--sip-listen: \(error) (expected IP:PORT, e.g. 127.0.0.1:5060)")
+        }
+        let metricsAddress: SocketAddress
+        do { metricsAddress = try SocketAddress(parsing: metricsListen) } catch {
+            throw ValidationError("--metrics-listen: \(error) (expected IP:PORT, e.g. 127.0.0.1:9464)")
         }
         var advertise: IPAddress?
         if let sipAdvertise {
@@ -50,11 +58,12 @@ struct VosController: ParsableCommand {
             logger.critical("cannot open the store: \(error)")
             throw ExitCode(1)
         }
+        let metrics = ControllerMetrics(listen: metricsAddress, logger: logger)
         let controller: Controller
         do {
             controller = try Controller(store: store, directory: directory, listen: listen, advertise: advertise,
                                         mediaControl: mediaControl ?? (directory as NSString).appendingPathComponent("mediad.sock"),
-                                        tcp: !noTCP, logger: logger)
+                                        tcp: !noTCP, metrics: metrics, logger: logger)
         } catch let refused as StartRefused {
             logger.critical("refusing to start: \(refused)")
             throw ExitCode(1)
@@ -62,13 +71,23 @@ struct VosController: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
+        do { try metrics.start() } catch {
+            logger.critical("refusing to start: \(error)")
+            throw ExitCode(1)
+        }
         controller.start()
         let tcp = controller.listensOnTCP ? " tcp:\(controller.listenAddress)" : ""
         logger.info("vos-controller started: store \(directory), SIP udp:\(controller.listenAddress)\(tcp)")
         ServiceNotification.ready(status: "serving SIP on udp:\(controller.listenAddress)\(tcp)")
-        let signal = ShutdownSignal.wait()
-        logger.info("vos-controller stopping on \(signal)")
-        ServiceNotification.stopping()
-        controller.stop()
+        // Stopped last first: SIP drains its calls while the metrics endpoint still serves.
+        var stages: [StopStage] = []
+        stages.append(StopStage("metrics") { metrics.stop() })
+        stages.append(StopStage("sip") {
+            logger.info("vos-controller stopping: draining calls")
+            await controller.drainCalls()
+            controller.stop()
+        })
+        try await DaemonLifecycle.runUntilSignalled(stages, daemon: "vos-controller", logger: logger)
+        logger.info("vos-controller stopped")
     }
 }

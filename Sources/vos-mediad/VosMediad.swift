@@ -5,6 +5,7 @@ import MediaControl
 import MediaDSP
 import MediaRelay
 import enum Netfilter.MediaOffloadTable
+import struct Sockets.SocketAddress
 import VOSModel
 import VOSRuntime
 import VOSStore
@@ -17,7 +18,7 @@ import Glibc
 /// on SIGTERM/SIGINT. Under systemd (`Type=notify`) it reports ready once the firewall is
 /// programmed and the control socket serves.
 @main
-struct VosMediad: ParsableCommand {
+struct VosMediad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vos-mediad", abstract: "vos media relay and firewall programmer.",
         discussion: """
@@ -25,7 +26,8 @@ struct VosMediad: ParsableCommand {
             an address this host lacks is refused at start (exit 1). Under systemd (Type=notify) it reports \
             ready once the firewall is programmed and the control socket serves. Kernel offload \
             (SS_MEDIA_KERNEL_OFFLOAD) needs net.ipv4.ip_forward=1, which `vosctl media forwarding` sets.
-            """)
+            """,
+        version: VOSVersion.number)
 
     @Option(name: .customLong("data-dir"), help: "Data directory (default: $VOS_DATA_DIR, else ./var).")
     var dataDirectory: String?
@@ -52,6 +54,10 @@ struct VosMediad: ParsableCommand {
             help: "How I/O threads receive IPv4 legs: 'capture' (one socket per thread, legs' ports steered to it by table ip vos_capture; needs CAP_NET_ADMIN and nft_tproxy, else falls back) or 'sockets' (each leg's own socket).")
     var receive: ReceiveMode = .capture
 
+    @Option(name: .customLong("metrics-listen"),
+            help: "Prometheus metrics address IP:PORT (GET /metrics; port 0: any free port, logged). Keep it on a management address: SS_FIREWALL_MANAGEMENT_PORTS opens it to SS_FIREWALL_MANAGEMENT_SUBNETS only.")
+    var metricsListen: String = "127.0.0.1:9465"
+
     enum ReceiveMode: String, ExpressibleByArgument, CaseIterable {
         case capture, sockets
     }
@@ -60,11 +66,17 @@ struct VosMediad: ParsableCommand {
         if let mediaIP, (try? IPAddress(parsing: mediaIP)) == nil {
             throw ValidationError("--media-ip \(mediaIP) is not an IP address")
         }
+        do { _ = try SocketAddress(parsing: metricsListen) } catch {
+            throw ValidationError("--metrics-listen: \(error) (expected IP:PORT, e.g. 127.0.0.1:9465)")
+        }
     }
 
-    func run() throws {
+    func run() async throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-mediad")
+        guard let metricsAddress = try? SocketAddress(parsing: metricsListen) else {
+            throw ValidationError("--metrics-listen \(metricsListen) is not IP:PORT")
+        }
         let directory = DataDirectory.resolve(dataDirectory)
         let store: Store
         do { store = try Store(directory: directory) } catch {
@@ -107,6 +119,13 @@ struct VosMediad: ParsableCommand {
         }
         let socketPath = controlPath ?? directory + "/mediad.sock"
         let firewall = MediadFirewall(store: store, logger: logger)
+        let metrics = MediadMetrics(listen: metricsAddress, engine: engine, firewall: firewall.service, logger: logger)
+        do { try metrics.start() } catch {
+            logger.critical("refusing to start: \(error)")
+            engine.shutdown()
+            capture.stop()
+            throw ExitCode(1)
+        }
         let server: MediaControlServer
         do {
             server = try MediaControlServer(path: socketPath, handler: RelayControlHandler(engine: engine), broadcaster: broadcaster,
@@ -150,14 +169,23 @@ struct VosMediad: ParsableCommand {
         logger.info("vos-mediad started: control \(socketPath), media IP \(address.address) (\(address.origin)), \(threads) I/O threads, ports \(initial.portRange), DSCP \(initial.dscp), RTP timeout \(initial.rtpTimeoutSeconds) s")
         // A failed firewall is logged, not fatal: readiness still comes so the box boots and relays.
         ServiceNotification.ready(status: "relaying on \(address.address), ports \(initial.portRange), \(firewallState)")
-        let signal = ShutdownSignal.wait()
-        ServiceNotification.stopping()
-        logger.info("vos-mediad stopping on \(signal)")
-        watcher.stop()
-        server.stop()
-        engine.shutdown()
-        capture.stop()
-        offload.stop(relayPorts: engine.currentConfiguration.portRange)
+        // In start order; stopped last first. The firewall's rules stay in the kernel.
+        var stages: [StopStage] = []
+        stages.append(StopStage("relay") {
+            engine.shutdown()
+            capture.stop()
+            offload.stop(relayPorts: engine.currentConfiguration.portRange)
+        })
+        // Stopped before the relay, so no scrape asks stopped I/O threads for statistics.
+        stages.append(StopStage("metrics") { metrics.stop() })
+        stages.append(StopStage("control") {
+            ServiceNotification.stopping()
+            logger.info("vos-mediad stopping")
+            server.stop()
+        })
+        stages.append(StopStage("configuration") { watcher.stop() })
+        try await DaemonLifecycle.runUntilSignalled(stages, daemon: "vos-mediad", logger: logger)
+        logger.info("vos-mediad stopped")
     }
 
     /// What decoded (transcoded) legs apply, from the VOS3000 parameters (requirements §5): the

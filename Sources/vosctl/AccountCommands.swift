@@ -30,7 +30,9 @@ struct AccountAdd: ParsableCommand {
     @Option(name: .customLong("rate-table"), help: "Rate table for this account's calls.") var rateTable: String?
     @Option(help: "Concurrent calls, 0 = unlimited.") var concurrent: Int = 0
     @Option(name: .customLong("anti-overdraft"), help: "Cut prepaid calls when credit runs out: on|off.") var antiOverdraft: OnOff?
-    @Option(help: "Balance under which an alarm is to be raised (recorded only: vos raises no alarms yet).") var alarm: String?
+    @Option(help: "Balance under which a balance alarm rule raises an alarm (`vosctl alarm rule add NAME --kind balance`).") var alarm: String?
+    @Flag(name: .customLong("balance-metric"), inversion: .prefixedNo,
+          help: "Export the balance as the Prometheus gauge vos_account_balance (default: off).") var balanceMetric = false
 
     func run() throws {
         try runReportingErrors {
@@ -41,6 +43,7 @@ struct AccountAdd: ParsableCommand {
             account.concurrentLimit = concurrent
             account.antiOverdraft = antiOverdraft?.value ?? (type == .prepaid)
             if let alarm { account.alarmThreshold = try parseMoney(alarm, option: "--alarm") }
+            if balanceMetric { account.balanceMetric = true }
             try global.openStore().write { try $0.addAccount(account) }
             print("added \(type.rawValue) account \(name) with balance \(account.balance)")
         }
@@ -60,13 +63,15 @@ struct AccountSet: ParsableCommand {
     @Option(name: .customLong("rate-table"), help: "Rate table for this account's calls, '' for none.") var rateTable: String?
     @Option(help: "Concurrent calls, 0 = unlimited.") var concurrent: Int?
     @Option(name: .customLong("anti-overdraft"), help: "Cut prepaid calls when credit runs out: on|off.") var antiOverdraft: OnOff?
-    @Option(help: "Balance under which an alarm is to be raised, '' for none (recorded only: vos raises no alarms yet).") var alarm: String?
+    @Option(help: "Balance under which a balance alarm rule raises an alarm, '' for none (`vosctl alarm rule add NAME --kind balance`).") var alarm: String?
     @Option(help: "normal or locked (as `account unlock`/`lock`).") var status: Account.Status?
+    @Flag(name: .customLong("balance-metric"), inversion: .prefixedNo,
+          help: "Export the balance as the Prometheus gauge vos_account_balance, or stop (--no-balance-metric).") var balanceMetric: Bool?
 
     func run() throws {
         try runReportingErrors {
             let given = [type != nil, balance != nil, limitMoney != nil, rateTable != nil, concurrent != nil, antiOverdraft != nil,
-                         alarm != nil, status != nil]
+                         alarm != nil, status != nil, balanceMetric != nil]
             guard given.contains(true) else { throw ValidationError("nothing to change: give at least one --FIELD VALUE") }
             let newBalance = try balance.map { try parseMoney($0, option: "--balance") }
             let newLimit = try limitMoney.map { try parseMoney($0, option: "--limit-money") }
@@ -83,6 +88,7 @@ struct AccountSet: ParsableCommand {
                 if let antiOverdraft { account.antiOverdraft = antiOverdraft.value }
                 if let newAlarm { account.alarmThreshold = newAlarm }
                 if let status { account.status = status }
+                if let balanceMetric { account.balanceMetric = balanceMetric ? true : nil }
                 try transaction.saveAccount(account)
                 if let newBalance { return try transaction.setBalance(account: name, to: newBalance) }
                 return account
@@ -144,7 +150,8 @@ struct AccountShow: ParsableCommand {
                 + [["reserved", view.reservation.reserved.description],
                    ["available", account.availableCredit(reserved: view.reservation.reserved).description],
                    ["live calls", String(view.reservation.liveCalls)],
-                   ["alarm", account.alarmThreshold.map { "\($0) (recorded only: vos raises no alarms yet)" } ?? "-"]])
+                   ["alarm", account.alarmThreshold.map { "\($0)" } ?? "-"],
+                   ["balance metric", onOff(account.exportsBalanceMetric)]])
         }
     }
 }

@@ -9,15 +9,32 @@ struct CDRCommand: ParsableCommand {
         subcommands: [CDRList.self, CDRExport.self])
 }
 
+/// The setup-time window shared by `cdr list`, `cdr export` and `report`: `since` inclusive,
+/// `until` exclusive, so `--since 2026-11-01 --until 2026-12-01` is exactly November.
+struct CDRTimeWindow: ParsableArguments {
+    @Option(help: "Only calls set up at or after T (ISO 8601 such as 2026-11-23T10:00:00Z, a date (UTC midnight), or Unix seconds).") var since: String?
+    @Option(help: "Only calls set up before T (same forms as --since).") var until: String?
+
+    /// Epoch milliseconds; refuses an empty or reversed window.
+    func bounds() throws -> (since: Int64?, until: Int64?) {
+        let sinceMilliseconds = try since.map { try CDRFilter.parseTime($0, option: "--since") }
+        let untilMilliseconds = try until.map { try CDRFilter.parseTime($0, option: "--until") }
+        if let sinceMilliseconds, let untilMilliseconds, untilMilliseconds <= sinceMilliseconds {
+            throw ValidationError("--until \(until ?? "") is not after --since \(since ?? ""): the window holds no time")
+        }
+        return (sinceMilliseconds, untilMilliseconds)
+    }
+}
+
 /// Filters shared by `cdr list` and `cdr export`.
 struct CDRFilter: ParsableArguments {
-    @Option(help: "Only calls set up at or after T (ISO 8601 such as 2026-11-23T10:00:00Z, a date, or Unix seconds).") var since: String?
+    @OptionGroup var window: CDRTimeWindow
     @Option(help: "Only this account.") var account: String?
     @Option(help: "Only calls through this mapping or routing gateway.") var gateway: String?
     @Option(help: "Only this end reason, e.g. NoAvailableRouter.") var reason: String?
 
     func predicate() throws -> (CallDetailRecord) -> Bool {
-        let sinceMilliseconds = try since.map(CDRFilter.parseTime)
+        let (sinceMilliseconds, untilMilliseconds) = try window.bounds()
         let endReason = try reason.map { text -> EndReason in
             guard let match = EndReason.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
                 throw ValidationError("unknown end reason '\(text)'; one of: \(EndReason.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -28,6 +45,7 @@ struct CDRFilter: ParsableArguments {
         let gateway = self.gateway
         return { record in
             if let sinceMilliseconds, record.setupTime < sinceMilliseconds { return false }
+            if let untilMilliseconds, record.setupTime >= untilMilliseconds { return false }
             if let account, record.account != account { return false }
             if let gateway, record.mappingGateway != gateway, record.routingGateway != gateway,
                !record.attempts.contains(where: { $0.gateway == gateway }) { return false }
@@ -36,20 +54,20 @@ struct CDRFilter: ParsableArguments {
         }
     }
 
-    static func parseTime(_ text: String) throws -> Int64 {
+    static func parseTime(_ text: String, option: String = "--since") throws -> Int64 {
         if let seconds = Int64(text) { return seconds * 1000 }
         let full = ISO8601DateFormatter()
         if let date = full.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
         let dateOnly = ISO8601DateFormatter()
         dateOnly.formatOptions = [.withFullDate]
         if let date = dateOnly.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-        throw ValidationError("--since '\(text)' is not a time: use ISO 8601 (2026-11-23T10:00:00Z or 2026-11-23) or Unix seconds")
+        throw ValidationError("\(option) '\(text)' is not a time: use ISO 8601 (2026-11-23T10:00:00Z or 2026-11-23) or Unix seconds")
     }
 }
 
 enum CDRRows {
     static let headers = ["ID", "SETUP", "CALLER", "CALLEE", "ACCOUNT", "MAPPING", "ROUTING", "DURATION", "BILLED",
-                          "REASON", "CODE", "HANGUP", "COST", "VENDOR-COST", "QUALITY", "ONE-WAY"]
+                          "REASON", "CODE", "PDD-MS", "CODECS", "HANGUP", "COST", "VENDOR-COST", "QUALITY", "ONE-WAY"]
 
     static func time(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "" }
@@ -60,8 +78,24 @@ enum CDRRows {
     static func row(_ record: CallDetailRecord) -> [String] {
         [String(record.id), time(record.setupTime), record.callerReceived, record.calleeReceived, record.account ?? "",
          record.mappingGateway, record.routingGateway ?? "", "\(record.durationSeconds)", "\(record.billedSeconds)",
-         record.endReason.rawValue, String(record.sipCode), record.hangupSide.rawValue,
+         record.endReason.rawValue, String(record.sipCode), postDialDelay(record), codecs(record), record.hangupSide.rawValue,
          record.customerCost.description, record.vendorCost.description, quality(record), oneWay(record)]
+    }
+
+    /// Milliseconds from the INVITE to the first 180/183 (or the answer); "-" when it neither
+    /// rang nor was answered. Records from before the field existed show it from their ringing time.
+    static func postDialDelay(_ record: CallDetailRecord) -> String {
+        postDialDelayMilliseconds(record).map(String.init) ?? "-"
+    }
+
+    static func postDialDelayMilliseconds(_ record: CallDetailRecord) -> Int? {
+        record.postDialDelayMilliseconds ?? CallDetailRecord.postDialDelay(setupTime: record.setupTime, ringingTime: record.ringingTime)
+    }
+
+    /// "PCMA/G729": the codec negotiated with the caller, then with the vendor; "-" for a leg without one.
+    static func codecs(_ record: CallDetailRecord) -> String {
+        guard record.callerCodec != nil || record.calleeCodec != nil else { return "-" }
+        return "\(record.callerCodec ?? "-")/\(record.calleeCodec ?? "-")"
     }
 
     /// The caller's and the callee's band ("good/warning"), "-" without media statistics.
@@ -107,6 +141,13 @@ struct CDRExport: ParsableCommand {
             ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
     }
 
+    /// Atomically for a regular file (never a half-written CSV); in place for a device or pipe
+    /// (`/dev/stdout`), which an atomic write would replace with a regular file.
+    static func write(_ text: String, to path: String) throws {
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        try text.write(toFile: path, atomically: type == nil || type == .typeRegular, encoding: .utf8)
+    }
+
     /// Quality columns, caller then callee for each; empty where not measured.
     static func mediaFields(_ caller: LegMediaStatistics?, _ callee: LegMediaStatistics?) -> [String] {
         func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "" }
@@ -120,7 +161,7 @@ struct CDRExport: ParsableCommand {
         try runReportingErrors {
             let predicate = try filter.predicate()
             let records = try global.openStore().read { try $0.cdrs(matching: predicate) }
-            let headers = ["id", "call_id", "setup", "ringing", "answer", "end", "duration", "billed", "caller_in", "callee_in",
+            let headers = ["id", "call_id", "setup", "ringing", "answer", "pdd_ms", "end", "duration", "billed", "caller_in", "callee_in",
                            "caller_out", "callee_out", "account", "mapping_gateway", "routing_gateway", "attempts",
                            "caller_codec", "callee_codec", "caller_dtmf", "callee_dtmf", "end_reason", "sip_code", "hangup", "customer_cost", "vendor_cost", "margin",
                            "caller_quality", "callee_quality", "caller_rtcp_loss_pct", "callee_rtcp_loss_pct",
@@ -130,7 +171,8 @@ struct CDRExport: ParsableCommand {
             for record in records {
                 let attempts = record.attempts.map { "\($0.gateway):\($0.sipCode.map(String.init) ?? "-")" }.joined(separator: ";")
                 let fields = [String(record.id), record.callID, CDRRows.time(record.setupTime), CDRRows.time(record.ringingTime),
-                              CDRRows.time(record.answerTime), CDRRows.time(record.endTime), String(record.durationSeconds),
+                              CDRRows.time(record.answerTime), CDRRows.postDialDelayMilliseconds(record).map(String.init) ?? "",
+                              CDRRows.time(record.endTime), String(record.durationSeconds),
                               String(record.billedSeconds), record.callerReceived, record.calleeReceived, record.callerSent,
                               record.calleeSent, record.account ?? "", record.mappingGateway, record.routingGateway ?? "",
                               attempts, record.callerCodec ?? "", record.calleeCodec ?? "", record.callerDTMF ?? "",
@@ -140,7 +182,7 @@ struct CDRExport: ParsableCommand {
                     + Self.mediaFields(record.callerMedia, record.calleeMedia)
                 text += fields.map(CDRExport.quoted).joined(separator: ",") + "\n"
             }
-            do { try text.write(toFile: csv, atomically: true, encoding: .utf8) } catch {
+            do { try Self.write(text, to: csv) } catch {
                 throw StoreError.io(path: csv, reason: "cannot write: \(error.localizedDescription)")
             }
             print("exported \(records.count) CDRs to \(csv)")

@@ -12,12 +12,17 @@ struct ControllerClient {
     let path: String
 
     func ask(_ op: String) throws -> StatusServer.Reply {
+        try ask(StatusServer.Request(op: op))
+    }
+
+    func ask(_ question: StatusServer.Request) throws -> StatusServer.Reply {
         let fd: Int32
         do { fd = try UnixSocket.connect(path: path) } catch {
             throw StoreError.io(path: path, reason: error.step == .connect ? "cannot reach vos-controller (\(error.detail)); is it running?" : error.description)
         }
         defer { close(fd) }
-        let request = Array("{\"op\":\"\(op)\"}\n".utf8)
+        var request = [UInt8](try JSONEncoder().encode(question))
+        request.append(10)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         var reply: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)

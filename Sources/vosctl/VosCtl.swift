@@ -1,4 +1,5 @@
 import ArgumentParser
+import VOSModel
 
 /// vosctl: the operator's command line for one vos store. Commands are thin: they parse, call
 /// VOSStore/VOSModel, and print a table (or `--json` with stable field names).
@@ -7,13 +8,17 @@ struct VosCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vosctl",
         abstract: "Operate a vos softswitch: gateways, accounts, rates, parameters, CDRs, backups.",
+        version: VOSVersion.number,
         subcommands: [
             InitCommand.self, GatewayCommand.self, ParamCommand.self, AccountCommand.self,
-            RateCommand.self, CDRCommand.self, CallsCommand.self, BackupCommand.self, RestoreCommand.self, MediaCommand.self,
+            RateCommand.self, CDRCommand.self, ReportCommand.self, CallsCommand.self, BackupCommand.self, RestoreCommand.self, MediaCommand.self,
             FirewallCommand.self, RegistrationsCommand.self,
             GeofenceCommand.self,
             BlacklistCommand.self,
+            AlarmCommand.self,
             ListCommand.self, NumberGroupCommand.self,
+            TraceCommand.self,
+            VersionCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

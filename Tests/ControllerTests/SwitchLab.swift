@@ -36,19 +36,21 @@ final class SwitchLab: @unchecked Sendable {
     }
 
     @discardableResult
-    func startController() throws -> Daemon {
+    /// `metricsListen`: port 0 by default, so labs running at once do not fight over 9464.
+    func startController(environment: [String: String] = [:], metricsListen: String = "127.0.0.1:0") throws -> Daemon {
         let daemon = try Daemon(Vosctl.binary("vos-controller"),
-                                ["--data-dir", scratch.child("var"), "--sip-listen", "127.0.0.1:\(sipPort)"],
-                                log: scratch.child("controller.log"))
+                                ["--data-dir", scratch.child("var"), "--sip-listen", "127.0.0.1:\(sipPort)", "--metrics-listen", metricsListen],
+                                log: scratch.child("controller.log"), environment: environment)
         daemons.append(daemon)
         guard daemon.waitForLog("vos-controller started") else { throw Failure("controller did not start:\n\(daemon.log)") }
         return daemon
     }
 
     @discardableResult
-    func startMediad() throws -> Daemon {
+    func startMediad(metricsListen: String = "127.0.0.1:0") throws -> Daemon {
         // The host's namespace: per-leg sockets, so no capture table goes into the host's nftables.
-        let daemon = try Daemon(Vosctl.binary("vos-mediad"), ["--data-dir", scratch.child("var"), "--media-ip", "127.0.0.1", "--receive", "sockets"],
+        let daemon = try Daemon(Vosctl.binary("vos-mediad"), ["--data-dir", scratch.child("var"), "--media-ip", "127.0.0.1", "--receive", "sockets",
+                                                              "--metrics-listen", metricsListen],
                                 log: scratch.child("mediad.log"))
         daemons.append(daemon)
         guard daemon.waitForLog("vos-mediad started") else { throw Failure("vos-mediad did not start:\n\(daemon.log)") }

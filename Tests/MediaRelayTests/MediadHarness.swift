@@ -31,7 +31,8 @@ final class MediadHarness {
     /// to drop a capability).
     func command(lab: NetworkLab?, role: String, mediaIP: String?, extraArguments: [String] = [], prefix: [String] = []) throws -> [String] {
         let binary = try BuiltProducts.path(of: "vos-mediad")
-        let command = prefix + [binary, "--data-dir", dataDirectory, "--control", controlPath]
+        // Metrics on any free port: harnesses in the host's namespace run side by side.
+        let command = prefix + [binary, "--data-dir", dataDirectory, "--control", controlPath, "--metrics-listen", "127.0.0.1:0"]
             + (mediaIP.map { ["--media-ip", $0] } ?? []) + extraArguments
         return lab?.inside(role, command) ?? command
     }

@@ -85,7 +85,7 @@ import VOSTestSupport
     private func runController(_ scratch: Scratch, _ arguments: [String]) throws -> (status: Int32, lines: [String]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Vosctl.binary("vos-controller"))
-        process.arguments = ["--data-dir", scratch.child("var"), "--media-control", scratch.child("none.sock")] + arguments
+        process.arguments = ["--data-dir", scratch.child("var"), "--media-control", scratch.child("none.sock"), "--metrics-listen", "127.0.0.1:0"] + arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = errors

@@ -16,7 +16,7 @@ import VOSTestSupport
         process.executableURL = URL(fileURLWithPath: (Vosctl.binaryDirectory as NSString).appendingPathComponent(daemon))
         // A high port, so the test never collides with a SIP server already on 5060.
         // vos-mediad: per-leg sockets, so it creates no capture table in the host's nftables either.
-        process.arguments = ["--data-dir", scratch.child("var")]
+        process.arguments = ["--data-dir", scratch.child("var"), "--metrics-listen", "127.0.0.1:0"]
             + (daemon == "vos-controller" ? ["--sip-listen", "127.0.0.1:15060"] : ["--receive", "sockets"])
         let log = scratch.child("\(daemon).log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)

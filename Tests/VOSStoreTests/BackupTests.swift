@@ -37,6 +37,14 @@ import VOSModel
         #expect(try restored.read { try $0.rateLookup(table: "retail", number: "4449") }?.prefix == "4449")
     }
 
+    @Test func aBackupIsNeverRenamedOverADevice() throws {
+        let directory = try TemporaryDirectory()
+        let store = try populatedStore(directory)
+        #expect(throws: StoreError.self) { try Backup.create(from: store, to: "/dev/null") }
+        let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
+        #expect(type == .typeCharacterSpecial, "/dev/null is still the device")
+    }
+
     @Test func corruptTruncatedAndForeignFilesAreRefused() throws {
         let directory = try TemporaryDirectory()
         let store = try populatedStore(directory)

@@ -6,7 +6,9 @@ public final class Daemon: @unchecked Sendable {
     public let process = Process()
     public let logPath: String
 
-    public init(_ executable: String, _ arguments: [String], log: String, prefix: [String] = []) throws {
+    /// `environment` entries are added to the test process's own.
+    public init(_ executable: String, _ arguments: [String], log: String, prefix: [String] = [],
+                environment: [String: String] = [:]) throws {
         logPath = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -16,6 +18,9 @@ public final class Daemon: @unchecked Sendable {
         } else {
             process.executableURL = URL(fileURLWithPath: prefix[0])
             process.arguments = Array(prefix.dropFirst()) + [executable] + arguments
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
         process.standardError = handle
         process.standardOutput = handle

@@ -336,6 +336,17 @@ bash "$LAB" provision "$WORK/vosctl-in-container" >"$LOGS/provision.log" 2>&1 ||
 pass "provisioned through lab.sh (vosctl inside the container, as user vos)"
 sleep 1.5   # the daemons pick up a store change within a second
 call call-1
+# The NOC's view of the installed appliance: both daemons' /metrics on their loopback defaults.
+scrape() { in_ct python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$1"; }
+answered=$(scrape http://127.0.0.1:9464/metrics | awk '/^vos_calls_answered_total[{ ]/ { n += $NF } END { print n + 0 }') \
+  || fail "cannot scrape vos-controller's metrics at 127.0.0.1:9464"
+[ "$answered" -ge 1 ] || fail "vos-controller's metrics show $answered answered calls after a connected call"
+scrape http://127.0.0.1:9465/metrics | grep -q '^vos_media_sessions' || fail "vos-mediad's metrics at 127.0.0.1:9465 lack vos_media_sessions"
+pass "metrics: vos-controller (127.0.0.1:9464) counts $answered answered call(s); vos-mediad (127.0.0.1:9465) serves vos_media_sessions"
+version=$(in_ct /usr/bin/vos-controller --version)
+[ "$(in_ct /usr/bin/vos-mediad --version)" = "$version" ] && vosctl_ct version | grep -q "^vos $version\$" \
+  && vosctl_ct version | grep -q "^package 0\." || fail "the binaries' versions disagree or vosctl version lacks the package"
+pass "versions: $(vosctl_ct version | tr '\n' ' ')"
 snapshot before
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$LOGS/rows-before/cdrs.json")" -ge 1 ] \
   || fail "no CDR after the call"
@@ -343,6 +354,13 @@ snapshot before
 # ------------------------------------------------------------------------------ 3. restart, reboot
 in_ct systemctl restart "${UNITS[@]}" || fail "systemctl restart ${UNITS[*]}"
 check_services "after systemctl restart"
+# The restart was a graceful stop: the signal named, the drain done, journald priorities parsed
+# (the drain's line is a notice, which `-p notice` only shows if its <5> prefix was read).
+in_ct journalctl -b --no-pager -u vos-controller -o cat | grep -q 'vos-controller stopping on SIGTERM' \
+  || fail "the controller's journal does not name the SIGTERM of the restart"
+in_ct journalctl -b --no-pager -u vos-controller -p notice -o cat | grep -q 'drained: no calls left' \
+  || fail "the controller's drain line is not in the journal at notice priority"
+pass "restart: vos-controller stopped on SIGTERM after draining (journald priority notice)"
 snapshot restarted
 same_rows before restarted
 

@@ -44,7 +44,7 @@ public struct FirewallPolicy: Sendable, Equatable {
     public init(
         trustedSources: [IPPrefix] = [],
         managementSubnets: [IPPrefix] = FirewallPolicy.loopbackManagementSubnets,
-        managementTCPPorts: [UInt16] = [22],
+        managementTCPPorts: [UInt16] = [22, 9464, 9465],
         sipUDPPorts: [UInt16] = [5060],
         sipTCPPorts: [UInt16] = [5060],
         rtpPorts: ClosedRange<UInt16> = 10000...60000,

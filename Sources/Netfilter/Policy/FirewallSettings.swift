@@ -28,7 +28,7 @@ public struct FirewallSettings: Sendable, Equatable {
     public init(
         gatewayHosts: [String] = [],
         managementSubnets: [String] = ["127.0.0.0/8", "::1/128"],
-        managementTCPPorts: [Int] = [22],
+        managementTCPPorts: [Int] = [22, 9464, 9465],
         sipPorts: [Int] = [5060],
         rtpPortStart: Int = 10000, rtpPortEnd: Int = 60000,
         optionsRate: Int = 5, optionsBurst: Int = 10,
