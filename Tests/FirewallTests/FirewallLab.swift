@@ -58,14 +58,16 @@ final class FirewallLab: @unchecked Sendable {
         try Self.run(["ip", "netns", "exec", b, "ip", "link", "set", right, "up"])
     }
 
-    func startSwitch() throws {
+    /// `controllerArguments` are added to vos-controller's (e.g. another `--metrics-listen`).
+    func startSwitch(controllerArguments: [String] = []) throws {
         let mediad = try Daemon(Vosctl.binary("vos-mediad"), ["--data-dir", dataDirectory, "--media-ip", Self.switchGatewaySide,
                                                               "--io-threads", "1"],
                                 log: scratch.child("mediad.log"), prefix: ["/usr/bin/ip", "netns", "exec", sw])
         daemons.append(mediad)
         guard mediad.waitForLog("vos-mediad started") else { throw Failure("vos-mediad did not start:\n\(mediad.log)") }
         let controller = try Daemon(Vosctl.binary("vos-controller"),
-                                    ["--data-dir", dataDirectory, "--sip-listen", "0.0.0.0:5060", "--sip-advertise", Self.switchGatewaySide],
+                                    ["--data-dir", dataDirectory, "--sip-listen", "0.0.0.0:5060", "--sip-advertise", Self.switchGatewaySide]
+                                        + controllerArguments,
                                     log: scratch.child("controller.log"), prefix: ["/usr/bin/ip", "netns", "exec", sw])
         daemons.append(controller)
         guard controller.waitForLog("vos-controller started") else { throw Failure("controller did not start:\n\(controller.log)") }

@@ -43,6 +43,33 @@ struct FirewallMetricsTests {
         #expect(check.status == 0, "\(check.output)")
     }
 
+    /// The metrics port on a public address is open to the management subnet and dropped, and
+    /// counted, for everyone else.
+    @Test func theMetricsPortIsOpenOnlyToManagementSubnets() throws {
+        let lab = try FirewallLab()
+        defer { lab.remove() }
+        try lab.vosctl("param", "set", "SS_FIREWALL_MANAGEMENT_SUBNETS", "198.51.100.0/24")
+        try lab.startSwitch(controllerArguments: ["--metrics-listen", "0.0.0.0:9464"])
+        func fetch(from namespace: String, _ address: String) throws -> (status: Int32, output: String) {
+            try lab.inNamespace(namespace, ["python3", "-c", """
+                import urllib.request
+                print(urllib.request.urlopen("http://\(address):9464/metrics", timeout=3).read().decode())
+                """], seconds: 10)
+        }
+        let management = try fetch(from: lab.gw, FirewallLab.switchGatewaySide)
+        #expect(management.status == 0, "the management subnet reaches /metrics: \(management.output)")
+        #expect(management.output.contains("vos_calls_active"))
+        let outsider = try fetch(from: lab.atk, FirewallLab.switchAttackerSide)
+        #expect(outsider.status != 0, "an address outside the management subnets gets nothing: \(outsider.output)")
+        #expect(outsider.output.contains("timed out"), "dropped, not refused: \(outsider.output)")
+        let scrape = try lab.inNamespace(lab.sw, ["python3", "-c", """
+            import urllib.request
+            print(urllib.request.urlopen("http://127.0.0.1:9465/metrics", timeout=10).read().decode())
+            """])
+        let dropped = Self.value(scrape.output, "vos_firewall_dropped_packets_total{rule=\"management ports closed to everyone else\"}") ?? 0
+        #expect(dropped >= 1, "the outsider's SYNs are counted by the rule: \(scrape.output)")
+    }
+
     static func value(_ text: String, _ series: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
             return Double(line.dropFirst(series.count + 1))
