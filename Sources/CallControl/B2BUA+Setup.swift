@@ -309,6 +309,7 @@ extension B2BUA {
                 ?? SIPURI(user: calleeOut, host: vendorHost, port: Int(vendorAddress.port),
                           parameters: signalling.userPhone ? SIPParameters([SIPParameter(name: "user", value: "phone")]) : SIPParameters()),
             peer: vendorPeer, localSequence: 0, localHost: ourHost)
+        for observer in callObservers { observer.vendorLegStarted(callID: session.callID, legCallID: vendor.callID) }
         var invite = vendor.request("INVITE", via: newVia(for: vendor), contact: contact(for: vendor))
         let customerHops = session.customerInvite.request.maxForwards ?? 70
         invite.setHeader("Max-Forwards", String(max(1, min(70, customerHops - 1))))

@@ -39,4 +39,16 @@ public protocol CallEventObserver: AnyObject {
     func callAnswered(_ event: CallAnsweredEvent)
     /// The call is over on the SIP side; its CDR follows from the ledger.
     func callEnded(callID: String, mappingGateway: String, routingGateway: String?)
+    /// A vendor leg was created with a Call-ID of its own (`legCallID`), before its INVITE leaves:
+    /// what the SIP trace ring needs to show both legs of `callID`.
+    func vendorLegStarted(callID: String, legCallID: String)
+}
+
+/// Observers implement what they use; the rest do nothing.
+extension CallEventObserver {
+    public func callStarted(_ event: CallStartedEvent) {}
+    public func vendorAttempted(callID: String, routingGateway: String) {}
+    public func callAnswered(_ event: CallAnsweredEvent) {}
+    public func callEnded(callID: String, mappingGateway: String, routingGateway: String?) {}
+    public func vendorLegStarted(callID: String, legCallID: String) {}
 }

@@ -119,7 +119,7 @@ final class Controller: @unchecked Sendable {
             b2bua.callObservers.append(metrics.calls)
             metrics.observe(loop: loop, b2bua: b2bua, store: store)
         }
-        capture.b2bua = b2bua
+        b2bua.callObservers.append(capture)
         subscribers = StoreSubscriberState(store: store, logger: logger)
         b2bua.subscriberState = subscribers
         let now = MonotonicTime.wallMilliseconds()

@@ -20,7 +20,7 @@ import Glibc
 /// addresses HEP reports for vos.
 ///
 /// @unchecked Sendable: confined to the loop thread; other threads come through `loop.execute`.
-final class SIPCapture: @unchecked Sendable {
+final class SIPCapture: CallEventObserver, @unchecked Sendable {
     /// What SS_HEP_* ask for; a change opens a new socket.
     struct HEPSettings: Equatable {
         var destination: SocketAddress
@@ -34,10 +34,6 @@ final class SIPCapture: @unchecked Sendable {
     private var ringCapacity = 0
     private var hep: HEPSender?
     private var hepSettings: HEPSettings?
-    /// Vendor INVITEs are parsed (once per attempt) to link their leg to the customer's call.
-    private let parser = SIPMessageParser()
-    /// Asked which call a vendor leg belongs to (set before the loop runs).
-    weak var b2bua: B2BUA?
     /// With a wildcard listen address, the address the route to each peer leaves from: what HEP
     /// reports as vos's. Cached as LegAddressBook does (a lookup is a syscall).
     private var routes: [IPAddress: IPAddress] = [:]
@@ -70,7 +66,6 @@ final class SIPCapture: @unchecked Sendable {
         if let ring {
             ring.record(message, direction: direction, transport: transport, local: local, remote: remote,
                         time: Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec / 1000))
-            if direction == .sent { linkVendorLeg(message, in: ring) }
         }
         if let hep {
             let received = direction == .received
@@ -78,17 +73,6 @@ final class SIPCapture: @unchecked Sendable {
                      transport: transport == .tcp ? .tcp : .udp,
                      seconds: UInt32(truncatingIfNeeded: now.tv_sec), microseconds: UInt32(now.tv_nsec / 1000))
         }
-    }
-
-    private static let invite = Array("INVITE ".utf8)
-
-    /// An INVITE vos sends outside a dialog starts a vendor leg with a Call-ID of its own.
-    private func linkVendorLeg(_ message: UnsafeRawBufferPointer, in ring: SIPTraceRing) {
-        guard let b2bua, message.starts(with: Self.invite),
-              let request = try? parser.parse(message), (try? request.to())?.tag == nil,
-              let legCallID = request.callID, let tag = (try? request.from())?.tag,
-              let callID = b2bua.callID(ofLeg: legCallID, localTag: tag) else { return }
-        ring.link(leg: legCallID, to: callID)
     }
 
     /// The listen address, or with a wildcard one (and only while HEP needs it) the address the
@@ -103,6 +87,12 @@ final class SIPCapture: @unchecked Sendable {
         guard let found = try? HostRoutes.sourceAddress(toward: remote.address) else { return listen }
         routes[remote.address] = found
         return SocketAddress(found, port: listen.port)
+    }
+
+    /// The B2BUA's word that a vendor leg (its own Call-ID) belongs to a call: `vosctl trace` of
+    /// either Call-ID then shows both legs. On the SIP thread, before the leg's INVITE leaves.
+    func vendorLegStarted(callID: String, legCallID: String) {
+        ring?.link(leg: legCallID, to: callID)
     }
 
     // MARK: Configuration (loop thread, at start and on each reload)
