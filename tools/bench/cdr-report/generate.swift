@@ -18,15 +18,9 @@ import Glibc
 #endif
 import Foundation
 
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The tests' SplitMix64 (Tests/VOSTestSupport/SeededGenerator.swift, compiled in by run.sh), so a
+/// run's CDRs replay exactly from the seed.
+extension SeededGenerator {
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
@@ -80,7 +74,7 @@ func csvField(_ text: String) -> String {
     text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
 }
 
-func makeRecord(_ index: Int, _ random: inout SplitMix64) -> CallDetailRecord {
+func makeRecord(_ index: Int, _ random: inout SeededGenerator) -> CallDetailRecord {
     let account = accounts[random.below(accounts.count)]
     let jitter = Int64(random.below(600_000))
     let setup = monthStart + Int64(index) * monthMilliseconds / Int64(count) + jitter
@@ -167,7 +161,7 @@ do {
     let descriptor = open(csvPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else { fail("cannot create \(csvPath): \(String(cString: strerror(errno)))") }
     let csv = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-    var random = SplitMix64(state: 20_261_130)
+    var random = SeededGenerator(seed: 20_261_130)
     let batch = 10_000
     var written = 0
     let started = Date()

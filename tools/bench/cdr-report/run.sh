@@ -80,6 +80,7 @@ for file in Sources/VOSStore/*.swift; do
   sed '/^import VOSModel$/d' "$file" >"$WORK/gen/Store-$(basename "$file")"
 done
 cp tools/bench/cdr-report/generate.swift "$WORK/gen/main.swift"
+cp Tests/VOSTestSupport/SeededGenerator.swift "$WORK/gen/SeededGenerator.swift"
 swiftc -O -wmo -module-name CDRBench -I Sources/CLMDB Sources/VOSModel/*.swift "$WORK/gen"/*.swift -o "$WORK/generate" 2>"$WORK/gen/build.log" \
   || { cat "$WORK/gen/build.log" >&2; exit 1; }
 
