@@ -68,7 +68,7 @@ let package = Package(
         ]),
         // What the NOC sees from outside: Prometheus metrics over HTTP, webhooks, HEP capture.
         .target(name: "Telemetry", dependencies: [
-            "VOSModel", "Sockets",
+            "VOSModel", "Sockets", "CVOSSys",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -106,39 +106,24 @@ public final class StatusServer: @unchecked Sendable {
                let sessions = try? client.statistics() {
                 for session in sessions { statistics[session.session] = session }
             }
-            let box = ResultBox<[CallView]>()
             let known = statistics
-            runOnLoop { [b2bua] in box.value = b2bua.callViews(mediaStatistics: known) }
-            return Reply(ok: true, calls: box.value ?? [])
+            let calls = loop.waitForResult(timeout: Self.loopWait) { [b2bua] in b2bua.callViews(mediaStatistics: known) }
+            return Reply(ok: true, calls: calls ?? [])
         case "gateways":
-            let box = ResultBox<[GatewayView]>()
-            runOnLoop { [b2bua] in box.value = b2bua.gatewayViews() }
-            return Reply(ok: true, gateways: box.value ?? [])
+            let gateways = loop.waitForResult(timeout: Self.loopWait) { [b2bua] in b2bua.gatewayViews() }
+            return Reply(ok: true, gateways: gateways ?? [])
         case "trace":
             guard let traceLookup else { return Reply(ok: false, error: "this controller keeps no trace") }
-            let box = ResultBox<(SIPTrace?, SIPCaptureStatus)>()
             let callID = request.callID
-            runOnLoop { box.value = traceLookup(callID) }
-            guard let answer = box.value else { return Reply(ok: false, error: "the SIP loop did not answer within 5 s") }
+            guard let answer = loop.waitForResult(timeout: Self.loopWait, { traceLookup(callID) }) else {
+                return Reply(ok: false, error: "the SIP loop did not answer within 5 s")
+            }
             return Reply(ok: true, trace: answer.0, capture: answer.1)
         default:
             return Reply(ok: false, error: "unknown op '\(request.op)'; known: calls, gateways, trace")
         }
     }
 
-    private func runOnLoop(_ body: @escaping @Sendable () -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        loop.execute {
-            body()
-            done.signal()
-        }
-        _ = done.wait(timeout: .now() + 5)
-    }
-}
-
-/// Carries a value from the loop thread back to the waiting status thread (the semaphore orders them).
-/// Public for the controller's alarm monitor, which reads the loop the same way.
-public final class ResultBox<Value>: @unchecked Sendable {
-    public var value: Value?
-    public init() {}
+    /// How long an operator request waits for the SIP loop.
+    private static let loopWait = Duration.seconds(5)
 }

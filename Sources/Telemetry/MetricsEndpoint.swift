@@ -1,3 +1,4 @@
+import CVOSSys
 import Dispatch
 import Logging
 import NIOCore
@@ -36,6 +37,7 @@ public final class MetricsEndpoint: Sendable {
         requestedAddress = listen
         self.exposition = exposition
         self.logger = logger
+        group.next().execute { vos_set_thread_name("vos-metrics") }
     }
 
     /// Binds and serves; returns the bound address (the real port when `listen` had port 0).

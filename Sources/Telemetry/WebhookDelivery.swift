@@ -1,3 +1,4 @@
+import CVOSSys
 import Foundation
 import Logging
 import NIOCore
@@ -55,8 +56,7 @@ public final class WebhookDelivery: @unchecked Sendable {
         self.queueLimit = queueLimit
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = group.next()
-        // What `top -H` shows (pthread_setname_np is hidden from Swift by glibc; this is its effect).
-        loop.execute { try? threadName.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8) }
+        loop.execute { vos_set_thread_name(threadName) }
     }
 
     private static func bit(_ events: WebhookTarget.Events) -> UInt8 {

@@ -206,21 +206,18 @@ final class AlarmMonitor: @unchecked Sendable {
     private func readLoop() -> (gateways: [(name: String, online: Bool)], hits: Int)? {
         guard let reader = loopReader else { return nil }
         let b2bua = reader.b2bua
-        let box = ResultBox<(gateways: [(name: String, online: Bool)], hits: Int)>()
-        let done = DispatchSemaphore(value: 0)
-        reader.loop.execute {
+        let read = reader.loop.waitForResult(timeout: .seconds(2)) {
             let gateways = b2bua.gatewayViews().filter { $0.kind == "routing" }.map { (name: $0.name, online: $0.online) }
-            box.value = (gateways, b2bua.dynamicBlacklistHits)
-            done.signal()
+            return (gateways: gateways, hits: b2bua.dynamicBlacklistHits)
         }
-        guard done.wait(timeout: .now() + 2) == .success else {
+        guard let read else {
             // At stop the loop ends before this thread: its silence then is no news.
             if !stopping.load(ordering: .relaxed) {
                 logger.warning("alarms: the SIP loop did not answer within 2 s; gateway and blacklist rules skipped this time")
             }
             return nil
         }
-        return box.value
+        return read
     }
 
     private func readAccounts() -> [Account]? {

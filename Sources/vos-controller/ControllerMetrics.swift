@@ -24,7 +24,7 @@ final class ControllerMetrics: Sendable {
     private let endpoint: MetricsEndpoint
     private let logger: Logger
     /// Longest a scrape waits for the SIP loop; past it the gateway families are left empty.
-    static let loopWait = DispatchTimeInterval.seconds(2)
+    static let loopWait = Duration.seconds(2)
 
     static let help: [String: String] = [
         "vos_calls_active": "Calls in progress (routing or connected).",
@@ -73,15 +73,12 @@ final class ControllerMetrics: Sendable {
         var online = ScrapedFamily("vos_gateway_online", .gauge, help: help["vos_gateway_online"] ?? "")
         var current = ScrapedFamily("vos_gateway_calls_active", .gauge, help: help["vos_gateway_calls_active"] ?? "")
         var cps = ScrapedFamily("vos_cps", .gauge, help: help["vos_cps"] ?? "")
-        let answer = Mutex<LoopState?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        loop.execute {
+        let state = loop.waitForResult(timeout: loopWait) {
             let state = LoopState(gateways: b2bua.gatewayViews(), mappingCPS: calls.mappingCallsPerSecond(wallMilliseconds: loop.wallMilliseconds))
             calls.prepare(state.gateways)
-            answer.withLock { $0 = state }
-            done.signal()
+            return state
         }
-        guard done.wait(timeout: .now() + loopWait) == .success, let state = answer.withLock({ $0 }) else {
+        guard let state else {
             logger.warning("metrics scrape: the SIP loop did not answer within 2 s; gateway metrics left out of this scrape")
             return [active, online, current, cps]
         }

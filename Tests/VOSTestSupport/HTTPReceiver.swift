@@ -139,14 +139,14 @@ public final class HTTPReceiver: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             // Headers up to the blank line, then Content-Length bytes of body.
-            var headerEnd: Int?
-            while headerEnd == nil {
-                if let range = findBlankLine(buffer) { headerEnd = range; break }
+            let end: Int
+            while true {
+                if let found = findBlankLine(buffer) { end = found; break }
+                // The client closed the connection: this server thread ends.
                 let count = read(connection, &chunk, chunk.count)
                 if count <= 0 { return }
                 buffer += chunk[0..<count]
             }
-            guard let end = headerEnd else { return }
             let headText = String(decoding: buffer[0..<end], as: UTF8.self)
             var lines = headText.components(separatedBy: "\r\n")
             let requestLine = lines.removeFirst().split(separator: " ")
