@@ -10,6 +10,14 @@ public struct AccountHistoryEntry: Sendable, Hashable, Codable {
         case vendorCharge = "vendor-charge"
         /// An operator set the balance (`vosctl account set --balance`): the difference.
         case adjustment
+        /// A customer package's monthly rent.
+        case rent
+        /// What a month's charges fell short of the package's minimum consumption.
+        case minimumConsumption = "minimum-consumption"
+        /// A CDR re-rated after a rate change (`vosctl cdr rerate`): the difference.
+        case rerate
+        /// A CDR's charge corrected by hand (`vosctl cdr modify`): the difference.
+        case cdrModify = "cdr-modify"
     }
 
     public var id: UInt64

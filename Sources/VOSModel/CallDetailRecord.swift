@@ -34,6 +34,11 @@ public enum EndReason: String, Sendable, Codable, CaseIterable {
     /// Geofencing refused the signalling source or an SDP media address (403), or the RTP source
     /// vos-mediad latched on a leg (BYE on both legs, or 403 before the answer).
     case geofenceForbidden = "GeofenceForbidden"
+    /// Margin protection (an account option): every vendor that could take the call charges more
+    /// for the number than the customer pays (503).
+    case marginProtected = "MarginProtected"
+    /// `SS_LRN_FAILURE_ACTION` 1: the callee is not in the LRN table (404).
+    case lrnNotFound = "LRNNotFound"
 }
 
 public enum HangupSide: String, Sendable, Codable, CaseIterable { case caller, callee, system }
@@ -115,6 +120,15 @@ public struct CallDetailRecord: Sendable, Hashable, Codable {
     public var vendorCost: Money
     public var callerMedia: LegMediaStatistics?
     public var calleeMedia: LegMediaStatistics?
+    // Wholesale fields (issue 16); optional so older records still decode.
+    /// The number routing and rating matched when the LRN table mapped the callee.
+    public var routingNumber: String?
+    /// The customer package whose free minutes paid for part of the call.
+    public var packageName: String?
+    /// Billed seconds the package's free minutes covered (not charged).
+    public var packageSeconds: Int?
+    /// `prepaid` or `postpaid`: the account's kind when the call was billed.
+    public var billingMethod: String?
 
     public init(id: UInt64, callID: String, setupTime: Int64, endTime: Int64, callerReceived: String,
                 calleeReceived: String, mappingGateway: String, endReason: EndReason, sipCode: Int,

@@ -56,6 +56,21 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case moneyPrecision = "SERVER_BILLING_MONEY_PRECISION"
     case verifyClearingCustomer = "SERVER_VERIFY_CLEARING_CUSTOMER"
     case verifyClearingCustomerRemainMoneyLimit = "SERVER_VERIFY_CLEARING_CUSTOMER_REMAIN_MONEY_LIMIT"
+    case holdTimePrecision = "SERVER_BILLING_HOLD_TIME_PRECISION"
+    case billingUnitPrecision = "SERVER_BILLING_UNIT_PRECISION"
+    // Wholesale routing (docs/ROUTING.md): sort mode, gateway quality, number portability
+    case routingSort = "SS_ROUTING_SORT"
+    case gatewayQualityCalculate = "SS_GATEWAY_QUALITY_CALCULATE"
+    case gatewayQualityReserveTime = "SS_GATEWAY_QUALITY_RESERVE_TIME"
+    case gatewayQualityReserveSeparate = "SS_GATEWAY_QUALITY_RESERVE_SEPARATE"
+    case gatewayQualityMinCalls = "SS_GATEWAY_QUALITY_MIN_CALLS"
+    case gatewayQualityASRFloor = "SS_GATEWAY_QUALITY_ASR_FLOOR"
+    case gatewayQualityUseACD = "SS_GATEWAY_QUALITY_USE_ACD"
+    case timeZone = "SS_TIME_ZONE"
+    case lrnEnable = "SS_LRN_ENABLE"
+    case lrnEatPrefixLength = "SS_LRN_EAT_PREFIX_LENGTH"
+    case lrnFailureAction = "SS_LRN_FAILURE_ACTION"
+    case lrnRoutingNumber = "SS_LRN_ROUTING_NUMBER"
     // Firewall
     case firewallEnable = "SS_FIREWALL_ENABLE"
     case firewallSIPPorts = "SS_FIREWALL_SIP_PORTS"
@@ -95,6 +110,10 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case addressMap
         /// Comma-separated words, each one of these (matched case-insensitively), at least one.
         case choiceList([String])
+        /// Exactly one of these words (matched case-insensitively).
+        case word([String])
+        /// An IANA time zone name (`Europe/Berlin`), or empty for the host's.
+        case timeZone
 
         public var allowed: String {
             switch self {
@@ -109,6 +128,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
             case .optionalEndpoint: return "IP:PORT ([IPv6]:PORT), or empty"
             case .addressMap: return "comma-separated LOCAL=PUBLIC address pairs such as 192.0.2.1=203.0.113.7"
             case let .choiceList(words): return "one or more of \(words.joined(separator: ", ")), comma-separated, in order of preference"
+            case let .word(words): return "one of \(words.joined(separator: ", "))"
+            case .timeZone: return "an IANA time zone name such as Europe/Berlin, or empty for the host's"
             }
         }
     }
@@ -168,6 +189,20 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .sipTraceMemory: return .init(kind: .integer(0...1024), defaultValue: "16", summary: "MiB of recent SIP messages kept for `vosctl trace` (0 = off; a change empties it)")
         case .forwardSignalRewriteSequence: return .init(kind: .integer(0...1), defaultValue: "0", summary: "order numbers leave a routing gateway's caller number pool: 0 random, 1 round robin (poll)")
         case .overdraftAdvanceTime: return .init(kind: .integer(0...3600), defaultValue: "0", summary: "seconds of credit kept back when computing a prepaid call's longest duration")
+        case .holdTimePrecision: return .init(kind: .integer(0...2), defaultValue: "0", summary: "connected time in whole seconds: 0 rounds milliseconds up, 1 to the nearest second, 2 down")
+        case .billingUnitPrecision: return .init(kind: .integer(0...2), defaultValue: "0", summary: "a part of a billing step after the first interval: 0 bills a whole step, 1 a whole step from half a step, 2 nothing")
+        case .routingSort: return .init(kind: .word(["priority", "lcr", "quality", "mix"]), defaultValue: "priority", summary: "order of routing gateways within one prefix length: priority, lcr (vendor rate), quality (ASR), mix (rate per answered call); per-prefix rules override it (`vosctl route sort`)")
+        case .gatewayQualityCalculate: return .init(kind: .integer(0...1), defaultValue: "1", summary: "count each routing gateway's attempts, answers and talk time over a sliding window (for quality sorting, the ASR floor and `vosctl route explain`)")
+        case .gatewayQualityReserveTime: return .init(kind: .integer(60...604_800), defaultValue: "3600", summary: "seconds of history a gateway's quality is computed over")
+        case .gatewayQualityReserveSeparate: return .init(kind: .integer(10...86_400), defaultValue: "300", summary: "seconds per slice of the quality window; the oldest slice leaves the window whole")
+        case .gatewayQualityMinCalls: return .init(kind: .integer(1...1_000_000), defaultValue: "20", summary: "attempts in the window before a gateway's quality counts; gateways with fewer are tried first, to learn them")
+        case .gatewayQualityASRFloor: return .init(kind: .integer(0...100), defaultValue: "0", summary: "skip a gateway whose windowed ASR (percent) is below this (0 = never)")
+        case .gatewayQualityUseACD: return .init(kind: .integer(0...1), defaultValue: "0", summary: "quality score: 0 ASR, 1 talk seconds per attempt (ASR x ACD)")
+        case .timeZone: return .init(kind: .timeZone, defaultValue: "", summary: "time zone of route schedules, work calendars and monthly package periods (empty: the host's)")
+        case .lrnEnable: return .init(kind: .integer(0...1), defaultValue: "0", summary: "look the callee up in the LRN (number portability) table before routing")
+        case .lrnEatPrefixLength: return .init(kind: .integer(0...10), defaultValue: "0", summary: "leading digits of the callee dropped before the LRN lookup (e.g. 1 for a 1NXXNXXXXXX callee)")
+        case .lrnFailureAction: return .init(kind: .integer(0...1), defaultValue: "0", summary: "a callee not in the LRN table: 0 is routed on its own number, 1 is refused (404)")
+        case .lrnRoutingNumber: return .init(kind: .integer(0...1), defaultValue: "1", summary: "what routing and rating match: 1 the LRN, 0 the dialled number (the LRN only goes to the vendor as rn=)")
         case .moneyPrecision: return .init(kind: .integer(0...4), defaultValue: "4", summary: "decimal places charges are rounded to (half away from zero)")
         case .verifyClearingCustomer: return .init(kind: .integer(0...1), defaultValue: "0", summary: "skip routing gateways whose clearing account is under the limit below")
         case .verifyClearingCustomerRemainMoneyLimit: return .init(kind: .money, defaultValue: "0.0000", summary: "least balance a vendor clearing account must keep")
@@ -276,6 +311,17 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
             }
             guard !chosen.isEmpty else { throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed) }
             return chosen.joined(separator: ",")
+        case let .word(words):
+            guard let known = words.first(where: { $0.lowercased() == value.lowercased() }) else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed)
+            }
+            return known
+        case .timeZone:
+            guard !value.isEmpty else { return "" }
+            guard TimeZoneName.isInstalled(value) else {
+                throw ModelError.invalid(field: rawValue, value: raw, expected: definition.kind.allowed + " (installed under /usr/share/zoneinfo)")
+            }
+            return value
         }
     }
 }

@@ -31,17 +31,10 @@ extension Transaction {
         let allowance: Money? = call.isLimited
             ? call.reserved + max(.zero, account.availableCredit(reserved: totals.reserved))
             : nil
-        let customer = ReservationCalculator(rate: call.rate, policy: policy)
-            .charge(connectedSeconds: duration, allowance: allowance)
+        let customer = CallCharging.customer(connectedSeconds: duration, rate: call.rate, policy: policy, allowance: allowance)
         record.billedSeconds = customer.billedSeconds
         record.customerCost = customer.cost
-        if let vendorRate = call.vendorRate {
-            // The vendor bills the real connected time on its own intervals, whatever we charged.
-            record.vendorCost = vendorRate.cost(billedSeconds: vendorRate.billedSeconds(forDuration: duration),
-                                                fractionDigits: policy.fractionDigits)
-        } else {
-            record.vendorCost = .zero
-        }
+        record.vendorCost = CallCharging.vendor(connectedSeconds: duration, rate: call.vendorRate, policy: policy).cost
 
         try removeLiveCall(call)
         record = try appendCDR(record)

@@ -49,6 +49,30 @@ public enum Table: String, Sendable, CaseIterable, Codable {
     /// Key: rule, NUL, subject; value: `ActiveAlarm`. Written by the controller when an alarm is
     /// raised or cleared (not a configuration change), so a restart neither repeats nor forgets one.
     case activeAlarms = "active_alarms"
+    /// Key: prefix; value: `RouteSortRule` (configuration): the sort mode for callees with that prefix.
+    case routeSortRules = "route_sort_rules"
+    /// Key: schedule name; value: `RouteSchedule` (configuration).
+    case routeSchedules = "route_schedules"
+    /// Key: calendar name; value: `WorkCalendar` (configuration).
+    case workCalendars = "work_calendars"
+    /// Key: group name; value: `GatewayGroup` (configuration).
+    case gatewayGroups = "gateway_groups"
+    /// Key: "table" (one LRN table); value: JSON header (count, imported at). The pairs are in
+    /// `lrnNumbers`, binary, so a table of millions of ported numbers loads without JSON.
+    case lrnTable = "lrn_table"
+    /// Key: chunk index (big-endian); value: a run of sorted (number, routing number) pairs.
+    case lrnNumbers = "lrn_numbers"
+    /// Key: package name; value: `CustomerPackage` (configuration).
+    case packages
+    /// Key: account, NUL, period (YYYY-MM), NUL, destination group; value: seconds of free minutes used.
+    /// Written with the settlement that used them.
+    case packageUsage = "package_usage"
+    /// Key: account, NUL, period (YYYY-MM), NUL, charge kind; value: the history entry id it was
+    /// booked as. Makes monthly rent and minimum consumption idempotent.
+    case monthlyCharges = "monthly_charges"
+    /// Key: big-endian CDR id, big-endian adjustment number; value: `CDRAdjustment`. The audit
+    /// trail of re-rating and CDR modification; the CDR row itself never changes.
+    case cdrAdjustments = "cdr_adjustments"
 
     /// Tables an operator migrates and compares after restore (meta is bookkeeping).
     public static var dataTables: [Table] { allCases.filter { $0 != .meta } }
