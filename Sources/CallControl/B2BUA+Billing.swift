@@ -14,7 +14,7 @@ extension B2BUA {
         session.billingKey = key
         let request = CallAuthorizationRequest(
             key: key, callID: session.callID, account: account, caller: session.callerReceived,
-            callee: session.calleeNumber, mappingGateway: session.mappingGateway.name, vendor: nil,
+            callee: session.ratedNumber ?? session.calleeNumber, mappingGateway: session.mappingGateway.name, vendor: nil,
             now: session.setupTime)
         ledger.authorize(request, policy: reservationPolicy) { [loop] authorization in
             loop.execute { [self] in self.billingAuthorized(session, authorization) }
@@ -39,8 +39,10 @@ extension B2BUA {
 
     func billingAnswered(_ session: CallSession, candidate: RouteCandidate) {
         guard let key = session.billingKey, let answer = session.answerTime else { return }
+        // A ported number is rated on its LRN on both sides (what the planner priced the vendor at).
+        let rated = session.routingNumber != nil ? session.ratedNumber ?? candidate.calleeOut : candidate.calleeOut
         let vendor = VendorLeg(gateway: candidate.gateway.name, clearingAccount: candidate.gateway.clearingAccount,
-                               callee: candidate.calleeOut)
+                               callee: rated)
         // The answer is stored off the loop; its deadline comes back to the loop.
         ledger.answered(key, at: answer, vendor: vendor, policy: reservationPolicy) { [loop] deadline in
             loop.execute { [self] in self.follow(deadline, session) }
@@ -77,6 +79,11 @@ extension B2BUA {
                 connected.append((key, Int((self.loop.now - answered) / 1_000_000_000)))
             }
             self.ledger.checkpoint(connected, at: loop.wallMilliseconds)
+            // Packages' rent and minimum consumption: once a minute is soon enough after a month turns.
+            if self.loop.now >= self.nextMonthlyCharges {
+                self.nextMonthlyCharges = self.loop.now + 60_000_000_000
+                self.ledger.applyMonthlyCharges(at: loop.wallMilliseconds)
+            }
             self.refreshVendorCredit()
             self.startCheckpoints(every: seconds)
         }

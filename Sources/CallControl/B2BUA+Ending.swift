@@ -62,6 +62,8 @@ extension B2BUA {
         record.billedSeconds = record.durationSeconds
         record.callerSent = session.callerSent ?? session.callerOut
         record.calleeSent = session.lastCandidate?.calleeOut ?? session.calleeNumber
+        record.routingNumber = session.routingNumber
+        if session.answerTime != nil { recordAnsweredAttempt(session, endMonotonic: endNow) }
         record.attempts = session.plan.attempts
         if session.answerTime != nil, let connected = session.lastCandidate {
             record.routingGateway = connected.gateway.name

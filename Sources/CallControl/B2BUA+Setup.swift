@@ -62,9 +62,10 @@ extension B2BUA {
         // A registered user is reached at its binding, before any vendor.
         let registered = registeredTarget(calleeNumber)
         // Gateways whose filters or number lists refuse the numbers are no candidates (all of them: 403 Blacklisted).
-        let route = registered.flatMap { registeredRoute($0, callee: calleeNumber) }.map { RoutePlan(candidates: [$0]) }
-            ?? RoutePlanner.plan(for: calleeNumber, caller: callerOut, among: snapshot.routingGateways,
-                                 screening: snapshot.numberScreening, status: gatewayStatus)
+        let decision = registered.flatMap { registeredRoute($0, callee: calleeNumber) }.map {
+            RouteDecision(plan: RoutePlan(candidates: [$0]), routingNumber: nil, ratedNumber: calleeNumber, lrnRefused: false)
+        } ?? decideRoute(callee: calleeNumber, caller: callerOut, account: gateway.account, at: loop.wallMilliseconds)
+        let route = decision.plan
         let session = CallSession(
             id: nextSessionID, customerInvite: transaction, mappingGateway: gateway, account: gateway.account,
             inbound: inbound, calleeReceived: callee, callerOut: callerOut, calleeNumber: calleeNumber,
@@ -77,11 +78,17 @@ extension B2BUA {
             for observer in callObservers { observer.callStarted(started) }
         }
         session.registeredTarget = registered
+        session.routingNumber = decision.routingNumber
+        session.ratedNumber = decision.ratedNumber
         session.customerSessionTimer = customerTimer
         session.customerSupportsTimer = request.supported.contains("timer") || request.require.contains("timer")
         session.customerReliable = customerGetsReliableProvisionals(request, gateway: gateway)
         session.nextRSeq = UInt32.random(in: 1...0x7FFF_FFFF)
         if let refusal = signallingGeofenceRefusal(session) { return rejectBeforeRouting(session, refusal) }
+        if decision.lrnRefused {
+            logger.info("\(calleeNumber) is not in the LRN table (SS_LRN_FAILURE_ACTION 1)", metadata: session.logMetadata)
+            return rejectBeforeRouting(session, Refusal(reason: .lrnNotFound, code: 404))
+        }
         if let rule = deniedBy {
             logger.info("denied by mapping gateway \(gateway.name)'s dial plan rule \(rule)", metadata: session.logMetadata)
             return rejectBeforeRouting(session, Refusal(reason: .dialPlanDenied, code: 403))
@@ -142,7 +149,8 @@ extension B2BUA {
     /// Asks the plan for the next vendor and starts it, or ends the call with the plan's verdict.
     func tryNextVendor(_ session: CallSession) {
         guard session.isRouting, !session.cancelRequested else { return }
-        switch session.plan.next(status: gatewayStatus) {
+        let account = session.account
+        switch session.plan.next(status: { self.gatewayStatus($0, account: account) }) {
         case let .fail(reason, code):
             failRouting(session, reason: reason, code: code)
         case let .tryGateway(candidate):
@@ -306,7 +314,7 @@ extension B2BUA {
             localParty: "<sip:\(callerOut)@\(ourHost)>;tag=\(localTag)",
             remoteParty: "<sip:\(calleeOut)@\(vendorHost):\(vendorAddress.port)\(signalling.userPhone ? ";user=phone" : "")>",
             remoteTarget: session.registeredTarget.flatMap { try? SIPURI(parsing: $0.contact) }
-                ?? SIPURI(user: calleeOut, host: vendorHost, port: Int(vendorAddress.port),
+                ?? SIPURI(user: session.routingNumber.map { "\(calleeOut);rn=\($0);npdi" } ?? calleeOut, host: vendorHost, port: Int(vendorAddress.port),
                           parameters: signalling.userPhone ? SIPParameters([SIPParameter(name: "user", value: "phone")]) : SIPParameters()),
             peer: vendorPeer, localSequence: 0, localHost: ourHost)
         for observer in callObservers { observer.vendorLegStarted(callID: session.callID, legCallID: vendor.callID) }
@@ -336,6 +344,7 @@ extension B2BUA {
         dialogs[vendor.key] = (session, .vendor)
         activeByVendor[candidate.gateway.name, default: 0] += 1
         session.occupiedVendor = candidate.gateway.name
+        occupyGroupLine(session, gateway: candidate.gateway)
         sendAttemptInvite(session, candidate: candidate, vendorKey: vendor.key, to: vendor.peer)
     }
 
@@ -386,6 +395,7 @@ extension B2BUA {
                 guard session.isTrying(candidate) else { return }
                 self.sendCancel(session)
                 session.plan.record(.ringingTimeout, for: candidate)
+                self.recordFailedAttempt(candidate.gateway.name, outcome: .ringingTimeout)
                 self.releaseVendorLine(session)
                 // Its 487 must not count as a second outcome of this attempt.
                 session.attempt = nil
@@ -506,6 +516,7 @@ extension B2BUA {
         loop.cancel(session.attempt?.timer)
         session.attempt = nil
         session.plan.record(outcome, for: candidate)
+        recordFailedAttempt(candidate.gateway.name, outcome: outcome)
         if session.cancelRequested { return }
         tryNextVendor(session)
     }
@@ -549,6 +560,7 @@ extension B2BUA {
             callerPools.release(lease)
             session.poolLease = nil
         }
+        releaseGroupLine(session)
         guard let name = session.occupiedVendor else { return }
         activeByVendor[name, default: 1] -= 1
         session.occupiedVendor = nil

@@ -65,6 +65,12 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
     var keepAliveTimer: TimerID?
     /// The dynamic number blacklist: counts, entries, what each call counted (B2BUA+DynamicBlacklist).
     var dynamicBlacklist = DynamicBlacklistState()
+    /// Each routing gateway's windowed attempts, answers and talk time (B2BUA+Routing).
+    let gatewayQuality: GatewayQuality
+    /// Vendor lines in use per gateway group, by the calling account ("" without one).
+    var activeByGroup: [String: [String: Int]] = [:]
+    /// Monotonic time of the next monthly package charge run (B2BUA+Billing).
+    var nextMonthlyCharges: UInt64 = 0
 
     enum Side { case customer, vendor }
 
@@ -90,6 +96,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
         self.authenticator = DigestAuthenticator(settings: DigestAuthenticator.Settings(parameters: snapshot.parameters), secret: secret)
         self.authenticationFailures = AuthenticationFailures(settings: AuthenticationFailures.Settings(parameters: snapshot.parameters))
         self.suspensions = snapshot.suspensions
+        self.gatewayQuality = GatewayQuality(settings: GatewayQuality.Settings(parameters: snapshot.parameters))
         layer.user = self
     }
 
@@ -102,6 +109,7 @@ public final class B2BUA: TransactionUser, @unchecked Sendable {
         reloadGeofence(fresh)
         reloadSubscriberSettings(fresh)
         reloadDynamicBlacklist(fresh)
+        gatewayQuality.configure(GatewayQuality.Settings(parameters: fresh.parameters))
         refreshVendorCredit()
         for name in fresh.unresolvedVendors {
             logger.warning("routing gateway \(name): address cannot be resolved; it is skipped until it can")

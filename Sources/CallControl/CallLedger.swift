@@ -26,6 +26,9 @@ public protocol CallLedger: AnyObject {
     /// stored in the order calls finished.
     func finish(_ key: String?, draft: CallDetailRecord, policy: ReservationPolicy)
     func vendorBalances() -> [Account]
+    /// Books customer packages' monthly rent and minimum consumption due at `time`, off the loop
+    /// (idempotent: a period's charge is booked once however often this is asked).
+    func applyMonthlyCharges(at time: Int64)
 }
 
 public final class StoreCallLedger: CallLedger {
@@ -77,6 +80,10 @@ public final class StoreCallLedger: CallLedger {
 
     public func vendorBalances() -> [Account] {
         (try? store.read { try $0.accounts() }) ?? []
+    }
+
+    public func applyMonthlyCharges(at time: Int64) {
+        writer.enqueue(.monthlyCharges(time: time))
     }
 
     /// Run once before taking calls: calls live when the previous controller died get their CDR.

@@ -195,6 +195,12 @@ final class CallSession: @unchecked Sendable {
     var billingKey: String?
     /// Counts against the routing gateway's line limit while set.
     var occupiedVendor: String?
+    /// The gateway group line the vendor line counts against, and for whom (B2BUA+Routing).
+    var occupiedGroup: (group: String, holder: String)?
+    /// The callee's LRN when the number portability table mapped it (CDR, rn= to the vendor).
+    var routingNumber: String?
+    /// The number the customer's rate is looked up with: the LRN when routing on it.
+    var ratedNumber: String?
 
     init(id: UInt64, customerInvite: ServerTransaction, mappingGateway: MappingGateway, account: String?,
          inbound: InboundCaller, calleeReceived: String, callerOut: String, calleeNumber: String,

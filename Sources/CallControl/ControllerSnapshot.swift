@@ -30,6 +30,9 @@ public struct ControllerSnapshot: Sendable {
     public let suspensions: [String: GatewaySuspension]
     /// Dynamic blacklist rules (their entries are the B2BUA's own, see B2BUA+DynamicBlacklist).
     public let dynamicBlacklistRules: [DynamicBlacklistRule]
+    /// Wholesale routing (docs/ROUTING.md): the prefix index with each vendor's rates and the
+    /// route sort rules, built here once per generation so a call scans no prefix list.
+    public let routing: RoutingConfiguration
 
     public static func load(from store: Store) throws -> ControllerSnapshot {
         try store.read { transaction in
@@ -39,7 +42,8 @@ public struct ControllerSnapshot: Sendable {
                 accounts: try transaction.accounts(), numberLists: try transaction.numberLists(),
                 numberGroups: try transaction.numberGroups(),
                 suspensions: try transaction.gatewaySuspensions(), geofence: try transaction.geofenceRanges(),
-                dynamicBlacklistRules: try transaction.dynamicBlacklistRules())
+                dynamicBlacklistRules: try transaction.dynamicBlacklistRules(),
+                wholesale: try RoutingConfiguration.load(transaction))
         }
     }
 
@@ -49,7 +53,7 @@ public struct ControllerSnapshot: Sendable {
                 routing: [RoutingGateway], accounts: [Account] = [], numberLists: [NumberList] = [],
                 numberGroups: [NumberGroup] = [],
                 suspensions: [GatewaySuspension] = [], geofence: [GeofenceRange] = [],
-                dynamicBlacklistRules: [DynamicBlacklistRule] = []) {
+                dynamicBlacklistRules: [DynamicBlacklistRule] = [], wholesale: RoutingConfiguration? = nil) {
         var addresses: [String: SocketAddress] = [:]
         var unresolved: [String] = []
         for gateway in routing {
@@ -70,6 +74,7 @@ public struct ControllerSnapshot: Sendable {
         }, uniquingKeysWith: { first, _ in first })
         self.suspensions = Dictionary(suspensions.map { ($0.gateway, $0) }, uniquingKeysWith: { first, _ in first })
         self.dynamicBlacklistRules = dynamicBlacklistRules
+        self.routing = wholesale ?? RoutingConfiguration(parameters: parameters, gateways: routing, accounts: accounts)
     }
 
     static func resolve(_ address: SIPAddress) -> SocketAddress? {

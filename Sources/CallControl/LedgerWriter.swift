@@ -31,6 +31,8 @@ final class LedgerWriter: @unchecked Sendable {
         /// outcome, and this entry comes after that authorization, so it settles what was
         /// reserved or, if nothing was, records the CDR alone.
         case settle(key: String?, draft: CallDetailRecord, policy: ReservationPolicy)
+        /// Customer packages' monthly rent and minimum consumption due at `time` (idempotent).
+        case monthlyCharges(time: Int64)
 
         var callDescription: String {
             switch self {
@@ -38,6 +40,7 @@ final class LedgerWriter: @unchecked Sendable {
             case let .answered(key, _, _, _, _): "the answer of call \(key)"
             case let .checkpoint(calls, _): "the checkpoint of \(calls.count) live calls"
             case let .settle(_, draft, _): "the CDR of call \(draft.callID)"
+            case .monthlyCharges: "the monthly package charges"
             }
         }
     }
@@ -70,6 +73,7 @@ final class LedgerWriter: @unchecked Sendable {
         case authorization(CallAuthorization)
         case deadline(CallDeadline?)
         case recorded(CallDetailRecord)
+        case charged([AccountHistoryEntry])
         case stored
     }
 
@@ -87,7 +91,7 @@ final class LedgerWriter: @unchecked Sendable {
                     // Never connect a call whose credit could not be reserved.
                     completion(.refused(CallRefusal(cause: .unknownAccount, detail: "store failure: \(error)")))
                 case let .answered(_, _, _, _, completion): completion(nil)
-                case .checkpoint, .settle: break
+                case .checkpoint, .settle, .monthlyCharges: break
                 }
                 return
             }
@@ -99,6 +103,10 @@ final class LedgerWriter: @unchecked Sendable {
             case let (.authorize(_, _, completion), .authorization(authorization)): completion(authorization)
             case let (.answered(_, _, _, _, completion), .deadline(deadline)): completion(deadline)
             case let (_, .recorded(record)): recorded(record)
+            case let (_, .charged(entries)):
+                for entry in entries {
+                    logger.info("account \(entry.account): \(entry.kind.rawValue) \(entry.amount), balance \(entry.balanceAfter)")
+                }
             default: break
             }
         }
@@ -116,6 +124,8 @@ final class LedgerWriter: @unchecked Sendable {
             return .recorded(try transaction.settleCall(key, draft: draft, policy: policy) ?? transaction.appendCDR(draft))
         case let .settle(nil, draft, _):
             return .recorded(try transaction.appendCDR(draft))
+        case let .monthlyCharges(time):
+            return .charged(try transaction.applyMonthlyCharges(now: time))
         }
         return .stored
     }

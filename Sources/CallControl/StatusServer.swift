@@ -5,12 +5,14 @@ import Logging
 import MediaControl
 import SIPStack
 import Sockets
+import Softswitch
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The controller's operator socket (`DATA_DIR/controller.sock`): one JSON request line in, one
-/// JSON reply line out, then close. `{"op":"calls"}`, `{"op":"gateways"}` or `{"op":"trace","callID":"..."}`. Served on its own
+/// JSON reply line out, then close. `{"op":"calls"}`, `{"op":"gateways"}`, `{"op":"trace","callID":"..."}` or
+/// `{"op":"explain","callee":"...","mappingGateway":"..."}`. Served on its own
 /// thread; the views are taken on the event loop, so no call state is shared across threads.
 public final class StatusServer: @unchecked Sendable {
     // @unchecked: `b2bua` is only touched inside `loop.execute` blocks; `traceLookup` is set
@@ -19,10 +21,21 @@ public final class StatusServer: @unchecked Sendable {
         public var op: String
         /// `trace`: the call asked for (nil: the capture's state only).
         public var callID: String?
+        /// `explain`: the callee as dialled, the mapping gateway it comes from, an optional
+        /// caller, and the moment (epoch ms; nil: now).
+        public var callee: String?
+        public var mappingGateway: String?
+        public var caller: String?
+        public var at: Int64?
 
-        public init(op: String, callID: String? = nil) {
+        public init(op: String, callID: String? = nil, callee: String? = nil, mappingGateway: String? = nil,
+                    caller: String? = nil, at: Int64? = nil) {
             self.op = op
             self.callID = callID
+            self.callee = callee
+            self.mappingGateway = mappingGateway
+            self.caller = caller
+            self.at = at
         }
     }
     public struct Reply: Codable {
@@ -32,6 +45,7 @@ public final class StatusServer: @unchecked Sendable {
         public var gateways: [GatewayView]?
         public var trace: SIPTrace?
         public var capture: SIPCaptureStatus?
+        public var explanation: RouteExplanation?
     }
 
     private let path: String
@@ -119,8 +133,22 @@ public final class StatusServer: @unchecked Sendable {
                 return Reply(ok: false, error: "the SIP loop did not answer within 5 s")
             }
             return Reply(ok: true, trace: answer.0, capture: answer.1)
+        case "explain":
+            guard let callee = request.callee, let gateway = request.mappingGateway else {
+                return Reply(ok: false, error: "explain needs callee and mappingGateway")
+            }
+            let (caller, at) = (request.caller, request.at)
+            guard let result = loop.waitForResult(timeout: Self.loopWait, { [b2bua] in
+                b2bua.explainRoute(callee: callee, mappingGateway: gateway, caller: caller, at: at)
+            }) else {
+                return Reply(ok: false, error: "the SIP loop did not answer within 5 s")
+            }
+            switch result {
+            case let .success(explanation): return Reply(ok: true, explanation: explanation)
+            case let .failure(failure): return Reply(ok: false, error: failure.message)
+            }
         default:
-            return Reply(ok: false, error: "unknown op '\(request.op)'; known: calls, gateways, trace")
+            return Reply(ok: false, error: "unknown op '\(request.op)'; known: calls, gateways, trace, explain")
         }
     }
 

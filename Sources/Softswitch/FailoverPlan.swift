@@ -23,6 +23,8 @@ public struct FailoverPlan: Sendable {
     private let candidates: [RouteCandidate]
     /// No candidate because every gateway for the prefix refused the numbers (`RoutePlan`).
     private let refusedByScreening: Bool
+    /// No candidate because margin protection excluded the vendors (`RoutePlan.refusedByMargin`).
+    private let refusedByMargin: Bool
     private let switchLimit: Int
     private var position = 0
     private var stopped = false
@@ -30,18 +32,28 @@ public struct FailoverPlan: Sendable {
     public private(set) var skipped: [(gateway: String, reason: SkipReason)] = []
     private var lastOutcome: AttemptOutcome?
 
-    public init(candidates: [RouteCandidate], switchLimit: Int, refusedByScreening: Bool = false) {
+    public init(candidates: [RouteCandidate], switchLimit: Int, refusedByScreening: Bool = false, refusedByMargin: Bool = false) {
         // Protect routes go last: they serve only once every primary is unusable or has failed.
-        self.candidates = candidates.filter { !$0.gateway.protectRoute } + candidates.filter { $0.gateway.protectRoute }
+        // (`reference.gateway.x` reads one field; `gateway` would copy the whole struct per candidate.)
+        if candidates.contains(where: { $0.reference.gateway.protectRoute }) {
+            self.candidates = candidates.filter { !$0.reference.gateway.protectRoute } + candidates.filter { $0.reference.gateway.protectRoute }
+        } else {
+            self.candidates = candidates
+        }
         self.refusedByScreening = refusedByScreening && candidates.isEmpty
+        self.refusedByMargin = refusedByMargin && candidates.isEmpty
         self.switchLimit = max(1, switchLimit)
     }
 
     /// A plan from the route planner: with no candidate because of filters and lists, the call
-    /// fails with 403 Blacklisted.
+    /// fails with 403 Blacklisted; because of margin protection, with 503 MarginProtected.
     public init(route: RoutePlan, switchLimit: Int) {
-        self.init(candidates: route.candidates, switchLimit: switchLimit, refusedByScreening: route.refusedByScreening)
+        self.init(candidates: route.candidates, switchLimit: switchLimit, refusedByScreening: route.refusedByScreening,
+                  refusedByMargin: route.refusedByMargin)
     }
+
+    /// The candidates in the order `next` goes through them (protect routes last).
+    public var order: [RouteCandidate] { candidates }
 
     public var hasCandidates: Bool { !candidates.isEmpty }
 
@@ -51,11 +63,11 @@ public struct FailoverPlan: Sendable {
             let candidate = candidates[position]
             position += 1
             if attempts.count >= switchLimit {
-                skipped.append((candidate.gateway.name, .switchLimit))
+                skipped.append((candidate.reference.gateway.name, .switchLimit))
                 continue
             }
-            if let reason = skipReason(candidate, status: status(candidate.gateway.name), status) {
-                skipped.append((candidate.gateway.name, reason))
+            if let reason = skipReason(candidate, status: status(candidate.reference.gateway.name), status) {
+                skipped.append((candidate.reference.gateway.name, reason))
                 continue
             }
             return .tryGateway(candidate)
@@ -67,7 +79,13 @@ public struct FailoverPlan: Sendable {
     /// its dynamic blacklist): it is no attempt, and when every candidate went this way the call
     /// fails with 403 Blacklisted.
     public mutating func skip(_ candidate: RouteCandidate, reason: SkipReason) {
-        skipped.append((candidate.gateway.name, reason))
+        skipped.append((candidate.reference.gateway.name, reason))
+    }
+
+    /// For `RouteExplanation`: the gateway `next` returned is taken as failed, failover going on
+    /// whatever its settings, so the walk reaches every gateway the call could try.
+    mutating func assumeFailed(_ candidate: RouteCandidate) {
+        attempts.append(GatewayAttempt(gateway: candidate.reference.gateway.name, sipCode: nil, reason: "assumed failed"))
     }
 
     /// Records how an attempt ended; returns whether failover may continue.
@@ -87,7 +105,7 @@ public struct FailoverPlan: Sendable {
         case .ringingTimeout: reason = "ringing timeout"
         case let .codecMismatch(why): reason = why
         }
-        attempts.append(GatewayAttempt(gateway: candidate.gateway.name, sipCode: code, reason: reason))
+        attempts.append(GatewayAttempt(gateway: candidate.reference.gateway.name, sipCode: code, reason: reason))
         lastOutcome = outcome
         // The gateway never saw the call, so neither its failover setting nor its stop codes apply.
         if case .codecMismatch = outcome { return true }
@@ -99,12 +117,13 @@ public struct FailoverPlan: Sendable {
 
     private func skipReason(_ candidate: RouteCandidate, status: GatewayStatus,
                             _ lookup: (String) -> GatewayStatus) -> SkipReason? {
-        let gateway = candidate.gateway
-        if gateway.optionsCheck && !status.online { return .offline }
-        if gateway.lineLimit > 0 && status.activeCalls >= gateway.lineLimit { return .lineLimit }
+        let gateway = candidate.reference
+        if gateway.gateway.optionsCheck && !status.online { return .offline }
+        if gateway.gateway.lineLimit > 0 && status.activeCalls >= gateway.gateway.lineLimit { return .lineLimit }
+        if !status.groupLineAvailable { return .groupLineLimit }
         if !status.withinCPS { return .cpsLimit }
         if !status.vendorCreditOK { return .vendorCredit }
-        if gateway.protectRoute && primaryStillUsable(lookup) { return .protectRouteStandby }
+        if gateway.gateway.protectRoute && primaryStillUsable(lookup) { return .protectRouteStandby }
         return nil
     }
 
@@ -112,11 +131,11 @@ public struct FailoverPlan: Sendable {
     private func primaryStillUsable(_ lookup: (String) -> GatewayStatus) -> Bool {
         let tried = Set(attempts.map(\.gateway) + skipped.filter { $0.reason == .dynamicBlacklist }.map(\.gateway))
         return candidates.contains { candidate in
-            let gateway = candidate.gateway
+            let gateway = candidate.reference.gateway
             guard !gateway.protectRoute, !tried.contains(gateway.name) else { return false }
             let status = lookup(gateway.name)
             return (!gateway.optionsCheck || status.online) && (gateway.lineLimit == 0 || status.activeCalls < gateway.lineLimit)
-                && status.withinCPS && status.vendorCreditOK
+                && status.groupLineAvailable && status.withinCPS && status.vendorCreditOK
         }
     }
 
@@ -130,17 +149,19 @@ public struct FailoverPlan: Sendable {
             }
         }
         let reasons = Set(skipped.map(\.reason))
-        if candidates.isEmpty { return refusedByScreening ? .blacklisted : .noAvailableRouter }
+        if candidates.isEmpty { return refusedByScreening ? .blacklisted : refusedByMargin ? .marginProtected : .noAvailableRouter }
         if reasons.contains(.dynamicBlacklist) && reasons.isSubset(of: [.dynamicBlacklist, .switchLimit, .protectRouteStandby]) {
             return .blacklisted
         }
-        if reasons.isSubset(of: [.lineLimit, .cpsLimit, .switchLimit, .protectRouteStandby]) && !reasons.isDisjoint(with: [.lineLimit, .cpsLimit]) {
+        // A group's shared line limit is a line limit too.
+        let busy: Set<SkipReason> = [.lineLimit, .groupLineLimit, .cpsLimit]
+        if reasons.isSubset(of: busy.union([.switchLimit, .protectRouteStandby])) && !reasons.isDisjoint(with: busy) {
             return .allGatewayBusy
         }
-        if reasons.contains(.vendorCredit) && !reasons.contains(.lineLimit) && !reasons.contains(.cpsLimit) {
+        if reasons.contains(.vendorCredit) && reasons.isDisjoint(with: busy) {
             return .accountBalanceNotEnough
         }
-        if reasons.contains(.lineLimit) || reasons.contains(.cpsLimit) { return .allGatewayBusy }
+        if !reasons.isDisjoint(with: busy) { return .allGatewayBusy }
         return .noAvailableRouter
     }
 

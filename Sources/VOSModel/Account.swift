@@ -20,8 +20,17 @@ public struct Account: Sendable, Hashable, Codable {
     /// Export the balance as a Prometheus gauge (`vosctl account set --balance-metric`); nil =
     /// off. Opt-in per account so the metric's label set stays bounded by the operator's choice.
     public var balanceMetric: Bool?
+    /// The customer package (`vosctl package`) whose free minutes, rent and minimum consumption
+    /// apply to this account; nil = none.
+    public var package: String?
 
     public var exportsBalanceMetric: Bool { balanceMetric ?? false }
+
+    /// Margin protection (issue 16): never route this customer's call to a vendor whose rate for
+    /// the number exceeds the customer's own; nil = off.
+    public var marginProtection: Bool?
+
+    public var protectsMargin: Bool { marginProtection ?? false }
 
     public init(name: String, kind: Kind) {
         self.name = name
@@ -40,5 +49,6 @@ public struct Account: Sendable, Hashable, Codable {
         }
         try Limits.validateCount(concurrentLimit, field: "concurrent", maximum: 1_000_000)
         if let rateTable { try GatewayName.validate(rateTable, field: "rate table name") }
+        if let package { try GatewayName.validate(package, field: "package name") }
     }
 }

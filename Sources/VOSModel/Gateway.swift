@@ -177,6 +177,10 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
     /// Codecs this vendor's legs may use and whether they may be transcoded (requirements §6).
     public var codecs = CodecSettings()
     public var dtmf = DTMFSettings()
+    /// A `RouteSchedule` by name: the gateway is tried only while it is active; nil: always.
+    public var schedule: String?
+    /// A `GatewayGroup` by name whose line limit (and reserved lines) this gateway shares.
+    public var group: String?
 
     public init(name: String, address: SIPAddress, prefixes: [String]) {
         self.name = name
@@ -217,6 +221,8 @@ public struct RoutingGateway: Sendable, Hashable, Codable {
         try codecs.validate()
         try dtmf.validate()
         try AdvertisedAddress.validate(advertise, gateway: name, peers: [try? IPAddress(parsing: address.host)].compactMap { $0 })
+        if let schedule { try GatewayName.validate(schedule, field: "routing gateway '\(name)' --schedule") }
+        if let group { try GatewayName.validate(group, field: "routing gateway '\(name)' --group") }
     }
 }
 
@@ -373,5 +379,7 @@ extension RoutingGateway {
         signalling = try field(.signalling, signalling)
         codecs = try field(.codecs, codecs)
         dtmf = try field(.dtmf, dtmf)
+        schedule = try stored.decodeIfPresent(String.self, forKey: .schedule)
+        group = try stored.decodeIfPresent(String.self, forKey: .group)
     }
 }

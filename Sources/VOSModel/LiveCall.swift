@@ -28,6 +28,9 @@ public struct LiveCall: Sendable, Hashable, Codable {
     /// Connected seconds the controller last proved alive; what a crash recovery charges.
     public var checkpointSeconds: Int
     public var checkpointTime: Int64?
+    /// Free seconds of the account's package this call holds (nil: no package group matched the
+    /// callee). `coveredSeconds` counts them; `reserved` is money for the seconds beyond them.
+    public var package: PackageGrant?
 
     public init(key: String, callID: String, account: String, caller: String, callee: String, mappingGateway: String,
                 setupTime: Int64, rate: RateEntry, reserved: Money, coveredSeconds: Int, isLimited: Bool, isFinal: Bool) {
@@ -46,7 +49,8 @@ public struct LiveCall: Sendable, Hashable, Codable {
         self.checkpointSeconds = 0
     }
 
-    /// Connected seconds at `now` (whole seconds, rounded up like the CDR), 0 before answer.
+    /// Connected seconds at `now`, 0 before answer. Rounded up whatever the hold-time precision:
+    /// extensions judge by it, and asking early is the safe side.
     public func connectedSeconds(at now: Int64) -> Int {
         guard let answerTime, now > answerTime else { return 0 }
         return Int((now - answerTime + 999) / 1000)

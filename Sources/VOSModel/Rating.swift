@@ -37,12 +37,21 @@ public struct RateEntry: Sendable, Hashable, Codable {
     }
 
     /// Seconds charged for a call that lasted `seconds`: nothing for an unanswered call, the whole
-    /// first interval for any answered one, then whole next intervals rounded up.
-    public func billedSeconds(forDuration seconds: Int) -> Int {
+    /// first interval for any answered one, then whole next intervals, the partial last one as
+    /// `unitPrecision` says (rounded up by default). Always billing-step aligned.
+    public func billedSeconds(forDuration seconds: Int, unitPrecision: BillingUnitPrecision = .whole) -> Int {
         guard seconds > 0 else { return 0 }
         guard seconds > firstInterval else { return firstInterval }
         let rest = seconds - firstInterval
-        return firstInterval + (rest + nextInterval - 1) / nextInterval * nextInterval
+        let steps = rest / nextInterval
+        let partial = rest - steps * nextInterval
+        let billsPartial: Bool
+        switch unitPrecision {
+        case .whole: billsPartial = partial > 0
+        case .fromHalf: billsPartial = partial > 0 && partial * 2 >= nextInterval
+        case .dropped: billsPartial = false
+        }
+        return firstInterval + (billsPartial ? steps + 1 : steps) * nextInterval
     }
 
     /// Cost of `billedSeconds`, rounded half away from zero to `fractionDigits` decimals.

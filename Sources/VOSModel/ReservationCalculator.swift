@@ -3,22 +3,31 @@
 /// what a finished call is charged. The store applies these answers to shared account credit.
 ///
 /// Seconds are always "billing-step aligned": the first interval, then first + k x next.
+/// `freeSeconds` (a customer package's grant) are the first billed seconds of the call, paid for
+/// by the package: every cost here is of the billed seconds beyond them.
 public struct ReservationCalculator: Sendable {
     public let rate: RateEntry
     public let policy: ReservationPolicy
+    public let freeSeconds: Int
 
-    public init(rate: RateEntry, policy: ReservationPolicy) {
+    public init(rate: RateEntry, policy: ReservationPolicy, freeSeconds: Int = 0) {
         self.rate = rate
         self.policy = policy
+        self.freeSeconds = max(0, freeSeconds)
     }
 
     /// A destination with no per-minute price costs the same however long the call lasts, so its
     /// calls need no deadline.
     public var isFlatRate: Bool { rate.pricePerMinute <= .zero }
 
+    /// Money for `billedSeconds`: the connection fee and the per-minute price of the seconds
+    /// beyond the free ones; nothing while the free seconds cover the call.
     public func cost(billedSeconds: Int) -> Money {
-        rate.cost(billedSeconds: billedSeconds, fractionDigits: policy.fractionDigits)
+        rate.cost(billedSeconds: max(0, billedSeconds - freeSeconds), fractionDigits: policy.fractionDigits)
     }
+
+    /// The free seconds pay the whole first interval, so the call needs no money to start.
+    public var freeSecondsCoverFirstInterval: Bool { freeSeconds >= rate.firstInterval }
 
     /// Money the advance time stands for: price x advance seconds / 60, rounded up at the
     /// configured precision so the margin is never smaller than the operator asked for.
@@ -29,7 +38,8 @@ public struct ReservationCalculator: Sendable {
         return Money(units: (units + step - 1) / step * step)
     }
 
-    /// Least free credit that admits a call: its first interval plus the advance margin.
+    /// Least free credit that admits a call: its first interval plus the advance margin. (A call
+    /// whose first interval free seconds pay needs no money at all: `authorizeCall`.)
     public var admissionCost: Money { cost(billedSeconds: rate.firstInterval) + advanceMoney }
 
     /// Billing-step aligned seconds covering at least `seconds` (and at least the first interval).
@@ -52,11 +62,12 @@ public struct ReservationCalculator: Sendable {
         return seconds(atStep: low)
     }
 
-    /// What a call that was connected `connectedSeconds` is charged. With an `allowance` (the most
-    /// the account can still pay for it), billing stops at the last whole step the allowance
-    /// covers, so the account never goes past its limit even when a release came late.
+    /// What a call that was connected `connectedSeconds` is charged (billed seconds per the
+    /// policy's unit precision, free seconds included). With an `allowance` (the most the account
+    /// can still pay for it), billing stops at the last whole step the allowance covers, so the
+    /// account never goes past its limit even when a release came late.
     public func charge(connectedSeconds: Int, allowance: Money?) -> (billedSeconds: Int, cost: Money) {
-        let billed = rate.billedSeconds(forDuration: connectedSeconds)
+        let billed = rate.billedSeconds(forDuration: connectedSeconds, unitPrecision: policy.unitPrecision)
         let full = cost(billedSeconds: billed)
         guard let allowance, full > allowance, billed > 0 else { return (billed, full) }
         guard let capped = affordableSeconds(budget: allowance, minimum: rate.firstInterval, maximum: billed) else {

@@ -63,6 +63,7 @@ extension Transaction {
     /// the record of money moved); CDRs keep naming it.
     public func removeAccount(named name: String) throws {
         _ = try requireAccount(named: name)
+        try requireNoGatewayGroupReservation(for: name)
         let live = try accountReservation(name).liveCalls
         let carried = try liveCalls().filter { $0.vendor?.clearingAccount == name }.count
         guard live == 0 && carried == 0 else {

@@ -200,14 +200,17 @@ extension Store {
                 continue
             }
             // CDRs never change once appended and a fact's key is made of the CDR's, so facts
-            // made from this snapshot are the ones appendCDR would have written.
+            // made from this snapshot are the ones appendCDR would have written, with the charges
+            // of the CDR's adjustments as putCDRAdjustment patches them.
             let batch: [CDRReportFact] = try read { transaction in
                 var batch: [CDRReportFact] = []
                 batch.reserveCapacity(min(max(1, batchSize), cdrs - facts))
+                let anyAdjusted = try transaction.count(.cdrAdjustments) > 0
                 try transaction.scan(.cdrs, from: BigEndianKey.bytes(from &+ 1)) { key, value in
                     guard batch.count < max(1, batchSize) else { return false }
                     let id = BigEndianKey.value(key)
-                    batch.append(CDRReportFact(try Transaction.decode(CallDetailRecord.self, from: value, table: .cdrs, key: String(id))))
+                    let record = try Transaction.decode(CallDetailRecord.self, from: value, table: .cdrs, key: String(id))
+                    batch.append(CDRReportFact(anyAdjusted ? try transaction.effectiveCDR(record) : record))
                     return true
                 }
                 return batch

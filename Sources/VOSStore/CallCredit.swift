@@ -9,7 +9,14 @@ import VOSModel
 extension Transaction {
     /// Admits a call and reserves its first slice of credit, or says why it is refused.
     /// Throws only when the store fails or `request.key` is already live (a controller bug).
-    public func authorizeCall(_ request: CallAuthorizationRequest, policy: ReservationPolicy? = nil) throws -> CallAuthorization {
+    ///
+    /// When the account's package has a destination group for the callee, the call is first
+    /// granted free seconds of that group (a slice, like money) that no other call holds: they pay
+    /// the first billed seconds, so a call whose first interval they cover needs no money to
+    /// start, and a limited call's deadline counts them before money. `clock` (`SS_TIME_ZONE`)
+    /// names the month; without it one is made from the parameters, only for package accounts.
+    public func authorizeCall(_ request: CallAuthorizationRequest, policy: ReservationPolicy? = nil,
+                              clock: LocalClock? = nil) throws -> CallAuthorization {
         guard try liveCall(key: request.key) == nil else {
             throw StoreError.duplicate(kind: "live call", name: request.key)
         }
@@ -33,40 +40,57 @@ extension Transaction {
             return .refused(CallRefusal(
                 cause: .noRate, detail: "no prefix of \(request.callee) in rate table '\(tableName)' of account '\(account.name)'"))
         }
-        let calculator = ReservationCalculator(rate: rate, policy: policy)
+        let isLimited = account.antiOverdraft && rate.pricePerMinute > .zero
+        let unpaidCalculator = ReservationCalculator(rate: rate, policy: policy)
+        let target = unpaidCalculator.alignedSeconds(covering: rate.firstInterval + policy.quotaSeconds)
+        var grant: PackageGrant?
+        if let offer = try packageOffer(for: account, callee: request.callee, period: {
+            try (clock ?? LocalClock(parameters: parameters())).period(of: request.now)
+        }) {
+            grant = offer.grant
+            grant?.seconds = min(offer.available, target)
+        }
+        let calculator = ReservationCalculator(rate: rate, policy: policy, freeSeconds: grant?.seconds ?? 0)
         let free = account.availableCredit(reserved: totals.reserved)
-        guard free > .zero, free >= calculator.admissionCost else {
-            return .refused(CallRefusal(
-                cause: .insufficientCredit,
-                detail: "account '\(account.name)' has \(free) available (balance \(account.balance) + limit \(account.limitMoney) - reserved \(totals.reserved)); "
-                    + "calling \(request.callee) needs \(calculator.admissionCost) (first \(rate.firstInterval) s plus \(policy.advanceSeconds) s advance time)"))
+        if !calculator.freeSecondsCoverFirstInterval {
+            guard free > .zero, free >= calculator.admissionCost else {
+                let freeText = grant.map { " beyond \($0.seconds) free seconds of package '\($0.package)' group '\($0.group)'" } ?? ""
+                return .refused(CallRefusal(
+                    cause: .insufficientCredit,
+                    detail: "account '\(account.name)' has \(free) available (balance \(account.balance) + limit \(account.limitMoney) - reserved \(totals.reserved)); "
+                        + "calling \(request.callee) needs \(calculator.admissionCost) (first \(rate.firstInterval) s\(freeText) plus \(policy.advanceSeconds) s advance time)"))
+            }
         }
 
-        let isLimited = account.antiOverdraft && !calculator.isFlatRate
         var covered = rate.firstInterval
         var isFinal = false
         if isLimited {
-            let target = calculator.alignedSeconds(covering: rate.firstInterval + policy.quotaSeconds)
-            // Admission above proved the first interval fits, so this only fails if rounding drifts.
-            covered = calculator.affordableSeconds(budget: free - calculator.advanceMoney,
+            // Admission above proved the first interval fits (money or free seconds), so this only
+            // fails if rounding drifts. Free seconds need no money, so the budget never goes negative.
+            covered = calculator.affordableSeconds(budget: max(.zero, free - calculator.advanceMoney),
                                                    minimum: rate.firstInterval, maximum: target) ?? rate.firstInterval
             isFinal = covered < target
+            // Free seconds past the final deadline could never be used; leave them to other calls.
+            if isFinal, let granted = grant?.seconds { grant?.seconds = min(granted, covered) }
         }
         var call = LiveCall(key: request.key, callID: request.callID, account: account.name, caller: request.caller,
                             callee: request.callee, mappingGateway: request.mappingGateway, setupTime: request.now,
                             rate: rate, reserved: calculator.cost(billedSeconds: covered), coveredSeconds: covered,
                             isLimited: isLimited, isFinal: isFinal)
+        call.package = grant
         if let vendor = request.vendor {
             call.vendor = vendor
             call.vendorRate = try vendorRate(for: vendor)
         }
+        if let grant { try holdPackageSeconds(grant.seconds, of: grant, account: account.name) }
         try storeLiveCall(call, replacing: nil)
         return .granted(call.deadline(extensionLeadSeconds: policy.extensionLeadSeconds))
     }
 
     /// Asks for the next slice of a limited call. Returns the new deadline (final when the account
     /// could not pay for a whole slice), the unchanged one when the current slice still has more
-    /// than one quota left, or nil when `key` is not live.
+    /// than one quota left, or nil when `key` is not live. Free seconds of the call's package group
+    /// are taken first, then money.
     public func extendCall(_ key: String, now: Int64, policy: ReservationPolicy? = nil) throws -> CallDeadline? {
         guard let previous = try liveCall(key: key) else { return nil }
         let policy = try policy ?? ReservationPolicy(parameters: parameters())
@@ -79,17 +103,31 @@ extension Transaction {
         guard previous.coveredSeconds - elapsed <= policy.quotaSeconds else {
             return previous.deadline(extensionLeadSeconds: policy.extensionLeadSeconds)
         }
-        let calculator = ReservationCalculator(rate: previous.rate, policy: policy)
-        let target = calculator.alignedSeconds(covering: max(previous.coveredSeconds, elapsed) + policy.quotaSeconds)
+        let target = ReservationCalculator(rate: previous.rate, policy: policy)
+            .alignedSeconds(covering: max(previous.coveredSeconds, elapsed) + policy.quotaSeconds)
         var call = previous
         if let account = try account(named: previous.account) {
+            if let grant = previous.package {
+                let more = min(try packageSecondsAvailable(to: account, in: grant), max(0, target - grant.seconds))
+                call.package?.seconds = grant.seconds + more
+            }
+            let calculator = ReservationCalculator(rate: previous.rate, policy: policy, freeSeconds: call.package?.seconds ?? 0)
             let free = account.availableCredit(reserved: try accountReservation(account.name).reserved)
-            let budget = previous.reserved + free - calculator.advanceMoney
+            // Free seconds need no money: a call living on them may extend with none left.
+            let money = previous.reserved + free - calculator.advanceMoney
+            let budget = call.package == nil ? money : max(.zero, money)
             let granted = calculator.affordableSeconds(budget: budget, minimum: previous.coveredSeconds, maximum: target)
             call.coveredSeconds = granted ?? previous.coveredSeconds
             call.reserved = granted.map { calculator.cost(billedSeconds: $0) } ?? previous.reserved
         }
         call.isFinal = call.coveredSeconds < target
+        if call.isFinal, let granted = call.package?.seconds {
+            // Never below the previous grant: it was at most the previous covered seconds.
+            call.package?.seconds = max(previous.package?.seconds ?? 0, min(granted, call.coveredSeconds))
+        }
+        if let grant = call.package {
+            try holdPackageSeconds(grant.seconds - (previous.package?.seconds ?? 0), of: grant, account: call.account)
+        }
         try storeLiveCall(call, replacing: previous)
         return call.deadline(extensionLeadSeconds: policy.extensionLeadSeconds)
     }

@@ -4,7 +4,8 @@ import VOSModel
 /// the previous controller died gets its CDR and its reservation back (requirements §4).
 extension Transaction {
     /// Settles every live call with end reason ControllerRestart, charging the connected time its
-    /// last checkpoint proves (nothing for an unanswered call). Returns the CDRs written; a
+    /// last checkpoint proves (nothing for an unanswered call) by the same rule as `settleCall`:
+    /// billing precision, package free seconds and their usage included. Returns the CDRs written; a
     /// second run finds no live call and returns none. Run it in one write transaction so a crash
     /// during recovery leaves every call to the next recovery.
     @discardableResult

@@ -21,7 +21,7 @@ extension Transaction {
         record.account = call.account
         record.answerTime = draft.answerTime ?? call.answerTime
         if record.routingGateway == nil { record.routingGateway = call.vendor?.gateway }
-        let duration = record.answerTime.map { answer in record.endTime > answer ? Int((record.endTime - answer + 999) / 1000) : 0 } ?? 0
+        let duration = CallCharging.connectedSeconds(answer: record.answerTime, end: record.endTime, policy: policy)
         record.durationSeconds = duration
 
         var account = try requireAccount(named: call.account)
@@ -31,10 +31,27 @@ extension Transaction {
         let allowance: Money? = call.isLimited
             ? call.reserved + max(.zero, account.availableCredit(reserved: totals.reserved))
             : nil
-        let customer = CallCharging.customer(connectedSeconds: duration, rate: call.rate, policy: policy, allowance: allowance)
+        // Once its hold is released, the call may use every free second of its group nobody used
+        // or holds (its grant among them: more when it ran past a slice, or others have ended),
+        // and never less than its grant, even if the package changed meanwhile.
+        var freeSeconds = 0
+        if let grant = call.package {
+            try holdPackageSeconds(-grant.seconds, of: grant, account: call.account)
+            freeSeconds = max(grant.seconds, try packageSecondsAvailable(to: account, in: grant))
+        }
+        let customer = CallCharging.customer(connectedSeconds: duration, rate: call.rate, policy: policy,
+                                             freeSeconds: freeSeconds, allowance: allowance)
         record.billedSeconds = customer.billedSeconds
         record.customerCost = customer.cost
         record.vendorCost = CallCharging.vendor(connectedSeconds: duration, rate: call.vendorRate, policy: policy).cost
+        record.billingMethod = account.kind.rawValue
+        if let grant = call.package, customer.packageSeconds > 0 {
+            var usage = try packageUsage(account: call.account, period: grant.period, group: grant.group)
+            usage.usedSeconds += customer.packageSeconds
+            try savePackageUsage(usage, account: call.account, period: grant.period, group: grant.group)
+            record.packageName = grant.package
+            record.packageSeconds = customer.packageSeconds
+        }
 
         try removeLiveCall(call)
         record = try appendCDR(record)

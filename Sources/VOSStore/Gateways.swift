@@ -47,6 +47,7 @@ extension Transaction {
         }
         try requireScreeningReferences(listGroups: gateway.listGroups, filters: [gateway.callerFilter, gateway.calleeFilter],
                                        owner: "routing gateway '\(gateway.name)'")
+        try requireScheduleAndGroup(of: gateway)
         try putRecord(gateway, in: .routingGateways, key: gateway.name)
     }
 

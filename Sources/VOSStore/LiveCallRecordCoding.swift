@@ -13,11 +13,14 @@ import VOSModel
 /// controller that ran the older version settle after an upgrade.
 enum LiveCallRecordCoding {
     static let liveCallTag: UInt8 = 0xB1
+    /// A live call holding a customer package grant (issue 16): the 0xB1 fields, then the grant.
+    /// Calls without one keep 0xB1, byte for byte what earlier versions wrote and read.
+    static let liveCallWithPackageTag: UInt8 = 0xB3
     static let reservationTag: UInt8 = 0xB2
     static let jsonOpening = UInt8(ascii: "{")
 
     static func encode(_ call: LiveCall) -> [UInt8] {
-        var writer = BinaryRecordWriter(tag: liveCallTag)
+        var writer = BinaryRecordWriter(tag: call.package == nil ? liveCallTag : liveCallWithPackageTag)
         writer.string(call.key)
         writer.string(call.callID)
         writer.string(call.account)
@@ -39,13 +42,19 @@ enum LiveCallRecordCoding {
         writer.bool(call.isFinal)
         writer.integer(Int64(call.checkpointSeconds))
         writer.optional(call.checkpointTime) { $0.integer($1) }
+        if let grant = call.package {
+            writer.string(grant.package)
+            writer.string(grant.group)
+            writer.string(grant.period)
+            writer.integer(Int64(grant.seconds))
+        }
         return writer.bytes
     }
 
     static func decodeLiveCall(_ bytes: [UInt8], key: String) throws -> LiveCall {
         if bytes.first == jsonOpening { return try Transaction.decode(LiveCall.self, from: bytes, table: .liveCalls, key: key) }
         var reader = BinaryRecordReader(bytes, table: .liveCalls, key: key)
-        try reader.expectTag(liveCallTag)
+        let tag = try reader.expectTag(liveCallTag, or: liveCallWithPackageTag)
         var call = LiveCall(key: try reader.string(), callID: try reader.string(), account: try reader.string(),
                             caller: try reader.string(), callee: try reader.string(), mappingGateway: try reader.string(),
                             setupTime: try reader.integer(), rate: try reader.rate(), reserved: .zero, coveredSeconds: 0,
@@ -61,6 +70,10 @@ enum LiveCallRecordCoding {
         call.isFinal = try reader.bool()
         call.checkpointSeconds = Int(try reader.integer())
         call.checkpointTime = try reader.optional { try $0.integer() }
+        if tag == liveCallWithPackageTag {
+            call.package = PackageGrant(package: try reader.string(), group: try reader.string(), period: try reader.string(),
+                                        seconds: Int(try reader.integer()))
+        }
         try reader.expectEnd()
         return call
     }
@@ -142,6 +155,15 @@ struct BinaryRecordReader {
         guard count >= 0, bytes.count - offset >= count else { throw corrupt("record ends early") }
         defer { offset += count }
         return bytes[offset..<(offset + count)]
+    }
+
+    /// Reads the tag, either of two layout versions a reader knows, and returns it.
+    mutating func expectTag(_ tag: UInt8, or other: UInt8) throws -> UInt8 {
+        let found = try take(1).first ?? 0
+        guard found == tag || found == other else {
+            throw corrupt("unknown record layout 0x\(String(found, radix: 16)), expected 0x\(String(tag, radix: 16)) or 0x\(String(other, radix: 16))")
+        }
+        return found
     }
 
     mutating func expectTag(_ tag: UInt8) throws {

@@ -57,10 +57,10 @@ public enum Table: String, Sendable, CaseIterable, Codable {
     case workCalendars = "work_calendars"
     /// Key: group name; value: `GatewayGroup` (configuration).
     case gatewayGroups = "gateway_groups"
-    /// Key: "table" (one LRN table); value: JSON header (count, imported at). The pairs are in
-    /// `lrnNumbers`, binary, so a table of millions of ported numbers loads without JSON.
+    /// Key: "table" (one LRN table); value: JSON header (count, imported at, source file). The
+    /// pairs are in `lrnNumbers`, binary, so a table of millions of ported numbers loads without JSON.
     case lrnTable = "lrn_table"
-    /// Key: chunk index (big-endian); value: a run of sorted (number, routing number) pairs.
+    /// Key: "table"; value: `LRNTable.binary` (sorted number/LRN pairs, 32 bytes each).
     case lrnNumbers = "lrn_numbers"
     /// Key: package name; value: `CustomerPackage` (configuration).
     case packages

@@ -6,7 +6,7 @@ struct AccountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account", abstract: "Customer and vendor accounts: balances, credit, locks.",
         subcommands: [AccountAdd.self, AccountSet.self, AccountShow.self, AccountList.self, AccountHistory.self, AccountTopUp.self,
-                      AccountLock.self, AccountUnlock.self, AccountRemove.self])
+                      AccountLock.self, AccountUnlock.self, AccountRemove.self, AccountChargeMonthly.self])
 }
 
 enum AccountRows {
@@ -33,6 +33,8 @@ struct AccountAdd: ParsableCommand {
     @Option(help: "Balance under which a balance alarm rule raises an alarm (`vosctl alarm rule add NAME --kind balance`).") var alarm: String?
     @Flag(name: .customLong("balance-metric"), inversion: .prefixedNo,
           help: "Export the balance as the Prometheus gauge vos_account_balance (default: off).") var balanceMetric = false
+    @Flag(name: .customLong("margin-protection"), inversion: .prefixedNo,
+          help: "Never route this customer's calls to a vendor dearer than its own rate for the number (default: off).") var marginProtection = false
 
     func run() throws {
         try runReportingErrors {
@@ -44,6 +46,7 @@ struct AccountAdd: ParsableCommand {
             account.antiOverdraft = antiOverdraft?.value ?? (type == .prepaid)
             if let alarm { account.alarmThreshold = try parseMoney(alarm, option: "--alarm") }
             if balanceMetric { account.balanceMetric = true }
+            if marginProtection { account.marginProtection = true }
             try global.openStore().write { try $0.addAccount(account) }
             print("added \(type.rawValue) account \(name) with balance \(account.balance)")
         }
@@ -67,11 +70,17 @@ struct AccountSet: ParsableCommand {
     @Option(help: "normal or locked (as `account unlock`/`lock`).") var status: Account.Status?
     @Flag(name: .customLong("balance-metric"), inversion: .prefixedNo,
           help: "Export the balance as the Prometheus gauge vos_account_balance, or stop (--no-balance-metric).") var balanceMetric: Bool?
+    @Flag(name: .customLong("margin-protection"), inversion: .prefixedNo,
+          help: "Never route this customer's calls to a vendor dearer than its own rate for the number, or stop (--no-margin-protection).")
+    var marginProtection: Bool?
+    @Option(help: "Customer package (`vosctl package`): free minutes, monthly rent, minimum consumption.") var package: String?
+    @Flag(name: .customLong("no-package"), help: "Take the account off its package.") var noPackage = false
 
     func run() throws {
         try runReportingErrors {
-            let given = [type != nil, balance != nil, limitMoney != nil, rateTable != nil, concurrent != nil, antiOverdraft != nil,
-                         alarm != nil, status != nil, balanceMetric != nil]
+            if package != nil && noPackage { throw ValidationError("--package and --no-package contradict each other: give one") }
+            let given = [package != nil || noPackage, type != nil, balance != nil, limitMoney != nil, rateTable != nil, concurrent != nil, antiOverdraft != nil,
+                         alarm != nil, status != nil, balanceMetric != nil, marginProtection != nil]
             guard given.contains(true) else { throw ValidationError("nothing to change: give at least one --FIELD VALUE") }
             let newBalance = try balance.map { try parseMoney($0, option: "--balance") }
             let newLimit = try limitMoney.map { try parseMoney($0, option: "--limit-money") }
@@ -89,6 +98,8 @@ struct AccountSet: ParsableCommand {
                 if let newAlarm { account.alarmThreshold = newAlarm }
                 if let status { account.status = status }
                 if let balanceMetric { account.balanceMetric = balanceMetric ? true : nil }
+                if let marginProtection { account.marginProtection = marginProtection ? true : nil }
+                if package != nil || noPackage { account.package = try package.map { try transaction.requirePackage(named: $0).name } }
                 try transaction.saveAccount(account)
                 if let newBalance { return try transaction.setBalance(account: name, to: newBalance) }
                 return account
@@ -126,8 +137,10 @@ struct AccountShow: ParsableCommand {
     struct View: Encodable {
         let account: Account
         let reservation: AccountReservation
+        /// This month's free minutes per group of the account's package (nil: no package).
+        var packageUsage: [PackageRows.GroupUsage]? = nil
 
-        enum LiveKeys: String, CodingKey { case reserved, available, liveCalls }
+        enum LiveKeys: String, CodingKey { case reserved, available, liveCalls, packageUsage }
 
         func encode(to encoder: any Encoder) throws {
             try account.encode(to: encoder)
@@ -135,6 +148,7 @@ struct AccountShow: ParsableCommand {
             try container.encode(reservation.reserved, forKey: .reserved)
             try container.encode(account.availableCredit(reserved: reservation.reserved), forKey: .available)
             try container.encode(reservation.liveCalls, forKey: .liveCalls)
+            try container.encodeIfPresent(packageUsage, forKey: .packageUsage)
         }
     }
 
@@ -142,7 +156,8 @@ struct AccountShow: ParsableCommand {
         try runReportingErrors {
             let view = try global.openStore().read { transaction in
                 View(account: try transaction.requireAccount(named: name),
-                     reservation: try transaction.accountReservation(name))
+                     reservation: try transaction.accountReservation(name),
+                     packageUsage: try PackageRows.usage(of: transaction.requireAccount(named: name), in: transaction))
             }
             if json { return try printJSON(view) }
             let account = view.account
@@ -151,7 +166,9 @@ struct AccountShow: ParsableCommand {
                    ["available", account.availableCredit(reserved: view.reservation.reserved).description],
                    ["live calls", String(view.reservation.liveCalls)],
                    ["alarm", account.alarmThreshold.map { "\($0)" } ?? "-"],
-                   ["balance metric", onOff(account.exportsBalanceMetric)]])
+                   ["balance metric", onOff(account.exportsBalanceMetric)],
+                   ["margin protect", onOff(account.protectsMargin)]])
+            PackageRows.printAccountPackage(account.package, usage: view.packageUsage)
         }
     }
 }

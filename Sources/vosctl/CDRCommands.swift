@@ -5,8 +5,8 @@ import VOSStore
 
 struct CDRCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cdr", abstract: "Call detail records: query and export.",
-        subcommands: [CDRList.self, CDRExport.self])
+        commandName: "cdr", abstract: "Call detail records: query, export, re-rate and correct.",
+        subcommands: [CDRList.self, CDRExport.self, CDRShow.self, CDRRerate.self, CDRModify.self])
 }
 
 /// The setup-time window shared by `cdr list`, `cdr export` and `report`: `since` inclusive,
@@ -77,9 +77,15 @@ enum CDRRows {
 
     static func row(_ record: CallDetailRecord) -> [String] {
         [String(record.id), time(record.setupTime), record.callerReceived, record.calleeReceived, record.account ?? "",
-         record.mappingGateway, record.routingGateway ?? "", "\(record.durationSeconds)", "\(record.billedSeconds)",
+         record.mappingGateway, record.routingGateway ?? "", "\(record.durationSeconds)", billed(record),
          record.endReason.rawValue, String(record.sipCode), postDialDelay(record), codecs(record), record.hangupSide.rawValue,
          record.customerCost.description, record.vendorCost.description, quality(record), oneWay(record)]
+    }
+
+    /// Billed seconds, with those a package's free minutes paid for: "120 (pkg 60)".
+    static func billed(_ record: CallDetailRecord) -> String {
+        guard let seconds = record.packageSeconds, seconds > 0 else { return String(record.billedSeconds) }
+        return "\(record.billedSeconds) (pkg \(seconds))"
     }
 
     /// Milliseconds from the INVITE to the first 180/183 (or the answer); "-" when it neither
@@ -111,7 +117,8 @@ enum CDRRows {
 }
 
 struct CDRList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List CDRs, oldest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List CDRs, oldest first; costs and billed seconds include adjustments (re-rating, `cdr modify`).")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: CDRFilter
@@ -121,7 +128,7 @@ struct CDRList: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let predicate = try filter.predicate()
-            var records = try global.openStore().read { try $0.cdrs(matching: predicate) }
+            var records = try global.openStore().read { try $0.effectiveCDRs($0.cdrs(matching: predicate)) }
             if let limit { records = Array(records.suffix(max(0, limit))) }
             if json { return try printJSON(records) }
             printTable(CDRRows.headers, records.map(CDRRows.row))
@@ -130,7 +137,8 @@ struct CDRList: ParsableCommand {
 }
 
 struct CDRExport: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write matching CDRs to a CSV file.")
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write matching CDRs to a CSV file; costs and billed seconds include adjustments (re-rating, `cdr modify`).")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: CDRFilter
@@ -160,7 +168,7 @@ struct CDRExport: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let predicate = try filter.predicate()
-            let records = try global.openStore().read { try $0.cdrs(matching: predicate) }
+            let records = try global.openStore().read { try $0.effectiveCDRs($0.cdrs(matching: predicate)) }
             let headers = ["id", "call_id", "setup", "ringing", "answer", "pdd_ms", "end", "duration", "billed", "caller_in", "callee_in",
                            "caller_out", "callee_out", "account", "mapping_gateway", "routing_gateway", "attempts",
                            "caller_codec", "callee_codec", "caller_dtmf", "callee_dtmf", "end_reason", "sip_code", "hangup", "customer_cost", "vendor_cost", "margin",

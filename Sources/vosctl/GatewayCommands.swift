@@ -56,6 +56,10 @@ struct GatewayFields: ParsableArguments {
     var forwardHeaders: String?
     @Option(help: "A vendor's 3xx: fail (an ordinary failure, default) or follow (its Contact as a new attempt of the call) (routing).")
     var redirects: VendorSignalling.Redirects?
+    @Option(help: "Route schedule: the gateway is tried only while it is active (routing; `vosctl schedule`).") var schedule: String?
+    @Flag(name: .customLong("no-schedule"), help: "Take the gateway off its schedule: tried at all times (routing).") var noSchedule = false
+    @Option(help: "Gateway group whose line limit and reserved lines this gateway shares (routing; `vosctl group`).") var group: String?
+    @Flag(name: .customLong("no-group"), help: "Take the gateway out of its group (routing).") var noGroup = false
     @Option(help: .hidden) var strip: Int?
     @Option(name: .customLong("add-prefix"), help: .hidden) var addPrefix: String?
     // Both
@@ -114,7 +118,8 @@ struct GatewayFields: ParsableArguments {
          ("--clearing-account", clearingAccount != nil), ("--pai", pai != nil), ("--privacy", privacy != nil),
          ("--ppi", ppi != nil), ("--caller-pool", callerPool != nil), ("--pool-multiplexes", poolMultiplexes != nil),
          ("--user-phone", userPhone != nil), ("--header", !headers.isEmpty), ("--forward-headers", forwardHeaders != nil),
-         ("--redirects", redirects != nil)]
+         ("--redirects", redirects != nil), ("--schedule", schedule != nil), ("--no-schedule", noSchedule),
+         ("--group", group != nil), ("--no-group", noGroup)]
     }
 
     private var shared: [(String, Bool)] {
@@ -246,6 +251,12 @@ struct GatewayFields: ParsableArguments {
             }
         }
         if let redirects { gateway.signalling.redirects = redirects }
+        if schedule != nil && noSchedule { throw ValidationError("give --schedule NAME or --no-schedule, not both") }
+        if group != nil && noGroup { throw ValidationError("give --group NAME or --no-group, not both") }
+        if let schedule { gateway.schedule = schedule }
+        if noSchedule { gateway.schedule = nil }
+        if let group { gateway.group = group }
+        if noGroup { gateway.group = nil }
         try applyShared(to: &gateway)
     }
 }
@@ -312,7 +323,11 @@ struct GatewayAdd: ParsableCommand {
                 var gateway = RoutingGateway(name: name, address: try SIPAddress(parsing: address, field: "--address"),
                                              prefixes: try parsePrefixList(prefix))
                 try fields.apply(to: &gateway)
-                try store.write { try $0.addRoutingGateway(gateway) }
+                try store.write { transaction in
+                    try transaction.addRoutingGateway(gateway)
+                    // Refused here aborts the transaction, so the gateway is not added.
+                    try transaction.requireScheduleAndGroup(of: gateway)
+                }
             }
             print("added \(kind.rawValue) gateway \(name)")
         }
@@ -341,6 +356,7 @@ struct GatewaySet: ParsableCommand {
                     try fields.requireApplicable(to: .routing, name: name)
                     try fields.apply(to: &gateway)
                     try transaction.saveRoutingGateway(gateway)
+                    try transaction.requireScheduleAndGroup(of: gateway)
                 } else {
                     throw StoreError.notFound(kind: "gateway", name: name)
                 }
@@ -499,7 +515,8 @@ enum GatewayRows {
          ["user-phone", onOff(gateway.signalling.userPhone)],
          ["header", gateway.signalling.headers.isEmpty ? "-" : gateway.signalling.headers.joined(separator: " | ")],
          ["forward-headers", gateway.signalling.forwardHeaders.map { $0 == ["*"] ? "all" : $0.joined(separator: ",") } ?? "none"],
-         ["redirects", gateway.signalling.redirects.rawValue]]
+         ["redirects", gateway.signalling.redirects.rawValue],
+         ["schedule", gateway.schedule ?? "- (always)"], ["group", gateway.group ?? "-"]]
             + media(gateway.codecs, gateway.dtmf) + [["enabled", onOff(gateway.enabled)]]
     }
 }

@@ -17,6 +17,10 @@ struct VosCtl: ParsableCommand {
             BlacklistCommand.self,
             AlarmCommand.self,
             ListCommand.self, NumberGroupCommand.self,
+            RouteCommand.self, ScheduleCommand.self, CalendarCommand.self, GatewayGroupCommand.self,
+            PackageCommand.self,
+            LRNCommand.self,
+            ReconcileCommand.self,
             TraceCommand.self,
             VersionCommand.self,
         ])

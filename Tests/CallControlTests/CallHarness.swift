@@ -207,6 +207,7 @@ final class RecordingLedger: CallLedger {
     }
 
     func vendorBalances() -> [Account] { [] }
+    func applyMonthlyCharges(at time: Int64) {}
 }
 
 /// A relay that hands out ports on the wildcard address, as vos-mediad does on the appliance,

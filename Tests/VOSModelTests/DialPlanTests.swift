@@ -273,6 +273,8 @@ import Testing
         routing.codecs.mode = .specified
         routing.codecs.codecs = [.pcmu]
         routing.dtmf.send = .inband
+        routing.schedule = "office"
+        routing.group = "uk-carriers"
         return (mapping, routing)
     }
 
