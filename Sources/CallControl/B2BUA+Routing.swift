@@ -63,7 +63,7 @@ extension B2BUA {
     /// `gatewayStatus` for a call of `account`: its gateway group's lines as well.
     func gatewayStatus(_ name: String, account: String?) -> GatewayStatus {
         var status = gatewayStatus(name)
-        if let group = snapshot.routingGateways.first(where: { $0.name == name })?.group.flatMap({ snapshot.routing.groups[$0] }) {
+        if let group = snapshot.routingGatewaysByName[name]?.group.flatMap({ snapshot.routing.groups[$0] }) {
             status.groupLineAvailable = group.admits(account: account, activeByAccount: activeByGroup[group.name] ?? [:])
         }
         return status

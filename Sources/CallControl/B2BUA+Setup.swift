@@ -128,7 +128,7 @@ extension B2BUA {
     }
 
     func gatewayStatus(_ name: String) -> GatewayStatus {
-        let gateway = snapshot.routingGateways.first { $0.name == name }
+        let gateway = snapshot.routingGatewaysByName[name]
         return GatewayStatus(
             activeCalls: activeByVendor[name, default: 0],
             // A registered user's own gateway (B2BUA+Registrar) has no vendor address: its binding is it.

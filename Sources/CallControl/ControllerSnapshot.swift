@@ -13,6 +13,8 @@ public struct ControllerSnapshot: Sendable {
     public let parameters: ParameterSet
     public let callers: CallerIdentification
     public let routingGateways: [RoutingGateway]
+    /// The same, by name: asked per candidate per call.
+    public let routingGatewaysByName: [String: RoutingGateway]
     /// Vendor addresses resolved to sockets (DNS names resolved at load, not per call).
     public let vendorAddresses: [String: SocketAddress]
     public let mappingGateways: [String: MappingGateway]
@@ -63,6 +65,7 @@ public struct ControllerSnapshot: Sendable {
         self.parameters = parameters
         self.callers = CallerIdentification(gateways: mapping)
         self.routingGateways = routing
+        self.routingGatewaysByName = Dictionary(routing.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.vendorAddresses = addresses
         self.mappingGateways = Dictionary(mapping.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -352,23 +352,23 @@ public enum RoutePlanner {
                 exclude(.screening)
                 continue
             }
+            func vendorPrice() -> Money? {
+                guard needsPrice, let deck = rates[position] else { return nil }
+                guard let probe, calleeRewritten == nil, match.pricing.contains(.known) else {
+                    return deck.lookup(calleeRewritten ?? request.callee)?.pricePerMinute
+                }
+                // The number sent is the number routed: the price the index holds for the node,
+                // unless the vendor has a longer prefix under it.
+                if match.pricing.contains(.longerPrefixes), let longer = deck.price(probe.packed, length: probe.length, above: probe.nodeLength) {
+                    return longer
+                }
+                return match.pricing.contains(.priced) ? Money(units: Int64(match.price)) : nil
+            }
             if reference.gateway.schedule != nil && !isScheduled(reference.gateway) {
-                exclude(.schedule)
+                exclude(.schedule, price: request.explaining ? vendorPrice() : nil)
                 continue
             }
-            var price: Money?
-            if needsPrice, let deck = rates[position] {
-                if let probe, calleeRewritten == nil, match.pricing.contains(.known) {
-                    // The number sent is the number routed: the price the index holds for the node,
-                    // unless the vendor has a longer prefix under it.
-                    if match.pricing.contains(.longerPrefixes) {
-                        price = deck.price(probe.packed, length: probe.length, above: probe.nodeLength)
-                    }
-                    if price == nil && match.pricing.contains(.priced) { price = Money(units: Int64(match.price)) }
-                } else {
-                    price = deck.lookup(calleeRewritten ?? request.callee)?.pricePerMinute
-                }
-            }
+            let price = vendorPrice()
             let score = needsQuality ? quality(reference.gateway.name) : nil
             if let score, score.isUnder(floorPercent: options.asrFloorPercent) {
                 exclude(.qualityFloor, price: price, quality: score)

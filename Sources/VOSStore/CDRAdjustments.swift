@@ -44,21 +44,41 @@ extension Transaction {
         return try records.map(effectiveCDR)
     }
 
-    /// Writes `adjustment` (its sequence must follow the CDR's last) and patches the CDR's report
-    /// fact to `effective`, the record with this adjustment applied. Balances are the caller's
-    /// (`AdjustmentBook`), in the same transaction.
-    func putCDRAdjustment(_ adjustment: CDRAdjustment, effective: CallDetailRecord) throws {
+    /// The sequence of CDR `cdrID`'s last adjustment, 0 for none (keys only, nothing decoded).
+    func lastCDRAdjustmentSequence(cdrID: UInt64) throws -> UInt32 {
+        let prefix = BigEndianKey.bytes(cdrID)
+        var last: UInt32 = 0
+        try scan(.cdrAdjustments, from: prefix) { key, _ in
+            guard key.starts(with: prefix), key.count == 12 else { return false }
+            last = key[8...].reduce(0) { $0 << 8 | UInt32($1) }
+            return true
+        }
+        return last
+    }
+
+    /// The report fact of the CDR set up at `setupTime` with id `id`: its charges as they are now.
+    func cdrReportFact(setupTime: Int64, id: UInt64) throws -> CDRReportFact? {
+        let key = CDRReportIndex.key(setupTime: setupTime, id: id)
+        guard let bytes = try get(.cdrReportFacts, key) else { return nil }
+        return try key.withUnsafeBytes { keyBytes in
+            try bytes.withUnsafeBytes { try CDRReportIndex.decode(key: keyBytes, value: $0) }
+        }
+    }
+
+    /// Writes `adjustment` (its sequence must follow the CDR's last) and patches the report fact
+    /// of the CDR (set up at `setupTime`) to `charges`, its charges with this adjustment applied.
+    /// Balances are the caller's (`AdjustmentBook`), in the same transaction.
+    func putCDRAdjustment(_ adjustment: CDRAdjustment, setupTime: Int64, charges: CDRCharges) throws {
         try put(.cdrAdjustments, Transaction.cdrAdjustmentKey(cdrID: adjustment.cdrID, sequence: adjustment.sequence),
                 Transaction.encode(adjustment, table: .cdrAdjustments, key: "\(adjustment.cdrID)/\(adjustment.sequence)"))
-        try patchCDRReportFact(setupTime: effective.setupTime, id: effective.id, billedSeconds: effective.billedSeconds,
-                               customerCost: effective.customerCost, vendorCost: effective.vendorCost)
+        try patchCDRReportFact(setupTime: setupTime, id: adjustment.cdrID, charges: charges)
     }
 
     /// Rewrites the charge fields of one report fact in place (`CDRReportIndex`'s layout: billed
     /// seconds u32 at 12, customer and vendor cost units i64 at 16 and 24, little-endian). A
     /// missing fact is left missing: `Store.updateCDRReportIndex` makes it from the CDR with its
     /// adjustments.
-    func patchCDRReportFact(setupTime: Int64, id: UInt64, billedSeconds: Int, customerCost: Money, vendorCost: Money) throws {
+    func patchCDRReportFact(setupTime: Int64, id: UInt64, charges: CDRCharges) throws {
         let key = CDRReportIndex.key(setupTime: setupTime, id: id)
         guard var bytes = try get(.cdrReportFacts, key), bytes.count >= CDRReportIndex.fixedBytes,
               bytes[0] == CDRReportIndex.tag else { return }
@@ -67,9 +87,9 @@ extension Transaction {
                 for (index, byte) in raw.enumerated() { bytes[offset + index] = byte }
             }
         }
-        store(UInt32(clamping: billedSeconds), at: 12)
-        store(customerCost.units, at: 16)
-        store(vendorCost.units, at: 24)
+        store(UInt32(clamping: charges.billedSeconds), at: 12)
+        store(charges.customerCost.units, at: 16)
+        store(charges.vendorCost.units, at: 24)
         try put(.cdrReportFacts, key, bytes)
     }
 
@@ -134,12 +154,31 @@ extension Transaction {
                 adjustment.account = nil
             }
             effective = effective.adjusted(by: [adjustment])
-            try putCDRAdjustment(adjustment, effective: effective)
+            try putCDRAdjustment(adjustment, setupTime: effective.setupTime, charges: CDRCharges(
+                customerCost: effective.customerCost, vendorCost: effective.vendorCost, billedSeconds: effective.billedSeconds))
             result.adjustments.append(adjustment)
         }
         try book.flush()
         result.record = effective
         return result
+    }
+}
+
+/// What a CDR costs now: its charges with its adjustments applied.
+struct CDRCharges: Sendable, Hashable {
+    var customerCost: Money
+    var vendorCost: Money
+    var billedSeconds: Int
+
+    /// As `CallDetailRecord.adjusted(by:)` applies one adjustment.
+    mutating func apply(_ adjustment: CDRAdjustment) {
+        switch adjustment.field {
+        case .customerCost:
+            customerCost += adjustment.difference
+            if let billed = adjustment.newBilledSeconds { billedSeconds = billed }
+        case .vendorCost:
+            vendorCost += adjustment.difference
+        }
     }
 }
 

@@ -8,9 +8,10 @@ import VOSModel
 ///
 /// Built for a month of traffic: the window comes from the report index (unanswered calls are
 /// counted there without reading their CDR), accounts, gateways and every rate table are read
-/// once into memory (`RateTable`), CDR JSON is decoded in a read transaction and the adjustments
-/// of each batch are written in one short write transaction, so a running controller's ledger
-/// waits for one batch at most.
+/// once into memory (`RateTable`), CDR JSON (the fields rating needs) is decoded in a read
+/// transaction, what each CDR costs now is read from its report fact (binary, adjustments
+/// applied) rather than from its adjustments, and the adjustments of each batch are written in
+/// one short write transaction, so a running controller's ledger waits for one batch at most.
 public struct RerateRequest: Sendable {
     /// Setup-time window, epoch milliseconds: `since` inclusive, `until` exclusive.
     public var since: Int64?
@@ -65,6 +66,27 @@ public struct RerateSummary: Sendable, Hashable, Codable {
     public var skippedTotal: Int { skipped.values.reduce(0, +) }
 }
 
+/// The fields of a CDR re-rating reads. Decoding only these skips the attempts, codecs and media
+/// statistics: CDR JSON decoding is the largest part of a re-rate (tools/bench/rerate). Keys
+/// are `CallDetailRecord`'s.
+struct RatedCDR: Decodable {
+    var id: UInt64
+    var callID: String
+    var setupTime: Int64
+    var endReason: EndReason
+    var durationSeconds: Int
+    var billedSeconds: Int
+    var calleeReceived: String
+    var calleeSent: String
+    var mappingGateway: String
+    var routingGateway: String?
+    var account: String?
+    var customerCost: Money
+    var vendorCost: Money
+    var routingNumber: String?
+    var packageSeconds: Int?
+}
+
 /// What re-rating needs besides the CDRs, read once: the charge rule's parameters, the accounts
 /// and gateways as they are now, and every rate table an account names, as in-memory lookups.
 struct RatingContext {
@@ -97,7 +119,7 @@ struct RatingContext {
 
     /// The number vos rated the customer on: the LRN routing number when the call had one, else
     /// the callee as received through its mapping gateway's callee dial plan (as it is now).
-    func customerNumber(_ record: CallDetailRecord) -> String {
+    func customerNumber(_ record: RatedCDR) -> String {
         if let routing = record.routingNumber { return routing }
         guard let gateway = mappingGateways[record.mappingGateway] else { return record.calleeReceived }
         switch gateway.calleeRewrite.apply(to: record.calleeReceived) {
@@ -111,13 +133,13 @@ struct RatingContext {
     /// either. Billing whole steps, billed < duration means exactly that; when a partial last
     /// step may be dropped (`SERVER_BILLING_UNIT_PRECISION`) it also happens to calls charged in
     /// full, so there only a call ended for its credit (BalanceExhausted) counts as cut short.
-    func chargedSeconds(_ record: CallDetailRecord) -> Int {
+    func chargedSeconds(_ record: RatedCDR) -> Int {
         guard record.billedSeconds > 0 && record.billedSeconds < record.durationSeconds,
               policy.unitPrecision == .whole || record.endReason == .balanceExhausted else { return record.durationSeconds }
         return record.billedSeconds
     }
 
-    func customer(_ record: CallDetailRecord) -> Outcome {
+    func customer(_ record: RatedCDR) -> Outcome {
         guard let name = record.account else { return .none }
         guard let account = accounts[name] else { return .skipped("customer account '\(name)' no longer exists") }
         guard let tableName = account.rateTable, let table = tables[tableName] else {
@@ -134,8 +156,8 @@ struct RatingContext {
 
     /// The vendor side: the clearing account the CDR's routing gateway has now, that account's
     /// rate for the number sent. A call to a registered user (its "routing gateway" is a mapping
-    /// gateway) has no vendor.
-    func vendor(_ record: CallDetailRecord) -> Outcome {
+    /// gateway) has no vendor. `vendorCost` is what the vendor side costs now.
+    func vendor(_ record: RatedCDR, vendorCost: Money) -> Outcome {
         guard let name = record.routingGateway else { return .none }
         guard let gateway = routingGateways[name] else {
             if mappingGateways[name] != nil { return .none }
@@ -143,7 +165,7 @@ struct RatingContext {
         }
         guard let clearing = gateway.clearingAccount else {
             // Settlement rates no vendor side without a clearing account.
-            return record.vendorCost == .zero ? .none : .skipped("routing gateway '\(name)' has no clearing account")
+            return vendorCost == .zero ? .none : .skipped("routing gateway '\(name)' has no clearing account")
         }
         guard let account = accounts[clearing] else {
             return .skipped("clearing account '\(clearing)' of routing gateway '\(name)' no longer exists")
@@ -181,7 +203,12 @@ extension Store {
         while done < ids.count {
             let batch = ids[done..<min(ids.count, done + batchSize)]
             // JSON decoding, the slow part, outside the writer lock; CDR rows never change.
-            let records = try read { transaction in try batch.compactMap { try transaction.cdr(id: $0) } }
+            let records = try read { transaction in
+                try batch.compactMap { id -> RatedCDR? in
+                    guard let bytes = try transaction.get(.cdrs, BigEndianKey.bytes(id)) else { return nil }
+                    return try Transaction.decode(RatedCDR.self, from: bytes, table: .cdrs, key: String(id))
+                }
+            }
             let rerate = { (transaction: Transaction) throws in
                 try Self.rerate(records, context: context, request: request, in: transaction, summary: &summary)
             }
@@ -192,31 +219,30 @@ extension Store {
         return summary
     }
 
-    private static func rerate(_ records: [CallDetailRecord], context: RatingContext, request: RerateRequest,
+    private static func rerate(_ records: [RatedCDR], context: RatingContext, request: RerateRequest,
                                in transaction: Transaction, summary: inout RerateSummary) throws {
         let book = request.dryRun ? nil : AdjustmentBook(transaction)
-        let anyAdjusted = try transaction.count(.cdrAdjustments) > 0
         for record in records {
-            let existing = anyAdjusted ? try transaction.cdrAdjustments(cdrID: record.id) : []
-            var effective = record.adjusted(by: existing)
-            var sequence = existing.last?.sequence ?? 0
+            var charges = try transaction.currentCharges(of: record)
+            var sequence: UInt32?
             var changed = false
             for field in CDRAdjustment.Field.allCases {
-                let outcome = field == .customerCost ? context.customer(record) : context.vendor(record)
+                let outcome = field == .customerCost ? context.customer(record) : context.vendor(record, vendorCost: charges.vendorCost)
                 guard case let .charge(charge, rate, accountName) = outcome else {
                     if case let .skipped(reason) = outcome {
                         summary.skipped[(field == .customerCost ? "customer: " : "vendor: ") + reason, default: 0] += 1
                     }
                     continue
                 }
-                let old = field == .customerCost ? effective.customerCost : effective.vendorCost
+                let old = field == .customerCost ? charges.customerCost : charges.vendorCost
                 guard charge.cost != old else { continue }
-                let billedChanged = field == .customerCost && charge.billedSeconds != effective.billedSeconds
-                sequence += 1
+                let billedChanged = field == .customerCost && charge.billedSeconds != charges.billedSeconds
+                let next = try sequence ?? transaction.lastCDRAdjustmentSequence(cdrID: record.id)
+                sequence = next + 1
                 var adjustment = CDRAdjustment(
-                    cdrID: record.id, sequence: sequence, time: request.time, kind: .rerate, field: field,
+                    cdrID: record.id, sequence: next + 1, time: request.time, kind: .rerate, field: field,
                     oldValue: old, newValue: charge.cost,
-                    oldBilledSeconds: billedChanged ? effective.billedSeconds : nil,
+                    oldBilledSeconds: billedChanged ? charges.billedSeconds : nil,
                     newBilledSeconds: billedChanged ? charge.billedSeconds : nil,
                     account: accountName, rate: rate, reason: request.reason, by: request.by)
                 if let book, try !book.book(adjustment, account: accountName, callID: record.callID,
@@ -225,8 +251,8 @@ extension Store {
                     adjustment.account = nil
                     summary.skipped["\(field == .customerCost ? "customer" : "vendor"): account '\(accountName)' deleted during the re-rate (charge corrected, no balance changed)", default: 0] += 1
                 }
-                effective = effective.adjusted(by: [adjustment])
-                if book != nil { try transaction.putCDRAdjustment(adjustment, effective: effective) }
+                charges.apply(adjustment)
+                if book != nil { try transaction.putCDRAdjustment(adjustment, setupTime: record.setupTime, charges: charges) }
                 changed = true
                 if let booked = adjustment.account { summary.balanceChanges[booked, default: .zero] -= adjustment.difference }
                 if field == .customerCost {
@@ -240,5 +266,18 @@ extension Store {
             if changed { summary.changed += 1 }
         }
         try book?.flush()
+    }
+}
+
+extension Transaction {
+    /// What `record` costs now: its report fact carries the charges with every adjustment
+    /// applied (one binary read); without one, the CDR's own charges plus its adjustments.
+    fileprivate func currentCharges(of record: RatedCDR) throws -> CDRCharges {
+        if let fact = try cdrReportFact(setupTime: record.setupTime, id: record.id) {
+            return CDRCharges(customerCost: fact.customerCost, vendorCost: fact.vendorCost, billedSeconds: fact.billedSeconds)
+        }
+        var charges = CDRCharges(customerCost: record.customerCost, vendorCost: record.vendorCost, billedSeconds: record.billedSeconds)
+        for adjustment in try cdrAdjustments(cdrID: record.id) { charges.apply(adjustment) }
+        return charges
     }
 }

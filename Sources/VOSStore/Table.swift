@@ -64,11 +64,12 @@ public enum Table: String, Sendable, CaseIterable, Codable {
     case lrnNumbers = "lrn_numbers"
     /// Key: package name; value: `CustomerPackage` (configuration).
     case packages
-    /// Key: account, NUL, period (YYYY-MM), NUL, destination group; value: seconds of free minutes used.
-    /// Written with the settlement that used them.
+    /// Key: account, NUL, period (YYYY-MM), NUL, destination group; value: `PackageUsage`, the
+    /// free seconds used and those granted to live calls. Written with the authorization that
+    /// grants them and the settlement that uses them.
     case packageUsage = "package_usage"
-    /// Key: account, NUL, period (YYYY-MM), NUL, charge kind; value: the history entry id it was
-    /// booked as. Makes monthly rent and minimum consumption idempotent.
+    /// Key: account, NUL, period (YYYY-MM), NUL, charge kind; value: `MonthlyCharge` (what was
+    /// booked and its history entry). Makes monthly rent and minimum consumption idempotent.
     case monthlyCharges = "monthly_charges"
     /// Key: big-endian CDR id, big-endian adjustment number; value: `CDRAdjustment`. The audit
     /// trail of re-rating and CDR modification; the CDR row itself never changes.

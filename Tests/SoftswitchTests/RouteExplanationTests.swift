@@ -53,6 +53,7 @@ import VOSTestSupport
         #expect(cheap.sort == .lcr && cheap.sortSource == "SS_ROUTING_SORT")
         let dear = try #require(explanation.entries.first { $0.name == "dear" })
         #expect(!dear.included && dear.pricePerMinute == Money(units: 5000))
+        #expect(explanation.entries.first { $0.name == "night" }?.pricePerMinute == Money(units: 10))
         #expect(explanation.entries.first { $0.name == "full" }?.lineLimit == 2)
         #expect(!explanation.entries.contains { $0.name == "elsewhere" })
     }

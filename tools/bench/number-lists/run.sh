@@ -164,7 +164,7 @@ stop_vos
 echo
 LOOKUP="$WORK/lookup"
 mkdir -p "$LOOKUP"
-for file in Admission RoutePlanner NumberScreening; do sed '/^import VOSModel$/d' "Sources/Softswitch/$file.swift" >"$LOOKUP/$file.swift"; done
+for file in Admission RoutePlanner RouteIndex RateIndex GatewayQuality NumberScreening; do sed '/^import VOSModel$/d' "Sources/Softswitch/$file.swift" >"$LOOKUP/$file.swift"; done
 cp tools/bench/number-lists/lookup.swift "$LOOKUP/main.swift"
 LOOKUP_LINE="lookup_ns_per_call: - (lookup.swift did not build)"
 if swiftc -O -wmo -module-name LookupBench Sources/VOSModel/*.swift "$LOOKUP"/*.swift -o "$LOOKUP/lookup" >"$LOOKUP/build.log" 2>&1; then

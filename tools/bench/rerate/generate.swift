@@ -185,7 +185,8 @@ do {
                 let answered = (index + 1) * answeredCount / total > index * answeredCount / total
                 let accountNumber = 1 + random.below(200)
                 let vendorNumber = 1 + random.below(20)
-                let setup = monthStart + Int64(index) * monthMilliseconds / Int64(max(1, total)) + Int64(random.below(600_000))
+                // Up to 10 minutes of jitter, all within the month the bench re-rates.
+                let setup = monthStart + Int64(index) * (monthMilliseconds - 600_000) / Int64(max(1, total)) + Int64(random.below(600_000))
                 let callee = prefixes[countries.count + random.below(prefixes.count - countries.count)] + String(1_000_000 + random.below(8_999_999))
                 var record = CallDetailRecord(id: 0, callID: "rerate-\(index)@bench", setupTime: setup, endTime: setup + 5000,
                                               callerReceived: "4470\(1_000_000 + random.below(8_999_999))", calleeReceived: callee,
