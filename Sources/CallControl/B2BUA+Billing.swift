@@ -16,7 +16,7 @@ extension B2BUA {
             key: key, callID: session.callID, account: account, caller: session.callerReceived,
             callee: session.ratedNumber ?? session.calleeNumber, mappingGateway: session.mappingGateway.name, vendor: nil,
             now: session.setupTime)
-        ledger.authorize(request, policy: reservationPolicy) { [loop] authorization in
+        ledger.authorize(request, policy: reservationPolicy, clock: snapshot.routing.clock) { [loop] authorization in
             loop.execute { [self] in self.billingAuthorized(session, authorization) }
         }
     }

@@ -13,8 +13,9 @@ import VOSStore
 /// so no call re-reads the parameters table.
 public protocol CallLedger: AnyObject {
     /// Admits the call and reserves its first slice of credit, or says why not; `completion` gets
-    /// the verdict on a thread of the ledger's choosing.
-    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy,
+    /// the verdict on a thread of the ledger's choosing. `clock` (the configuration's
+    /// `SS_TIME_ZONE`) says which month a package's free minutes come from.
+    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy, clock: LocalClock?,
                    completion: @escaping @Sendable (CallAuthorization) -> Void)
     /// Records the answer; `completion` gets the call's deadline (nil when `key` is not live), on a
     /// thread of the ledger's choosing, after the answer is stored.
@@ -43,9 +44,9 @@ public final class StoreCallLedger: CallLedger {
         writer = LedgerWriter(store: store, logger: logger, recorded: recorded)
     }
 
-    public func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy,
+    public func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy, clock: LocalClock?,
                           completion: @escaping @Sendable (CallAuthorization) -> Void) {
-        writer.enqueue(.authorize(request: request, policy: policy, completion: completion))
+        writer.enqueue(.authorize(request: request, policy: policy, clock: clock, completion: completion))
     }
 
     public func answered(_ key: String, at time: Int64, vendor: VendorLeg, policy: ReservationPolicy,

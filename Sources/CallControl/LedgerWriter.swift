@@ -19,7 +19,7 @@ final class LedgerWriter: @unchecked Sendable {
     // @unchecked: the entries reach the writing thread only through `BatchingThread`'s lock.
     enum Entry {
         /// A new call: admit it and reserve its first slice of credit.
-        case authorize(request: CallAuthorizationRequest, policy: ReservationPolicy,
+        case authorize(request: CallAuthorizationRequest, policy: ReservationPolicy, clock: LocalClock?,
                        completion: @Sendable (CallAuthorization) -> Void)
         /// The call was answered (by `vendor`): its deadline goes to `completion`.
         case answered(key: String, time: Int64, vendor: VendorLeg, policy: ReservationPolicy,
@@ -36,7 +36,7 @@ final class LedgerWriter: @unchecked Sendable {
 
         var callDescription: String {
             switch self {
-            case let .authorize(request, _, _): "the credit reservation of call \(request.callID)"
+            case let .authorize(request, _, _, _): "the credit reservation of call \(request.callID)"
             case let .answered(key, _, _, _, _): "the answer of call \(key)"
             case let .checkpoint(calls, _): "the checkpoint of \(calls.count) live calls"
             case let .settle(_, draft, _): "the CDR of call \(draft.callID)"
@@ -87,7 +87,7 @@ final class LedgerWriter: @unchecked Sendable {
             guard batch.count > 1 else {
                 logger.error("cannot write \(batch[0].callDescription): \(error)")
                 switch batch[0] {
-                case let .authorize(_, _, completion):
+                case let .authorize(_, _, _, completion):
                     // Never connect a call whose credit could not be reserved.
                     completion(.refused(CallRefusal(cause: .unknownAccount, detail: "store failure: \(error)")))
                 case let .answered(_, _, _, _, completion): completion(nil)
@@ -100,7 +100,7 @@ final class LedgerWriter: @unchecked Sendable {
         }
         for (entry, outcome) in zip(batch, outcomes) {
             switch (entry, outcome) {
-            case let (.authorize(_, _, completion), .authorization(authorization)): completion(authorization)
+            case let (.authorize(_, _, _, completion), .authorization(authorization)): completion(authorization)
             case let (.answered(_, _, _, _, completion), .deadline(deadline)): completion(deadline)
             case let (_, .recorded(record)): recorded(record)
             case let (_, .charged(entries)):
@@ -114,8 +114,8 @@ final class LedgerWriter: @unchecked Sendable {
 
     private static func apply(_ entry: Entry, in transaction: Transaction) throws -> Outcome {
         switch entry {
-        case let .authorize(request, policy, _):
-            return .authorization(try transaction.authorizeCall(request, policy: policy))
+        case let .authorize(request, policy, clock, _):
+            return .authorization(try transaction.authorizeCall(request, policy: policy, clock: clock))
         case let .answered(key, time, vendor, policy, _):
             return .deadline(try transaction.markAnswered(key, at: time, vendor: vendor, policy: policy))
         case let .checkpoint(calls, time):

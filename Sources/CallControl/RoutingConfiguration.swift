@@ -23,7 +23,9 @@ public struct RoutingConfiguration: Sendable {
         let gateways = try transaction.routingGateways()
         let accounts = try transaction.accounts()
         // Only the tables routing can ask for: vendors' (their clearing accounts') and customers'.
-        var names = Set(gateways.compactMap { gateway in gateway.clearingAccount.flatMap { name in accounts.first { $0.name == name }?.rateTable } })
+        let tableOfAccount = Dictionary(accounts.compactMap { account in account.rateTable.map { (account.name, $0) } },
+                                        uniquingKeysWith: { first, _ in first })
+        var names = Set(gateways.compactMap { gateway in gateway.clearingAccount.flatMap { tableOfAccount[$0] } })
         names.formUnion(accounts.filter(\.protectsMargin).compactMap(\.rateTable))
         var tables: [String: [RateEntry]] = [:]
         for name in names { tables[name] = try transaction.rateEntries(table: name) }

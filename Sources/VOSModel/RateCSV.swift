@@ -18,7 +18,7 @@ public enum RateCSV {
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine[...]
             if line.trimmingSpaces.isEmpty || line.trimmingSpaces.hasPrefix("#") { continue }
             let fields: [String]
-            do { fields = try split(line) } catch { throw LineError(line: lineNumber, message: error.description) }
+            do { fields = try CSVLine.fields(line) } catch { throw LineError(line: lineNumber, message: error.description) }
             if !sawData && fields.first?.lowercased() == "prefix" {
                 sawData = true
                 continue
@@ -58,36 +58,5 @@ public enum RateCSV {
         do { return try Money(parsing: text) } catch {
             throw ModelError.invalid(field: field, value: text, expected: "a decimal amount with at most \(Money.scale) decimals")
         }
-    }
-
-    private static func split(_ line: Substring) throws(ModelError) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var inQuotes = false
-        var iterator = line.makeIterator()
-        var pending: Character? = nil
-        while let character = pending ?? iterator.next() {
-            pending = nil
-            if inQuotes {
-                if character == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" { current.append("\"") } else { inQuotes = false; pending = next }
-                    } else { inQuotes = false }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"" && current.trimmingSpaces.isEmpty {
-                current = ""
-                inQuotes = true
-            } else if character == "," {
-                fields.append(current.trimmingSpaces)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        guard !inQuotes else { throw ModelError.inconsistent("unterminated quoted field") }
-        fields.append(current.trimmingSpaces)
-        return fields
     }
 }

@@ -50,7 +50,7 @@ public enum VendorCDRFile {
             let trimmed = line.trimmingSpaces
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let fields: [String]
-            do { fields = try split(line) } catch { throw LineError(line: number, field: nil, message: error.description) }
+            do { fields = try CSVLine.fields(line) } catch { throw LineError(line: number, field: nil, message: error.description) }
             guard let index = indexOf else {
                 indexOf = try header(fields, line: number)
                 width = fields.count
@@ -148,7 +148,7 @@ public enum VendorCDRFile {
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+              let date = try? LocalDate(year: year, month: month, day: day),
               hour < 24, minute < 60, second < 60 else { return nil }
         var milliseconds = 0
         if scalars.count > 19 {
@@ -156,8 +156,7 @@ public enum VendorCDRFile {
                   let fraction = number(20..<scalars.count) else { return nil }
             milliseconds = fraction * [1, 100, 10, 1][scalars.count - 20]
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        return (Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000 + Int64(milliseconds)
+        return (Int64(date.dayNumber) * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000 + Int64(milliseconds)
     }
 
     private static func parseEpoch(_ text: String) -> Int64? {
@@ -170,55 +169,5 @@ public enum VendorCDRFile {
             milliseconds = value * [1, 100, 10, 1][fraction.count]
         }
         return seconds * 1000 + milliseconds
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// CSV fields, trimmed; `"..."` quotes a field (`""` is a quote inside). The same rules as the
-    /// rate CSV's reader.
-    private static func split(_ line: Substring) throws(ModelError) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var inQuotes = false
-        var iterator = line.makeIterator()
-        var pending: Character?
-        while let character = pending ?? iterator.next() {
-            pending = nil
-            if inQuotes {
-                guard character == "\"" else {
-                    current.append(character)
-                    continue
-                }
-                let next = iterator.next()
-                if next == "\"" { current.append("\"") } else { inQuotes = false; pending = next }
-            } else if character == "\"" && current.trimmingSpaces.isEmpty {
-                current = ""
-                inQuotes = true
-            } else if character == "," {
-                fields.append(current.trimmingSpaces)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        guard !inQuotes else { throw ModelError.inconsistent("unterminated quoted field") }
-        fields.append(current.trimmingSpaces)
-        return fields
     }
 }

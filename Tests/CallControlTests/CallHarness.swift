@@ -7,6 +7,7 @@ import SIPStack
 import Softswitch
 import Testing
 import VOSModel
+import VOSStore
 
 /// The B2BUA in-process: SIP text in, SIP messages out, CDRs into a recording ledger, media
 /// through a fake relay, and time that moves only when the test advances it.
@@ -190,7 +191,7 @@ final class RecordingLedger: CallLedger {
     var deadline = CallDeadline(connectedSeconds: nil, isFinal: false, releaseAt: nil, extendAt: nil)
     var answeredDeadline: CallDeadline?
 
-    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy,
+    func authorize(_ request: CallAuthorizationRequest, policy: ReservationPolicy, clock: LocalClock?,
                    completion: @escaping @Sendable (CallAuthorization) -> Void) {
         completion(refusal.map { .refused($0) } ?? .granted(deadline))
     }

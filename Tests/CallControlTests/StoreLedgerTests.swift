@@ -45,7 +45,7 @@ import VOSStore
 
         func authorize(_ n: Int, account: String = "acme") -> Verdict {
             let verdict = Verdict()
-            ledger.authorize(request(n, account: account), policy: policy) { verdict.set($0) }
+            ledger.authorize(request(n, account: account), policy: policy, clock: nil) { verdict.set($0) }
             return verdict
         }
     }
