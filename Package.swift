@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (pkg-config + apt providers)
@@ -66,6 +67,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        // Cluster mode: PostgreSQL as the source of truth, each node's LMDB as cache and journal.
+        .target(name: "ClusterStore", dependencies: [
+            "VOSModel", "VOSStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // What the NOC sees from outside: Prometheus metrics over HTTP, webhooks, HEP capture.
         .target(name: "Telemetry", dependencies: [
             "VOSModel", "Sockets", "CVOSSys",
@@ -80,12 +87,12 @@ let package = Package(
         // MARK: Executables (thin: parsing, wiring, lifecycle)
         .executableTarget(name: "vosctl", dependencies: [
             "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "CallControl", "Firewall", "Sockets", "Softswitch",
-            "SIPStack",
+            "SIPStack", "ClusterStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vos-controller", dependencies: [
             "CVOSSys", "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "SIPCore", "SIPStack", "CallControl", "MediaControl", "Softswitch",
-            "Telemetry", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "Telemetry", "ClusterStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -117,6 +124,11 @@ let package = Package(
             "Telemetry", "VOSModel", "Sockets", "VOSTestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        .testTarget(name: "ClusterStoreTests", dependencies: [
+            "ClusterStore", "VOSStore", "VOSModel", "VOSTestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Netfilter", "VOSStore", "VOSModel", "MediaControl", "VOSTestSupport"]),
     ],

@@ -39,6 +39,9 @@ public enum EndReason: String, Sendable, Codable, CaseIterable {
     case marginProtected = "MarginProtected"
     /// `SS_LRN_FAILURE_ACTION` 1: the callee is not in the LRN table (404).
     case lrnNotFound = "LRNNotFound"
+    /// Cluster mode: the account holds no credit lease on this node and the cluster database
+    /// cannot be reached to get one (503 with Retry-After, so the customer's own failover acts).
+    case clusterUnavailable = "ClusterUnavailable"
 }
 
 public enum HangupSide: String, Sendable, Codable, CaseIterable { case caller, callee, system }

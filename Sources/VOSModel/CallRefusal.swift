@@ -9,6 +9,8 @@ public struct CallRefusal: Sendable, Hashable, Error, CustomStringConvertible {
         /// Free credit does not buy the first interval plus the advance time.
         case insufficientCredit
         case concurrentLimit
+        /// Cluster mode: no local credit lease and the cluster database is unreachable.
+        case clusterUnavailable
     }
 
     public var cause: Cause
@@ -28,13 +30,15 @@ public struct CallRefusal: Sendable, Hashable, Error, CustomStringConvertible {
         case .accountLocked, .unknownAccount: return .accountLocked
         case .noRate, .insufficientCredit: return .accountBalanceNotEnough
         case .concurrentLimit: return .rateLimited
+        case .clusterUnavailable: return .clusterUnavailable
         }
     }
 
     /// SIP final response for the caller: 403 for anything about the customer's account (retrying
-    /// will not help), 503 for a limit that frees up (requirements §2 Decision).
+    /// will not help), 503 for a limit that frees up (requirements §2 Decision) and for an
+    /// unreachable cluster database.
     public var sipCode: Int {
-        cause == .concurrentLimit ? 503 : 403
+        cause == .concurrentLimit || cause == .clusterUnavailable ? 503 : 403
     }
 
     public var description: String { "\(endReason.rawValue) (\(sipCode)): \(detail)" }

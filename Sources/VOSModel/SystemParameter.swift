@@ -71,6 +71,9 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
     case lrnEatPrefixLength = "SS_LRN_EAT_PREFIX_LENGTH"
     case lrnFailureAction = "SS_LRN_FAILURE_ACTION"
     case lrnRoutingNumber = "SS_LRN_ROUTING_NUMBER"
+    // Cluster mode (docs/CLUSTER.md); read only by nodes started with --cluster-dsn
+    case clusterLeaseSlice = "SS_CLUSTER_LEASE_SLICE"
+    case clusterLeaseIdleSeconds = "SS_CLUSTER_LEASE_IDLE_SECONDS"
     // Firewall
     case firewallEnable = "SS_FIREWALL_ENABLE"
     case firewallSIPPorts = "SS_FIREWALL_SIP_PORTS"
@@ -203,6 +206,8 @@ public enum SystemParameter: String, Sendable, Codable, CaseIterable, Comparable
         case .lrnEatPrefixLength: return .init(kind: .integer(0...10), defaultValue: "0", summary: "leading digits of the callee dropped before the LRN lookup (e.g. 1 for a 1NXXNXXXXXX callee)")
         case .lrnFailureAction: return .init(kind: .integer(0...1), defaultValue: "0", summary: "a callee not in the LRN table: 0 is routed on its own number, 1 is refused (404)")
         case .lrnRoutingNumber: return .init(kind: .integer(0...1), defaultValue: "1", summary: "what routing and rating match: 1 the LRN, 0 the dialled number (the LRN only goes to the vendor as rn=)")
+        case .clusterLeaseSlice: return .init(kind: .money, defaultValue: "10.0000", summary: "cluster mode: credit a node leases from the cluster database for an account at a time (less when less is free)")
+        case .clusterLeaseIdleSeconds: return .init(kind: .integer(10...86_400), defaultValue: "60", summary: "cluster mode: a node hands an account's unused lease back after this many seconds without a call of it")
         case .moneyPrecision: return .init(kind: .integer(0...4), defaultValue: "4", summary: "decimal places charges are rounded to (half away from zero)")
         case .verifyClearingCustomer: return .init(kind: .integer(0...1), defaultValue: "0", summary: "skip routing gateways whose clearing account is under the limit below")
         case .verifyClearingCustomerRemainMoneyLimit: return .init(kind: .money, defaultValue: "0.0000", summary: "least balance a vendor clearing account must keep")

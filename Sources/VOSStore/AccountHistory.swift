@@ -19,6 +19,7 @@ extension Transaction {
         try setMetaInteger(Transaction.nextHistoryIDKey, id + 1)
         try put(.accountHistory, Transaction.historyKey(account: entry.account, id: id),
                 Transaction.encode(entry, table: .accountHistory, key: "\(entry.account)/\(id)"))
+        try queueForCluster(entry)
         return entry
     }
 

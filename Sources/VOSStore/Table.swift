@@ -74,7 +74,22 @@ public enum Table: String, Sendable, CaseIterable, Codable {
     /// Key: big-endian CDR id, big-endian adjustment number; value: `CDRAdjustment`. The audit
     /// trail of re-rating and CDR modification; the CDR row itself never changes.
     case cdrAdjustments = "cdr_adjustments"
+    /// Cluster mode only. Key: big-endian account-history id; value: the history row's key. The
+    /// balance changes this node has not yet shipped to PostgreSQL, written in the transaction
+    /// that made them and deleted once shipped (docs/CLUSTER.md).
+    case clusterOutbox = "cluster_outbox"
 
     /// Tables an operator migrates and compares after restore (meta is bookkeeping).
     public static var dataTables: [Table] { allCases.filter { $0 != .meta } }
+
+    /// Tables whose rows are configuration: written by vosctl, read by the daemons, and in cluster
+    /// mode kept in PostgreSQL and copied to every node. Everything else is a node's own state
+    /// (live calls, reservations, CDRs, history, registrations, alarms, package usage).
+    public static let configurationTables: [Table] = [
+        .mappingGateways, .routingGateways, .accounts, .rates, .parameters, .numberLists, .numberListNumbers,
+        .numberGroups, .dynamicBlacklistRules, .geofenceRanges, .alarmRules, .webhookTargets, .routeSortRules,
+        .routeSchedules, .workCalendars, .gatewayGroups, .lrnTable, .lrnNumbers, .packages,
+    ]
+
+    public var isConfiguration: Bool { Table.configurationTables.contains(self) }
 }
