@@ -98,7 +98,7 @@ let package = Package(
         ]),
         .executableTarget(name: "vos-mediad", dependencies: [
             "VOSModel", "HostNetwork", "VOSStore", "VOSRuntime", "MediaControl", "MediaDSP", "MediaRelay", "Netfilter", "Firewall", "Sockets",
-            "Telemetry", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "Telemetry", "ClusterStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -126,7 +126,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .testTarget(name: "ClusterStoreTests", dependencies: [
-            "ClusterStore", "VOSStore", "VOSModel", "VOSTestSupport",
+            "ClusterStore", "CallControl", "VOSStore", "VOSModel", "VOSTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -9,7 +9,8 @@ BUILD_PACKAGES=(
 )
 # iptables: its xtables extensions let `nft list` show the firewall's scanner (xt string) rules.
 RUNTIME_PACKAGES=(nftables iptables conntrack iproute2 procps)
-TEST_PACKAGES=(sip-tester tcpdump sipvicious baresip-core python3 systemd-container prometheus sngrep)
+# postgresql: cluster-mode tests start their own throwaway servers with its initdb and pg_ctl.
+TEST_PACKAGES=(sip-tester tcpdump sipvicious baresip-core python3 systemd-container prometheus sngrep postgresql)
 # tools/package.sh: dpkg-shlibdeps (Depends:), help2man (man pages), man-db (checks them).
 PACKAGE_PACKAGES=(dpkg-dev help2man man-db)
 

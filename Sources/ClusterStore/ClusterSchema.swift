@@ -77,11 +77,11 @@ public enum ClusterSchema {
     static func verify(found: Int) throws(ClusterError) {
         if found > version {
             throw ClusterError.schemaVersion(found: found, supported: version,
-                                             advice: "database schema \(found), this vos reads \(version) at most: upgrade vos first")
+                                             advice: "the database is newer than this vos: upgrade vos first")
         }
         if found < version {
             throw ClusterError.schemaVersion(found: found, supported: version,
-                                             advice: "database schema \(found) is older than \(version): run `vosctl cluster migrate`")
+                                             advice: "the database is older than this vos: migrate it first (`vosctl cluster migrate`)")
         }
     }
 

@@ -57,8 +57,12 @@ extension Transaction {
         record = try appendCDR(record)
 
         account.balance -= customer.cost
-        // Reaching the limit locks the account; `topUp` unlocks it once above the limit again.
-        if customer.cost > .zero && account.balance <= -account.limitMoney { account.status = .locked }
+        // Reaching the limit locks the account; `topUp` unlocks it once above the limit again. A
+        // cluster node's balance is only its credit lease (docs/CLUSTER.md "Money"): spending it
+        // means leasing more, and the cluster database's lease refuses an account at its limit.
+        if customer.cost > .zero && account.balance <= -account.limitMoney, try clusterNode() == nil {
+            account.status = .locked
+        }
         try putRecord(account, in: .accounts, key: account.name)
         if customer.cost != .zero {
             try appendHistory(AccountHistoryEntry(account: account.name, time: time, kind: .charge, amount: -customer.cost,

@@ -11,7 +11,8 @@ import VOSModel
 /// store exactly as it was.
 public final class Store: @unchecked Sendable {
     // @unchecked: an MDB_env is thread-safe; opened with MDB_NOTLS, read transactions are not tied
-    // to threads. `databases` is written once in init.
+    // to threads. `databases` is written once in init; `writeRefusal` is set right after opening,
+    // before the handle is shared, so every write reads it without a lock.
     public static let schemaVersion = 1
     static let dataFileName = "data.mdb"
     /// Address space only: LMDB grows the file as it fills, up to this.
@@ -20,6 +21,10 @@ public final class Store: @unchecked Sendable {
     public let directory: String
     let environment: OpaquePointer
     private(set) var databases: [Table: MDB_dbi] = [:]
+    /// Why this handle may only read (vosctl without --cluster-dsn on a cluster node's data
+    /// directory); every `write` then throws it. nil, the default, allows writes. Set it before
+    /// the handle is shared with other threads.
+    public var writeRefusal: String?
 
     /// How commits reach the disk.
     public enum Durability: Sendable {
@@ -125,6 +130,7 @@ public final class Store: @unchecked Sendable {
     /// `changesConfiguration`, the generation counter is bumped so running daemons reload.
     @discardableResult
     public func write<Result>(changesConfiguration: Bool = true, _ body: (Transaction) throws -> Result) throws -> Result {
+        if let reason = writeRefusal { throw StoreError.conflict(reason) }
         var txn: OpaquePointer?
         try Store.check(mdb_txn_begin(environment, nil, 0, &txn), "begin write")
         guard let txn else { throw StoreError.lmdb(operation: "begin write", code: -1, message: "no transaction") }

@@ -52,7 +52,8 @@ final class Controller: @unchecked Sendable {
     var listensOnTCP: Bool { streamTransport != nil }
 
     init(store: Store, directory: String, listen: SocketAddress, advertise: IPAddress?, mediaControl: String,
-         tcp: Bool = true, metrics: ControllerMetrics? = nil, logger: Logger) throws {
+         tcp: Bool = true, metrics: ControllerMetrics? = nil,
+         wrapLedger: (any CallLedger) -> any CallLedger = { $0 }, logger: Logger) throws {
         self.store = store
         self.logger = logger
         self.mediaControlPath = mediaControl
@@ -111,7 +112,7 @@ final class Controller: @unchecked Sendable {
             throw StartRefused(description: problem)
         }
         b2bua = B2BUA(loop: loop, layer: layer, snapshot: snapshot, media: MediaControlBridge(path: mediaControl),
-                      ledger: ledger, addresses: addresses, routeSource: { try? HostRoutes.sourceAddress(toward: $0) },
+                      ledger: wrapLedger(ledger), addresses: addresses, routeSource: { try? HostRoutes.sourceAddress(toward: $0) },
                       advertisedPort: Int(transport.localAddress.port), logger: logger)
         b2bua.banFeed = BanFeed(controlPath: mediaControl, logger: logger)
         b2bua.callObservers.append(callState)

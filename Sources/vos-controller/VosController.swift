@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallControl
+import ClusterStore
 import Dispatch
 import Foundation
 import Logging
@@ -35,6 +36,13 @@ struct VosController: AsyncParsableCommand {
             help: "Prometheus metrics address IP:PORT (GET /metrics; port 0: any free port, logged). Keep it on a management address: SS_FIREWALL_MANAGEMENT_PORTS opens it to SS_FIREWALL_MANAGEMENT_SUBNETS only.")
     var metricsListen: String = "127.0.0.1:9464"
 
+    @Option(name: .customLong("cluster-dsn"),
+            help: "Cluster mode: the PostgreSQL all nodes share, postgres://USER@HOST[:PORT]/DATABASE (default: $VOS_CLUSTER_DSN; none: single node). See docs/CLUSTER.md.")
+    var clusterDSN: String?
+
+    @Option(name: .customLong("node-id"), help: "Cluster mode: this node's name (default: the host name). A data directory keeps the name it joined under.")
+    var nodeID: String?
+
     func run() async throws {
         VOSLogging.bootstrap()
         let logger = Logger(label: "vos-controller")
@@ -58,12 +66,25 @@ struct VosController: AsyncParsableCommand {
             logger.critical("cannot open the store: \(error)")
             throw ExitCode(1)
         }
+        let dsn: ClusterDSN?
+        do { dsn = try ClusterDSN.from(flag: clusterDSN) } catch { throw ValidationError("--cluster-dsn: \(error)") }
+        var cluster: ClusterNodeServices?
+        if let dsn {
+            let node = nodeID ?? ProcessInfo.processInfo.hostName
+            do {
+                cluster = try await ClusterNodeServices.prepare(dsn: dsn, node: node, store: store, logger: logger)
+            } catch {
+                logger.critical("refusing to start in cluster mode: \(error)")
+                throw ExitCode(1)
+            }
+        }
         let metrics = ControllerMetrics(listen: metricsAddress, logger: logger)
         let controller: Controller
         do {
             controller = try Controller(store: store, directory: directory, listen: listen, advertise: advertise,
                                         mediaControl: mediaControl ?? (directory as NSString).appendingPathComponent("mediad.sock"),
-                                        tcp: !noTCP, metrics: metrics, logger: logger)
+                                        tcp: !noTCP, metrics: metrics,
+                                        wrapLedger: { inner in cluster?.ledger(wrapping: inner) ?? inner }, logger: logger)
         } catch let refused as StartRefused {
             logger.critical("refusing to start: \(refused)")
             throw ExitCode(1)
@@ -75,18 +96,23 @@ struct VosController: AsyncParsableCommand {
             logger.critical("refusing to start: \(error)")
             throw ExitCode(1)
         }
+        await cluster?.start()
         controller.start()
         let tcp = controller.listensOnTCP ? " tcp:\(controller.listenAddress)" : ""
-        logger.info("vos-controller started: store \(directory), SIP udp:\(controller.listenAddress)\(tcp)")
+        let mode = cluster.map { ", cluster node \($0.node) of \($0.dsn)" } ?? ""
+        logger.info("vos-controller started: store \(directory), SIP udp:\(controller.listenAddress)\(tcp)\(mode)")
         ServiceNotification.ready(status: "serving SIP on udp:\(controller.listenAddress)\(tcp)")
         // Stopped last first: SIP drains its calls while the metrics endpoint still serves.
         var stages: [StopStage] = []
         stages.append(StopStage("metrics") { metrics.stop() })
+        // After SIP (stages stop last first): the final settlements are in the outbox by then.
+        if let cluster { stages.append(StopStage("cluster") { await cluster.stop() }) }
         stages.append(StopStage("sip") {
             logger.info("vos-controller stopping: draining calls")
             await controller.drainCalls()
             controller.stop()
         })
+
         try await DaemonLifecycle.runUntilSignalled(stages, daemon: "vos-controller", logger: logger)
         logger.info("vos-controller stopped")
     }

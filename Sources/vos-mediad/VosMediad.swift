@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterStore
 import HostNetwork
 import Logging
 import MediaControl
@@ -58,6 +59,10 @@ struct VosMediad: AsyncParsableCommand {
             help: "Prometheus metrics address IP:PORT (GET /metrics; port 0: any free port, logged). Keep it on a management address: SS_FIREWALL_MANAGEMENT_PORTS opens it to SS_FIREWALL_MANAGEMENT_SUBNETS only.")
     var metricsListen: String = "127.0.0.1:9465"
 
+    @Option(name: .customLong("cluster-dsn"),
+            help: "Cluster mode (default: $VOS_CLUSTER_DSN): vos-mediad reads the configuration the controller's follower copies into the store; this only checks the database schema. See docs/CLUSTER.md.")
+    var clusterDSN: String?
+
     enum ReceiveMode: String, ExpressibleByArgument, CaseIterable {
         case capture, sockets
     }
@@ -81,6 +86,12 @@ struct VosMediad: AsyncParsableCommand {
         let store: Store
         do { store = try Store(directory: directory) } catch {
             logger.critical("cannot open the store at \(directory): \(error)")
+            throw ExitCode(1)
+        }
+        do {
+            try await Self.checkCluster(flag: clusterDSN, logger: logger)
+        } catch {
+            logger.critical("refusing to start in cluster mode: \(error)")
             throw ExitCode(1)
         }
         let addressSetting = MediaAddressSetting(override: mediaIP.flatMap { try? IPAddress(parsing: $0) })
@@ -209,5 +220,20 @@ struct VosMediad: AsyncParsableCommand {
         return RelayConfiguration(portRange: start...end, dscp: parameters.int(.qosRTP), rtpTimeoutSeconds: parameters.int(.rtpTimeout),
                                   defaultLocalIP: mediaIP, kernelOffload: parameters.bool(.mediaKernelOffload),
                                   decodedLeg: decodedLegOptions(parameters))
+    }
+
+    /// vos-mediad never talks to PostgreSQL for media; in cluster mode it only refuses a database
+    /// whose schema this vos cannot read, like the controller. An unreachable database is no
+    /// reason to stop relaying: the store holds the configuration the controller copied.
+    static func checkCluster(flag: String?, logger: Logger) async throws {
+        guard let dsn = try ClusterDSN.from(flag: flag) else { return }
+        let database = ClusterDatabase(dsn: dsn, logger: logger)
+        defer { Task { await database.close() } }
+        do {
+            try await ClusterSchema.check(database)
+            logger.info("cluster mode: \(dsn), schema \(ClusterSchema.version)")
+        } catch ClusterError.unreachable(let operation, let reason) {
+            logger.warning("cluster database unreachable (\(operation): \(reason)); relaying with the store's configuration")
+        }
     }
 }

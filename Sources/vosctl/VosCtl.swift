@@ -22,6 +22,7 @@ struct VosCtl: ParsableCommand {
             LRNCommand.self,
             ReconcileCommand.self,
             TraceCommand.self,
+            ClusterCommand.self,
             VersionCommand.self,
         ])
 

@@ -1,4 +1,5 @@
 import Foundation
+import VOSTestSupport
 
 /// Runs helper programs (ip, nft, python3, vosctl, vos-mediad) for the namespace tests, always
 /// with a time bound so a stuck child cannot hang the suite.
@@ -18,7 +19,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// A started child whose output goes to files (so a chatty child never blocks on a full pipe).
 final class BackgroundCommand: @unchecked Sendable {
-    let process = Process()
+    let process: SpawnedChild
     let arguments: [String]
     let outputPath: String
     let errorPath: String
@@ -29,11 +30,7 @@ final class BackgroundCommand: @unchecked Sendable {
         errorPath = "\(logDirectory)/\(name).err"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-        try process.run()
+        process = try SpawnedChild(["/usr/bin/env"] + arguments, stdoutPath: outputPath, stderrPath: errorPath)
     }
 
     /// Waits up to `seconds` for the child to exit, then kills it; returns what it wrote.

@@ -13,6 +13,7 @@ public final class TemporaryPostgres: @unchecked Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public init() throws {
@@ -61,33 +62,13 @@ public final class TemporaryPostgres: @unchecked Sendable {
         try TemporaryPostgres.run(["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments)
     }
 
-    /// posix_spawn and waitpid, not Foundation's Process: its child reaping missed runuser's exit
-    /// here (left a zombie and waited forever). Output goes to a file, not a pipe, because the
-    /// server pg_ctl starts inherits the descriptors and would hold a pipe open.
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let outputPath = NSTemporaryDirectory() + "vos-pg-output-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
-        guard spawned == 0 else { throw Failure(description: "cannot start \(arguments[0]): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exited = (status & 0x7f) == 0
-        let code = (status >> 8) & 0xff
-        guard exited && code == 0 else {
-            throw Failure(description: "\(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
+        let result = try Spawn.run(arguments)
+        guard result.status == 0 else {
+            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
         }
-        return text
+        return result.output
     }
 
     static func findBinDirectory() -> String? {
