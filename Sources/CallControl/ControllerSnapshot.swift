@@ -38,14 +38,17 @@ public struct ControllerSnapshot: Sendable {
 
     public static func load(from store: Store) throws -> ControllerSnapshot {
         try store.read { transaction in
-            ControllerSnapshot(
+            // A cluster node enforces its share of each gateway limit (docs/CLUSTER.md).
+            let share = ClusterShare(nodes: try transaction.clusterActiveNodes())
+            return ControllerSnapshot(
                 generation: try transaction.generation(), parameters: try transaction.parameters(),
-                mapping: try transaction.mappingGateways(), routing: try transaction.routingGateways(),
+                mapping: try transaction.mappingGateways().map(share.applied(to:)),
+                routing: try transaction.routingGateways().map(share.applied(to:)),
                 accounts: try transaction.accounts(), numberLists: try transaction.numberLists(),
                 numberGroups: try transaction.numberGroups(),
                 suspensions: try transaction.gatewaySuspensions(), geofence: try transaction.geofenceRanges(),
                 dynamicBlacklistRules: try transaction.dynamicBlacklistRules(),
-                wholesale: try RoutingConfiguration.load(transaction))
+                wholesale: try RoutingConfiguration.load(transaction, share: share))
         }
     }
 

@@ -18,9 +18,10 @@ public struct RoutingConfiguration: Sendable {
     public let lrnTable: LRNTable
     public let lrnPolicy: LRNPolicy
 
-    static func load(_ transaction: Transaction) throws -> RoutingConfiguration {
+    /// `share`: a cluster node's part of gateway and group limits (`ClusterShare`).
+    static func load(_ transaction: Transaction, share: ClusterShare = .whole) throws -> RoutingConfiguration {
         let parameters = try transaction.parameters()
-        let gateways = try transaction.routingGateways()
+        let gateways = try transaction.routingGateways().map(share.applied(to:))
         let accounts = try transaction.accounts()
         // Only the tables routing can ask for: vendors' (their clearing accounts') and customers'.
         let tableOfAccount = Dictionary(accounts.compactMap { account in account.rateTable.map { (account.name, $0) } },
@@ -32,7 +33,7 @@ public struct RoutingConfiguration: Sendable {
         return RoutingConfiguration(
             parameters: parameters, gateways: gateways, accounts: accounts, rateTables: tables,
             sortRules: try transaction.routeSortRules(), schedules: try transaction.routeScheduleBook(),
-            groups: try transaction.gatewayGroups(), lrn: try transaction.lrnTable())
+            groups: try transaction.gatewayGroups().map(share.applied(to:)), lrn: try transaction.lrnTable())
     }
 
     public init(parameters: ParameterSet, gateways: [RoutingGateway], accounts: [Account], rateTables: [String: [RateEntry]] = [:],

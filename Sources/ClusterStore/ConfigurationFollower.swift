@@ -41,11 +41,28 @@ public final class ConfigurationFollower: @unchecked Sendable {
     @discardableResult
     public func syncOnce() async throws -> UInt64 {
         let generation = try await mirror.pull(into: store, role: .node)
+        try await recountActiveNodes()
         lock.withLock {
             syncedGeneration = generation
             syncedAt = Date()
         }
         return generation
+    }
+
+    /// How recent a node's heartbeat (written every 5 s by its shipper) must be for it to count.
+    public static let heartbeatWindowSeconds = 30
+
+    /// Counts the nodes whose heartbeat is recent and, when the count changed, stores it with a
+    /// configuration change, so the controller reloads and enforces its new share of each limit.
+    func recountActiveNodes() async throws {
+        let rows = try await database.query(
+            "SELECT count(*) FROM nodes WHERE heartbeat_at > now() - make_interval(secs => \(ConfigurationFollower.heartbeatWindowSeconds))",
+            "count the active cluster nodes")
+        let count = Int(try rows.first?.decode(Int64.self) ?? 1)
+        let changed = try store.read { try $0.clusterActiveNodes() } != max(1, count)
+        guard changed else { return }
+        try store.write(changesConfiguration: true) { try $0.setClusterActiveNodes(count) }
+        logger.notice("cluster: \(max(1, count)) active nodes; this node now enforces its share of gateway and account limits")
     }
 
     /// Follows the database until the task is cancelled. An outage is logged once when it starts

@@ -28,10 +28,13 @@ extension Transaction {
             return .refused(CallRefusal(cause: .accountLocked, detail: "account '\(account.name)' is Locked"))
         }
         let totals = try accountReservation(account.name)
-        if account.concurrentLimit > 0 && totals.liveCalls >= account.concurrentLimit {
+        // A cluster node enforces its share of the account's limit (docs/CLUSTER.md).
+        let concurrentLimit = ClusterShare(nodes: try clusterActiveNodes()).share(of: account.concurrentLimit)
+        if concurrentLimit > 0 && totals.liveCalls >= concurrentLimit {
+            let shareText = concurrentLimit == account.concurrentLimit ? "" : ", this node's share of \(account.concurrentLimit)"
             return .refused(CallRefusal(
                 cause: .concurrentLimit,
-                detail: "account '\(account.name)' already has \(totals.liveCalls) live calls (limit \(account.concurrentLimit))"))
+                detail: "account '\(account.name)' already has \(totals.liveCalls) live calls (limit \(concurrentLimit)\(shareText))"))
         }
         guard let tableName = account.rateTable else {
             return .refused(CallRefusal(cause: .noRate, detail: "account '\(account.name)' has no rate table"))

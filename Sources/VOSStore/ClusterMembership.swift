@@ -5,6 +5,23 @@ import VOSModel
 /// this file only keeps the node's own bookkeeping in the same transactions as the money.
 extension Transaction {
     static let clusterNodeKey = "cluster_node"
+    static let clusterActiveNodesKey = "cluster_active_nodes"
+
+    /// Nodes taking calls in this store's cluster, from their heartbeats (the follower writes it);
+    /// 1 in single-node mode. Each node enforces its share of live limits (`ClusterShare`).
+    public func clusterActiveNodes() throws -> Int {
+        guard let stored = try metaInteger(Transaction.clusterActiveNodesKey), stored > 1 else { return 1 }
+        return Int(stored)
+    }
+
+    /// Records the active node count; false when it was already so (nothing to reload).
+    @discardableResult
+    public func setClusterActiveNodes(_ count: Int) throws -> Bool {
+        let count = max(1, count)
+        guard try clusterActiveNodes() != count else { return false }
+        try setMetaInteger(Transaction.clusterActiveNodesKey, UInt64(count))
+        return true
+    }
 
     /// The node id this store joined a cluster under, or nil for a single-node store.
     public func clusterNode() throws -> String? { try metaText(Transaction.clusterNodeKey) }

@@ -43,7 +43,7 @@ final class ClusterNodeServices: @unchecked Sendable {
             await check.close()
         } catch {
             await check.close()
-            guard case .unreachable = error as? ClusterError, everJoined else { throw error }
+            guard case .unreachable = error, everJoined else { throw error }
             logger.warning("cluster database unreachable (\(error)); starting on the last configuration this node copied")
         }
         try store.write(changesConfiguration: false) { try $0.joinCluster(as: node) }

@@ -1,3 +1,4 @@
+import CallControl
 import ClusterStore
 import Foundation
 import Logging
@@ -246,5 +247,54 @@ struct ConfigurationMirrorTests {
         }
         Issue.record("condition not met within \(seconds) s")
         throw Failure("condition not met within \(seconds) s")
+    }
+}
+
+/// Live limits in cluster mode are per-node shares, rebalanced from the nodes' heartbeats.
+@Suite("Cluster limit shares against a real PostgreSQL", .serialized)
+struct ClusterLimitShareTests {
+    @Test func twoActiveNodesHalveEachLimitAndALostHeartbeatGivesTheWholeBack() async throws {
+        let cluster = try await ConfigurationMirrorTests.Cluster()
+        try await cluster.vosctl { transaction in
+            var account = Account(name: "acme", kind: .postpaid)
+            account.limitMoney = Money(whole: 1000)
+            account.concurrentLimit = 3
+            account.rateTable = "retail"
+            try transaction.replaceRates(table: "retail", with: [RateEntry(prefix: "44", pricePerMinute: Money(units: 1200))])
+            try transaction.addAccount(account)
+            var vendor = RoutingGateway(name: "ven", address: SIPAddress(host: "198.51.100.7"), prefixes: ["44"])
+            vendor.lineLimit = 5
+            try transaction.addRoutingGateway(vendor)
+        }
+        try cluster.postgres.sql("""
+            INSERT INTO nodes (node, version, started_at, heartbeat_at) VALUES
+              ('node-a', 'test', now(), now()), ('node-b', 'test', now(), now()), ('gone', 'test', now(), now() - interval '5 minutes')
+            """)
+        let follower = ConfigurationFollower(database: cluster.database, store: cluster.nodeStore, logger: cluster.logger)
+        try await follower.syncOnce()
+        #expect(try cluster.nodeStore.read { try $0.clusterActiveNodes() } == 2, "the node gone for 5 minutes does not count")
+        let before = try cluster.nodeStore.generation()
+        let snapshot = try ControllerSnapshot.load(from: cluster.nodeStore)
+        #expect(snapshot.routingGatewaysByName["ven"]?.lineLimit == 3, "the vendor's 5 lines are 3 on each of 2 nodes")
+
+        // The account's limit of 3 is 2 on this node: the third call here is refused, naming the share.
+        var refusal: CallRefusal?
+        try cluster.nodeStore.write(changesConfiguration: false) { transaction in
+            try transaction.adjustLeasedBalance(account: "acme", by: Money(whole: 100))
+            for n in 1...3 {
+                let request = CallAuthorizationRequest(key: "k\(n)", callID: "c\(n)", account: "acme", caller: "100", callee: "4420123",
+                                                       mappingGateway: "cust", vendor: nil, now: 1_700_000_000_000)
+                if case let .refused(reason) = try transaction.authorizeCall(request) { refusal = reason }
+            }
+        }
+        let refused = try #require(refusal, "a third call on a node with a share of 2")
+        #expect(refused.cause == .concurrentLimit && refused.detail.contains("this node's share of 3"))
+
+        // A heartbeat that stops gives the share back: one node left, the whole limit again.
+        try cluster.postgres.sql("UPDATE nodes SET heartbeat_at = now() - interval '5 minutes' WHERE node = 'node-a'")
+        try await follower.syncOnce()
+        #expect(try cluster.nodeStore.read { try $0.clusterActiveNodes() } == 1)
+        #expect(try cluster.nodeStore.generation() > before, "the change of share reloads the controller's configuration")
+        await cluster.close()
     }
 }
