@@ -35,7 +35,7 @@ public enum ClusterSchema {
         """
         CREATE TABLE cdrs (seq bigserial UNIQUE, node text NOT NULL, cdr_id bigint NOT NULL, call_id text NOT NULL,
                            account text, setup_time bigint NOT NULL, end_reason text NOT NULL,
-                           customer_cost bigint NOT NULL, vendor_account text, vendor_cost bigint NOT NULL,
+                           customer_cost bigint NOT NULL, vendor_cost bigint NOT NULL,
                            record bytea NOT NULL, shipped_at timestamptz NOT NULL DEFAULT now(),
                            PRIMARY KEY (node, cdr_id))
         """,

@@ -124,7 +124,7 @@ public final class OutboxShipper: @unchecked Sendable {
         let cursor = try await shippedCDRCursor()
         let records = try store.read { try $0.cdrs(afterID: UInt64(max(0, cursor)), limit: batchSize) }
         guard !records.isEmpty else { return 0 }
-        var bindings = PostgresBindings(capacity: records.count * 10)
+        var bindings = PostgresBindings(capacity: records.count * 9)
         var rows: [String] = []
         for record in records {
             let first = bindings.count
@@ -135,21 +135,24 @@ public final class OutboxShipper: @unchecked Sendable {
             bindings.append(record.setupTime)
             bindings.append(record.endReason.rawValue)
             bindings.append(record.customerCost.units)
-            // A CDR names the routing gateway, not its clearing account: the vendor's charge is
-            // the account_history row with this cdr_id.
-            bindings.appendNull()
+            // The vendor's clearing account is not in the CDR: its charge is the account_history
+            // row with this cdr_id.
             bindings.append(record.vendorCost.units)
             try bindings.append(Self.json(record, what: "CDR \(record.id)"))
-            rows.append("(" + (first + 1...first + 10).map { "$\($0)" }.joined(separator: ", ") + ")")
+            rows.append(Self.placeholders(from: first, to: bindings.count))
         }
         let sql = """
-            INSERT INTO cdrs (node, cdr_id, call_id, account, setup_time, end_reason, customer_cost, vendor_account,
-                              vendor_cost, record)
+            INSERT INTO cdrs (node, cdr_id, call_id, account, setup_time, end_reason, customer_cost, vendor_cost, record)
             VALUES \(rows.joined(separator: ", "))
             ON CONFLICT (node, cdr_id) DO NOTHING
             """
         try await database.query(PostgresQuery(unsafeSQL: sql, binds: bindings), "ship \(records.count) CDRs of node '\(node)'")
         return records.count
+    }
+
+    /// One VALUES row, "($n, ...)", for the bindings appended between `from` and `to`.
+    static func placeholders(from first: Int, to end: Int) -> String {
+        "(" + (first + 1...end).map { "$\($0)" }.joined(separator: ", ") + ")"
     }
 
     // MARK: Balance changes
@@ -169,7 +172,7 @@ public final class OutboxShipper: @unchecked Sendable {
             bindings.append(entry.amount.units)
             bindings.append(entry.cdrID.map { Int64($0) })
             try bindings.append(Self.json(entry, what: "history entry \(entry.id)"))
-            rows.append("(" + (first + 1...first + 8).map { "$\($0)" }.joined(separator: ", ") + ")")
+            rows.append(Self.placeholders(from: first, to: bindings.count))
         }
         let insert = """
             INSERT INTO account_history (node, entry_id, account, time, kind, amount, cdr_id, record)

@@ -292,14 +292,19 @@ public final class QuotaLeaser: @unchecked Sendable {
     /// call (BalanceExhausted) while the cluster still has money. Returns the accounts asked for.
     @discardableResult
     public func topUpLowLeases() -> [String] {
+        // Only accounts that placed a call since start can have live calls here: every admission
+        // touches its account first, so the pass never decodes the whole accounts table.
+        let callers = lock.withLock { Array(lastTouch.keys) }
+        guard !callers.isEmpty else { return [] }
         let low: [String]
         do {
             low = try store.read { transaction -> [String] in
                 let half = Money(units: try transaction.parameters().money(.clusterLeaseSlice).units / 2)
-                return try transaction.accounts().filter { account in
-                    let held = try transaction.accountReservation(account.name)
+                return try callers.filter { name in
+                    guard let account = try transaction.account(named: name) else { return false }
+                    let held = try transaction.accountReservation(name)
                     return held.liveCalls > 0 && account.balance - held.reserved < half
-                }.map(\.name)
+                }
             }
         } catch {
             logger.error("cluster: cannot read the local credit to top leases up: \(error)")
