@@ -74,17 +74,51 @@ public final class Sipp: @unchecked Sendable {
 }
 
 /// Ports for one test, far from well-known ones and from other tests running in parallel.
+///
+/// They come from below the kernel's ephemeral range (`ip_local_port_range`, 32768 up by
+/// default): a port in it can be taken at any moment as the local end of an outgoing
+/// connection (a PostgreSQL client, a webhook), and a controller binding it then fails with
+/// "Address already in use". Each block is also probed, so a port a daemon still holds is
+/// skipped rather than handed out twice.
 public enum TestPorts {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var next = 20_000 + Int(getpid() % 200) * 100
+    private static let lowest = 20_000
+    private static let ceiling = min(ephemeralRangeStart(), 65_000)
+    nonisolated(unsafe) private static var next = lowest + Int(getpid() % 50) * 100
 
-    /// `count` consecutive free-looking ports (even start, so RTP pairs line up).
+    /// `count` consecutive free ports (even start, so RTP pairs line up).
     public static func allocate(_ count: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
-        let start = next
-        next += (count + 1) & ~1
-        if next > 60_000 { next = 20_000 }
-        return start
+        let width = (count + 1) & ~1
+        for _ in 0..<((ceiling - lowest) / 2) {
+            if next + width > ceiling { next = lowest }
+            let start = next
+            next += width
+            if (start..<(start + width)).allSatisfy(isFree) { return start }
+        }
+        // Nothing free below the ephemeral range: hand out the next block and let the bind say so.
+        return next
+    }
+
+    private static func ephemeralRangeStart() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32_768
+    }
+
+    /// Whether TCP and UDP can both bind `port` on loopback right now.
+    private static func isFree(_ port: Int) -> Bool {
+        [SOCK_STREAM, SOCK_DGRAM].allSatisfy { type in
+            let fd = socket(AF_INET, Int32(type.rawValue), 0)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0
+        }
     }
 }
