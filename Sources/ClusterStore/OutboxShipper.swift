@@ -67,14 +67,18 @@ public final class OutboxShipper: @unchecked Sendable {
     }
 
     /// Until cancelled: ships every `interval`, backing off up to 5 s while the database is
-    /// unreachable (logged once per outage), and records this node's heartbeat with its backlog.
+    /// unreachable (logged once per outage), and records this node's heartbeat with its backlog
+    /// (every 5 s and after each round that shipped something).
     public func run(interval: Duration = .milliseconds(250)) async {
         var delay = interval
         var lastHeartbeat: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
                 let shipped = try await shipOnce()
-                if lastHeartbeat.map({ ContinuousClock.now - $0 >= .seconds(5) }) ?? true {
+                // Every 5 s, and after every round that shipped, so the backlog `cluster status`
+                // shows is never a stale non-zero figure after the journal drained.
+                let shippedAny = shipped.cdrs + shipped.entries > 0
+                if shippedAny || lastHeartbeat.map({ ContinuousClock.now - $0 >= .seconds(5) }) ?? true {
                     try await heartbeat()
                     lastHeartbeat = .now
                 }

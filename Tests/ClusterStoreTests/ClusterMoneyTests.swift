@@ -309,7 +309,8 @@ struct ClusterMoneyTests {
         #expect(n1.inner.drain())
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline,
-              try Self.integer(pg, "SELECT count(*) FROM cdrs") == 0 || n1.leaser.clusterBalances()["acme"]?.balance != Money(units: 48_000) {
+              try Self.integer(pg, "SELECT count(*) FROM cdrs") == 0 || n1.leaser.clusterBalances()["acme"]?.balance != Money(units: 48_000)
+              || pg.sql("SELECT node || ' ' || outbox_rows FROM nodes") != "n1 0" {
             try await Task.sleep(for: .milliseconds(50))
         }
         shipping.cancel()

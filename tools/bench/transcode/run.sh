@@ -27,6 +27,9 @@
 # + RTP timestamp distance, re-anchored only on large skew; daemon/codec.c), so after a scheduling
 # hiccup on a busy host its added latency can step up by tens of ms and stay there: compare
 # latency on a quiet host (the table shows the load average; TRACE=1 shows latency per second).
+# Each round also times bcg729 alone (floor.c: the same calls' encoding and decoding with no relay
+# around it, as fast as the CPU goes), the floor under any relay that transcodes with bcg729; the
+# line before the last says what share of rtpengine's cost that floor already is.
 # Last line: "ratio cpu_per_call vos/rtpengine: X".
 # Everything binds to 127.0.0.1; every wait is bounded; both relays are killed on exit.
 #
@@ -64,6 +67,7 @@ if ! need gcc || ! need python3 || [[ ! -f /usr/include/bcg729/encoder.h ]] || {
 fi
 
 gcc -O2 -Wall -o "$WORK/loadgen" "$HERE/loadgen.c" -lbcg729 -lm
+gcc -O2 -Wall -o "$WORK/floor" "$HERE/floor.c" -lbcg729 -lm
 
 if [[ " $RELAYS " == *" vos"* ]]; then
     VOS_MEDIAD="${VOS_MEDIAD:-$SCRATCH/release/vos-mediad}"
@@ -176,6 +180,7 @@ field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 declare -A RESULT
 RATIOS=()
 DSP_RATIOS=()
+FLOOR_RATIOS=()
 for ((round = 1; round <= RUNS; round++)); do
     for relay in $RELAYS; do
         run "$relay" "$round"
@@ -186,6 +191,12 @@ for ((round = 1; round <= RUNS; round++)); do
     if [[ -n "${RESULT[vos#$round]:-}" && -n "${RESULT[rtpengine#$round]:-}" ]]; then
         RATIOS+=("$(python3 -c "import sys; a, b = map(float, sys.argv[1:]); print('%.3f' % (a / b) if b else 'n/a')" \
             "$(field "${RESULT[vos#$round]}" cpu_pct_per_call)" "$(field "${RESULT[rtpengine#$round]}" cpu_pct_per_call)")")
+    fi
+    RESULT[floor#$round]=$("$WORK/floor" --calls "$CALLS" --seconds "${DURATION%.*}")
+    echo "bcg729 alone: ${RESULT[floor#$round]}" >&2
+    if [[ -n "${RESULT[rtpengine#$round]:-}" ]]; then
+        FLOOR_RATIOS+=("$(python3 -c "import sys; a, b = map(float, sys.argv[1:]); print('%.3f' % (a / b) if b else 'n/a')" \
+            "$(field "${RESULT[floor#$round]}" cpu_pct_per_call)" "$(field "${RESULT[rtpengine#$round]}" cpu_pct_per_call)")")
     fi
     if [[ -n "${RESULT[vos-dsp#$round]:-}" && -n "${RESULT[rtpengine#$round]:-}" ]]; then
         DSP_RATIOS+=("$(python3 -c "import sys; a, b = map(float, sys.argv[1:]); print('%.3f' % (a / b) if b else 'n/a')" \
@@ -242,6 +253,13 @@ for ((round = 1; round <= RUNS; round++)); do
         fi
     done
 done
+echo
+for ((round = 1; round <= RUNS; round++)); do
+    line="${RESULT[floor#$round]}"
+    per_call=$(field "$line" cpu_pct_per_call) suffix=""
+    ((RUNS > 1)) && suffix=" #$round"
+    echo "bcg729 alone$suffix (no relay: $CALLS encoders and decoders, $(field "$line" audio_seconds) s of each call's frames as fast as the CPU goes): $per_call % of a core per call, $(python3 -c "import sys; print('%.0f' % (100 / float(sys.argv[1])))" "$per_call") channels per core"
+done
 if [[ " $RELAYS " == *" vos-dsp "* ]]; then
     echo
     echo "¹ vos-mediad with the store's defaults for decoded legs: adaptive jitter buffer (SS_JITTERBUFFER_DEFAULT 60 ms), echo canceller (128 ms tail), comfort noise. The buffer plays out on its own clock and may insert or drop 10 ms frames, so output packet k is not input packet k: latency is matched by RTP timestamp (nearest 20 ms) and approximate, and per-packet loss is not defined (the decoded tone is the check). The other rows are plain transcoding (no jitter buffer, echo canceller or comfort noise), as rtpengine does here."
@@ -250,6 +268,7 @@ for note in "${NOTES[@]}"; do echo "$note"; done
 echo
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ((${#DSP_RATIOS[@]} > 0)) && echo "ratio cpu_per_call vos-dsp (store defaults)/rtpengine: $(median "${DSP_RATIOS[@]}")"
+((${#FLOOR_RATIOS[@]} > 0)) && echo "floor cpu_per_call bcg729 alone/rtpengine: $(median "${FLOOR_RATIOS[@]}")"
 if ((${#RATIOS[@]} > 0)); then
     ((RUNS > 1)) && echo "ratio cpu_per_call vos/rtpengine per pair: ${RATIOS[*]}"
     echo "ratio cpu_per_call vos/rtpengine: $(median "${RATIOS[@]}")"
