@@ -11,11 +11,14 @@ public struct SDPConnection: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(parsing value: String) throws(SIPParseError) {
+        try SDPConnection.validate(value)
         let fields = value.split(separator: " ")
-        guard fields.count == 3 else {
-            throw SIPParseError(.invalidSDP, "c= needs 3 fields, got '\(value)'")
-        }
         self.init(networkType: String(fields[0]), addressType: String(fields[1]), address: String(fields[2]))
+    }
+
+    /// Checks the field count without building the fields (the parser checks every c= line).
+    static func validate(_ value: String) throws(SIPParseError) {
+        guard sdpFieldCount(value) == 3 else { throw SIPParseError(.invalidSDP, "c= needs 3 fields, got '\(value)'") }
     }
 
     public var description: String { "\(networkType) \(addressType) \(address)" }
@@ -31,10 +34,8 @@ public struct SDPOrigin: Sendable, Equatable, CustomStringConvertible {
     public var address: String
 
     public init(parsing value: String) throws(SIPParseError) {
+        try SDPOrigin.validate(value)
         let fields = value.split(separator: " ")
-        guard fields.count == 6 else {
-            throw SIPParseError(.invalidSDP, "o= needs 6 fields, got '\(value)'")
-        }
         username = String(fields[0])
         sessionID = String(fields[1])
         sessionVersion = String(fields[2])
@@ -43,13 +44,18 @@ public struct SDPOrigin: Sendable, Equatable, CustomStringConvertible {
         address = String(fields[5])
     }
 
+    /// Checks the field count without building the fields (the parser checks every o= line).
+    static func validate(_ value: String) throws(SIPParseError) {
+        guard sdpFieldCount(value) == 6 else { throw SIPParseError(.invalidSDP, "o= needs 6 fields, got '\(value)'") }
+    }
+
     public var description: String {
         "\(username) \(sessionID) \(sessionVersion) \(networkType) \(addressType) \(address)"
     }
 }
 
 /// `m=<media> <port>[/<count>] <proto> <fmt> ...`.
-struct SDPMediaLine: CustomStringConvertible {
+struct SDPMediaLine: Sendable, CustomStringConvertible {
     var media: String
     var port: Int
     var portCount: Int?
@@ -82,4 +88,20 @@ struct SDPMediaLine: CustomStringConvertible {
         for format in formats { text += " " + format }
         return text
     }
+}
+
+/// The number of space-separated fields in an SDP value, counted as `split(separator: " ")`
+/// would (runs of spaces separate, leading and trailing spaces make no empty field).
+func sdpFieldCount(_ value: String) -> Int {
+    var count = 0
+    var inField = false
+    for byte in value.utf8 {
+        if byte == UInt8(ascii: " ") {
+            inField = false
+        } else if !inField {
+            inField = true
+            count += 1
+        }
+    }
+    return count
 }

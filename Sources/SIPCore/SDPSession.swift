@@ -15,6 +15,10 @@ public struct SDPSession: Sendable, Equatable {
     public init(parsing bytes: [UInt8]) throws(SIPParseError) {
         var sessionLines: [SDPLine] = []
         var media: [SDPMediaDescription] = []
+        // The section being read; it becomes an SDPMediaDescription (which decodes its m= line)
+        // when the next m= line or the end of the body closes it.
+        var section: [SDPLine] = []
+        var sectionMediaLine: SDPMediaLine?
         var lineCount = 0
         for rawLine in bytes.split(separator: ByteClass.lf, omittingEmptySubsequences: true) {
             var line = rawLine[...]
@@ -38,21 +42,24 @@ public struct SDPSession: Sendable, Equatable {
             }
             switch sdpLine.type {
             case "m":
-                _ = try SDPMediaLine(parsing: value)
-                media.append(SDPMediaDescription(lines: [sdpLine]))
+                let mediaLine = try SDPMediaLine(parsing: value)
+                if !section.isEmpty { media.append(SDPMediaDescription(lines: section, mediaLine: sectionMediaLine)) }
+                section = [sdpLine]
+                sectionMediaLine = mediaLine
             case "c":
-                _ = try SDPConnection(parsing: value)
+                try SDPConnection.validate(value)
                 fallthrough
             default:
-                if sdpLine.type == "o" { _ = try SDPOrigin(parsing: value) }
-                if media.isEmpty {
+                if sdpLine.type == "o" { try SDPOrigin.validate(value) }
+                if section.isEmpty {
                     sessionLines.append(sdpLine)
                 } else {
-                    media[media.count - 1].lines.append(sdpLine)
+                    section.append(sdpLine)
                 }
             }
         }
         guard lineCount > 0 else { throw SIPParseError(.invalidSDP, "empty SDP") }
+        if !section.isEmpty { media.append(SDPMediaDescription(lines: section, mediaLine: sectionMediaLine)) }
         self.sessionLines = sessionLines
         self.media = media
     }

@@ -61,8 +61,35 @@ private let offer = utf8("""
         #expect(sdp.connection == SDPConnection(addressType: "IP6", address: "2001:db8::5"))
     }
 
+    /// The m= line is decoded once and kept: a section whose lines change must read the new one.
+    @Test func aSectionReadsItsMLineAfterTheLinesChange() throws {
+        var sdp = try SDPSession(parsing: offer)
+        sdp.media[0].lines[0].value = "audio 40000 RTP/AVP 8"
+        #expect(sdp.media[0].port == 40000)
+        #expect(sdp.media[0].payloadTypes == [8])
+        sdp.media[1].lines = [SDPLine(type: "m", value: "audio 6000 RTP/AVP 0")] + sdp.media[1].lines.dropFirst()
+        #expect(sdp.firstAudioIndex == 0)
+        sdp.media[0].lines[0].value = "not an m line"
+        #expect(sdp.media[0].mediaType == nil)
+        #expect(sdp.firstAudioIndex == 1)
+        #expect(sdp.media[1].audioFormats.map(\.encoding) == ["PCMU"])
+        #expect(sdp.media[0] != sdp.media[1])
+    }
+
+    @Test func attributeLinesAreReadByExactName() throws {
+        let media = SDPMediaDescription(lines: [
+            SDPLine(type: "m", value: "audio 5000 RTP/AVP 18"), SDPLine(type: "a", value: "ptimes:30"),
+            SDPLine(type: "a", value: "ptime"), SDPLine(type: "a", value: "ptime:20"), SDPLine(type: "a", value: "rtpmapx:18 X/1"),
+            SDPLine(type: "a", value: "rtpmap:18 G729/8000"), SDPLine(type: "a", value: "fmtp:18 annexb=no"),
+        ])
+        #expect(media.ptime == 20)
+        #expect(media.rtpmap(for: 18)?.encoding == "G729")
+        #expect(media.fmtp(for: 18) == "annexb=no")
+        #expect(media.fmtp(for: 1) == nil)
+    }
+
     @Test(arguments: ["", "o=x 1 1 IN IP4 h\r\n", "v=0\r\nm=audio x RTP/AVP 0\r\n",
-                      "v=0\r\nc=IN IP4\r\n", "v=0\r\nbad line\r\n", "v=0\r\nm=audio 70000 RTP/AVP 0\r\n"])
+                      "v=0\r\nc=IN IP4\r\n", "v=0\r\nc=IN IP4 a b\r\n", "v=0\r\no=a 1 1 IN IP4\r\n", "v=0\r\nbad line\r\n", "v=0\r\nm=audio 70000 RTP/AVP 0\r\n"])
     func rejects(_ text: String) {
         #expect(throws: SIPParseError.self) { try SDPSession(parsing: utf8(text)) }
     }

@@ -67,7 +67,7 @@ for entry in "${profiled[@]}"; do
   name=${entry#*:}
   echo
   echo "== $name: self"
-  perf report -i "$WORK/$name.perf" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -"$TOP"
+  perf report -i "$WORK/$name.perf" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -"$TOP" || true
   echo "== $name: with children"
-  perf report -i "$WORK/$name.perf" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -"$TOP"
+  perf report -i "$WORK/$name.perf" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -"$TOP" || true
 done
