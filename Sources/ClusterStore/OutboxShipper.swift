@@ -29,6 +29,10 @@ public final class OutboxShipper: @unchecked Sendable {
     private let gate = SerialGate()
     private let lock = NSLock()
     private var outage = false
+    /// The last CDR id PostgreSQL holds for this node, as the shipper last learnt it.
+    private var knownCursor: Int64?
+    /// Rounds of `run` that ended, either way.
+    private var rounds = 0
 
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -83,13 +87,19 @@ public final class OutboxShipper: @unchecked Sendable {
                     lastHeartbeat = .now
                 }
                 if lock.withLock({ outage }) { logger.info("cluster: the cluster database answers again; shipping the journal") }
-                lock.withLock { outage = false }
+                lock.withLock {
+                    outage = false
+                    rounds += 1
+                }
                 delay = interval
                 // A full batch means more is waiting: go on at once.
                 if shipped.cdrs >= batchSize || shipped.entries >= batchSize { continue }
             } catch {
                 let first = lock.withLock { () -> Bool in
-                    defer { outage = true }
+                    defer {
+                        outage = true
+                        rounds += 1
+                    }
                     return !outage
                 }
                 if first { logger.warning("cluster: cannot ship CDRs and balance changes (kept in the local journal, retried): \(error)") }
@@ -97,6 +107,13 @@ public final class OutboxShipper: @unchecked Sendable {
             }
             try? await Task.sleep(for: delay)
         }
+    }
+
+    /// What the shipper last saw, for the controller's metrics: whether its last round reached
+    /// PostgreSQL (nil before the first round ended), and the last CDR id PostgreSQL holds for this
+    /// node (nil until it has asked).
+    public func status() -> (databaseReachable: Bool?, shippedCDRCursor: Int64?) {
+        lock.withLock { (rounds == 0 ? nil : !outage, knownCursor) }
     }
 
     /// Records that this node is alive, with its unshipped backlog, in `nodes`.
@@ -126,6 +143,7 @@ public final class OutboxShipper: @unchecked Sendable {
 
     private func shipCDRs() async throws -> Int {
         let cursor = try await shippedCDRCursor()
+        lock.withLock { knownCursor = cursor }
         let records = try store.read { try $0.cdrs(afterID: UInt64(max(0, cursor)), limit: batchSize) }
         guard !records.isEmpty else { return 0 }
         var bindings = PostgresBindings(capacity: records.count * 9)
@@ -151,6 +169,7 @@ public final class OutboxShipper: @unchecked Sendable {
             ON CONFLICT (node, cdr_id) DO NOTHING
             """
         try await database.query(PostgresQuery(unsafeSQL: sql, binds: bindings), "ship \(records.count) CDRs of node '\(node)'")
+        if let last = records.last { lock.withLock { knownCursor = max(knownCursor ?? 0, Int64(last.id)) } }
         return records.count
     }
 

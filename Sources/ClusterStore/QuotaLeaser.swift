@@ -42,7 +42,7 @@ public final class QuotaLeaser: @unchecked Sendable {
     private var lastTouch: [String: ContinuousClock.Instant] = [:]
     /// Credit emptied from LMDB whose PostgreSQL half has not committed yet (retried each pass).
     private var unreturned: [String: Money] = [:]
-    private var balances: [String: (balance: Money, limitMoney: Money)] = [:]
+    private var balances: [String: ClusterBalance] = [:]
     private var balancesUnavailable = false
     private var roundTrips = 0
     /// An account nobody touched since start counts as touched at start.
@@ -271,14 +271,15 @@ public final class QuotaLeaser: @unchecked Sendable {
         return total
     }
 
-    /// Reads every account's cluster balance and limit into the cache `clusterBalances` serves.
+    /// Reads every account's cluster balance, limit and leased total into the cache
+    /// `clusterBalances` serves.
     public func refreshClusterBalances() async throws {
-        let fresh = try await gate.run { () -> [String: (balance: Money, limitMoney: Money)] in
-            let rows = try await database.query("SELECT account, balance, limit_money FROM balances", "read the cluster balances")
-            var fresh: [String: (balance: Money, limitMoney: Money)] = [:]
+        let fresh = try await gate.run { () -> [String: ClusterBalance] in
+            let rows = try await database.query("SELECT account, balance, limit_money, reserved FROM balances", "read the cluster balances")
+            var fresh: [String: ClusterBalance] = [:]
             for row in rows {
-                let (account, balance, limit) = try row.decode((String, Int64, Int64).self)
-                fresh[account] = (Money(units: balance), Money(units: limit))
+                let (account, balance, limit, reserved) = try row.decode((String, Int64, Int64, Int64).self)
+                fresh[account] = ClusterBalance(balance: Money(units: balance), limitMoney: Money(units: limit), reserved: Money(units: reserved))
             }
             return fresh
         }
@@ -314,8 +315,9 @@ public final class QuotaLeaser: @unchecked Sendable {
         return low
     }
 
-    /// The cluster's balances as last read (every `run` interval), for vendor-balance checks.
-    public func clusterBalances() -> [String: (balance: Money, limitMoney: Money)] {
+    /// The cluster's balances as last read (every `run` interval), for vendor-balance checks and
+    /// the controller's account metrics.
+    public func clusterBalances() -> [String: ClusterBalance] {
         lock.withLock { balances }
     }
 

@@ -1,4 +1,5 @@
 import CallControl
+import ClusterStore
 import Dispatch
 import Logging
 import SIPStack
@@ -10,7 +11,8 @@ import VOSStore
 /// vos-controller's Prometheus metrics (docs/OBSERVABILITY.md, "Metrics"): the call counters and
 /// histograms of `CallMetrics`, kept as calls happen, plus what is read when Prometheus scrapes:
 /// gateway state (online, calls, CPS), calls in progress, and the balances of accounts flagged
-/// with `--balance-metric`. Served by a `MetricsEndpoint` on `--metrics-listen`.
+/// with `--balance-metric`, and on a cluster node its cluster state (ControllerMetrics+Cluster).
+/// Served by a `MetricsEndpoint` on `--metrics-listen`.
 ///
 /// Gateway state lives on the SIP thread, so a scrape posts one task to the loop and waits at
 /// most `loopWait` for it; it is read at scrape time rather than refreshed every second because
@@ -23,6 +25,8 @@ final class ControllerMetrics: Sendable {
     private let exposition: MetricsExposition
     private let endpoint: MetricsEndpoint
     private let logger: Logger
+    /// Set on a cluster node: its state is scraped too, and account amounts are the cluster's.
+    private let cluster: ClusterNodeServices?
     /// Longest a scrape waits for the SIP loop; past it the gateway families are left empty.
     static let loopWait = Duration.seconds(2)
 
@@ -37,7 +41,8 @@ final class ControllerMetrics: Sendable {
 
     /// Sets the process's swift-metrics backend (once per process) and prepares the endpoint; it
     /// listens from `start()` on.
-    init(listen: SocketAddress, logger: Logger) {
+    init(listen: SocketAddress, cluster: ClusterNodeServices? = nil, logger: Logger) {
+        self.cluster = cluster
         exposition = MetricsExposition(help: CallMetrics.help, buckets: CallMetrics.buckets)
         exposition.bootstrapMetricsSystem()
         calls = CallMetrics(factory: exposition.factory)
@@ -50,9 +55,11 @@ final class ControllerMetrics: Sendable {
 
     /// Adds the scrape-time families; `b2bua` is touched only on `loop`.
     func observe(loop: any EventLoop, b2bua: B2BUA, store: Store) {
-        let calls = self.calls, logger = self.logger
+        let calls = self.calls, logger = self.logger, cluster = self.cluster
         exposition.addCollector {
-            Self.gatewayFamilies(loop: loop, b2bua: b2bua, calls: calls, logger: logger) + Self.accountFamilies(store: store, logger: logger)
+            Self.gatewayFamilies(loop: loop, b2bua: b2bua, calls: calls, logger: logger)
+                + Self.accountFamilies(store: store, cluster: cluster, logger: logger)
+                + (cluster.map { Self.clusterFamilies($0, store: store, logger: logger) } ?? [])
         }
     }
 
@@ -96,7 +103,7 @@ final class ControllerMetrics: Sendable {
         return [active, online, current, cps]
     }
 
-    private static func accountFamilies(store: Store, logger: Logger) -> [ScrapedFamily] {
+    private static func accountFamilies(store: Store, cluster: ClusterNodeServices?, logger: Logger) -> [ScrapedFamily] {
         var balance = ScrapedFamily("vos_account_balance", .gauge, help: help["vos_account_balance"] ?? "")
         var available = ScrapedFamily("vos_account_available_credit", .gauge, help: help["vos_account_available_credit"] ?? "")
         do {
@@ -105,10 +112,13 @@ final class ControllerMetrics: Sendable {
                     (account, try transaction.accountReservation(account.name).reserved)
                 }
             }
+            let clusterBalances = cluster?.leaser.clusterBalances()
             for (account, reserved) in rows {
                 let labels = [("account", account.name)]
-                balance.samples.append(.init(labels, Self.amount(account.balance)))
-                available.samples.append(.init(labels, Self.amount(account.availableCredit(reserved: reserved))))
+                let amounts = cluster == nil ? (account.balance, account.availableCredit(reserved: reserved))
+                    : Self.clusterAccountAmounts(account, localReserved: reserved, cluster: clusterBalances?[account.name])
+                balance.samples.append(.init(labels, Self.amount(amounts.0)))
+                available.samples.append(.init(labels, Self.amount(amounts.1)))
             }
         } catch {
             logger.warning("metrics scrape: cannot read account balances from the store: \(error)")

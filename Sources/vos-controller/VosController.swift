@@ -78,7 +78,7 @@ struct VosController: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        let metrics = ControllerMetrics(listen: metricsAddress, logger: logger)
+        let metrics = ControllerMetrics(listen: metricsAddress, cluster: cluster, logger: logger)
         let controller: Controller
         do {
             controller = try Controller(store: store, directory: directory, listen: listen, advertise: advertise,

@@ -86,18 +86,42 @@ import VOSTestSupport
         _ = try lab.calls(node: 2, count: 1, seconds: 1)
         let first = lab.startCalls(node: 1, count: 4, seconds: 40)
         let second = lab.startCalls(node: 2, count: 4, seconds: 40)
+        #expect(lab.waitForMetric(node: 1, "vos_cluster_database_reachable", equals: 1, seconds: 5))
+        let scrape = lab.metrics(node: 1)
+        let check = try Promtool.run(["check", "metrics"], input: scrape)
+        #expect(check.status == 0, "promtool check metrics on a cluster node's scrape: \(check.output)\n\(scrape)")
         Thread.sleep(forTimeInterval: 5)
         #expect(try lab.script(["db-stop"]).status == 0)
-        Thread.sleep(forTimeInterval: 30)
+        // What the NOC sees during the outage: the node says the database is gone, and how old its
+        // configuration is getting.
+        #expect(lab.waitForMetric(node: 1, "vos_cluster_database_reachable", equals: 0, seconds: 15), "\(lab.metrics(node: 1))")
+        Thread.sleep(forTimeInterval: 10)
+        let during = lab.metrics(node: 2)
+        #expect(MetricsTests.value(during, "vos_cluster_database_reachable") == 0, "\(during)")
+        #expect(MetricsTests.value(during, "vos_cluster_config_age_seconds") ?? 0 >= 10, "\(during)")
+        Thread.sleep(forTimeInterval: 19)
         #expect(try lab.script(["db-start"]).status == 0)
         _ = (first.wait(), second.wait())
         #expect(lab.waitForSQL("SELECT count(*) FROM cdrs", equals: "10", seconds: 30),
                 "\(lab.sqlOrError("SELECT node, cdr_id, end_reason FROM cdrs"))\(lab.logs())")
+        // After it: both nodes reach the database again and have shipped everything.
+        for node in [1, 2] {
+            #expect(lab.waitForMetric(node: node, "vos_cluster_database_reachable", equals: 1, seconds: 10), "\(lab.metrics(node: node))")
+            #expect(lab.waitForMetric(node: node, "vos_cluster_outbox_rows", equals: 0, seconds: 10), "\(lab.metrics(node: node))")
+            #expect(lab.waitForMetric(node: node, "vos_cluster_unshipped_cdrs", equals: 0, seconds: 10), "\(lab.metrics(node: node))")
+            #expect(lab.waitForMetric(node: node, "vos_cluster_active_nodes", equals: 2, seconds: 10), "\(lab.metrics(node: node))")
+        }
         #expect(try lab.sql("SELECT count(*) FROM (SELECT call_id FROM cdrs GROUP BY call_id HAVING count(*) > 1) d") == "0",
                 "no call has two CDRs")
         #expect(lab.waitForSQL(
             "SELECT (SELECT coalesce(sum(customer_cost), 0) FROM cdrs) = 20000 - (SELECT balance FROM balances WHERE account = 'lab-prepaid')",
             equals: "t", seconds: 15), "the balance change equals the charges after the outage\(lab.logs())")
+        // The account's balance gauge on a node is the cluster's balance, not the node's lease.
+        let balance = try #require(Double(try lab.sql("SELECT balance FROM balances WHERE account = 'lab-prepaid'"))) / 10_000
+        for node in [1, 2] {
+            #expect(lab.waitForMetric(node: node, "vos_account_balance{account=\"lab-prepaid\"}", equals: balance, seconds: 10),
+                    "cluster balance \(balance): \(lab.metrics(node: node))")
+        }
     }
 
     /// A node against a database whose schema is newer than it reads refuses, naming both versions.
@@ -171,6 +195,16 @@ final class ClusterLab: @unchecked Sendable {
     }
 
     func sqlOrError(_ statement: String) -> String { (try? sql(statement)) ?? "(query failed)" }
+
+    /// Node N's controller /metrics, or what went wrong fetching it.
+    func metrics(node: Int) -> String {
+        guard let result = try? script(["metrics", String(node)]) else { return "(cluster.sh metrics did not run)" }
+        return result.status == 0 ? result.output : "(cluster.sh metrics exited \(result.status): \(result.output))"
+    }
+
+    func waitForMetric(node: Int, _ series: String, equals expected: Double, seconds: Double) -> Bool {
+        eventually(seconds: seconds) { MetricsTests.value(self.metrics(node: node), series) == expected }
+    }
 
     func waitForSQL(_ statement: String, equals expected: String, seconds: Double) -> Bool {
         eventually(seconds: seconds) { (try? sql(statement)) == expected }

@@ -19,6 +19,7 @@
 #                                       (foreground; prints sipp's final statistics line)
 #   cluster.sh psql SQL                 one statement on the cluster database
 #   cluster.sh pids N                   node N's controller and mediad pids (for CPU accounting)
+#   cluster.sh metrics N                node N's controller /metrics (127.0.0.1:9464 in its namespace)
 #   With CLUSTER_LAB_EMBEDDED=1, provision/start-node/vosctl use single-node mode instead (no
 #   DSN, data directory e<N>): the baseline of tools/bench/cluster/run.sh.
 #   cluster.sh env | down
@@ -185,7 +186,7 @@ cmd_provision() {
   fi
   v rate import lab-retail "$rates"
   v account add "$ACCOUNT" --type prepaid --balance "${CLUSTER_LAB_BALANCE:-2.0000}" --limit-money "${CLUSTER_LAB_LIMIT:-1.0000}" \
-    --rate-table lab-retail
+    --rate-table lab-retail --balance-metric
   v gateway add mapping lab-customer-gw --ip "$CUSTOMER_IP" --account "$ACCOUNT"
   v gateway add routing lab-vendor --address "$VENDOR_IP:5060" --prefix 44 --options-check off
 }
@@ -265,6 +266,8 @@ cmd_calls() {
   tail -1 "$out/stat.csv" | awk -F';' '{print "successful=" $16 " failed=" $18}' 2>/dev/null || true
 }
 
+cmd_metrics() { in_ns "$(node_ns "$1")" curl -sS --max-time 5 http://127.0.0.1:9464/metrics; }
+
 cmd_pids() { cat "$STATE/n$1-controller.pid" "$STATE/n$1-mediad.pid" 2>/dev/null; }
 
 cmd_env() { printf 'STATE=%s\nDSN=%s\nBIN=%s\n' "$STATE" "$DSN" "$BIN"; }
@@ -283,5 +286,6 @@ case ${1:-} in
   calls) shift; cmd_calls "$@" ;;
   env) cmd_env ;;
   pids) shift; cmd_pids "$@" ;;
-  *) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 64 ;;
+  metrics) shift; cmd_metrics "$@" ;;
+  *) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 64 ;;
 esac
