@@ -109,10 +109,13 @@ import struct Sockets.SocketAddress
     @Test func recordingRulesPassPromtoolCheck() throws {
         let check = try Promtool.run(["check", "rules", Self.prometheusDirectory + "/vos-rules.yml"])
         #expect(check.status == 0, "\(check.output)")
-        #expect(check.output.contains("SUCCESS: 9 rules found"), "\(check.output)")
+        // 9 recording rules and the 3 cluster alerts.
+        #expect(check.output.contains("SUCCESS: 12 rules found"), "\(check.output)")
     }
 
-    /// ASR and ACD computed by the rules from known counter series (vos-rules.test.yml).
+    /// ASR and ACD computed by the rules from known counter series, and the cluster alerts firing
+    /// for the node that lost the database or fell behind and not for the healthy one
+    /// (vos-rules.test.yml).
     @Test func recordingRulesComputeASRAndACD() throws {
         let test = try Promtool.run(["test", "rules", Self.prometheusDirectory + "/vos-rules.test.yml"])
         #expect(test.status == 0, "\(test.output)")
