@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore", "Sockets"]),
         .testTarget(name: "ControllerTests", dependencies: ["VOSStore", "VOSModel", "VOSTestSupport", "MediaDSP"], resources: [.copy("Scenarios")]),
         .testTarget(name: "MediaRelayTests", dependencies: ["MediaRelay", "MediaControl", "MediaDSP", "VOSTestSupport"]),
-        .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "VOSModel", "Sockets"]),
+        .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "VOSModel", "Sockets", "VOSTestSupport"]),
         .testTarget(name: "MediaDSPTests", dependencies: ["MediaDSP", "VOSModel"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "VOSModel"]),
         .testTarget(name: "TelemetryTests", dependencies: [

@@ -86,12 +86,16 @@ import VOSTestSupport
         #expect(try eventually(seconds: 20) { try prometheus.query("sum(vos_media_sessions_ended_total)").first?.value == 10 })
         #expect(try prometheus.query("vos_calls_failed_total{code=\"503\"}").first?.labels["mapping_gateway"] == "cust")
 
-        // The shipped recording rules load and evaluate without error against the real series.
+        // The shipped rules load and evaluate without error against the real series: 9 recording
+        // rules, and the 3 cluster alerts, which a single node never fires (it has no such series).
         var rules: [[String: Any]] = []
         #expect(try eventually(seconds: 20) {
             rules = try Self.rules(prometheus)
-            return rules.count == 9 && rules.allSatisfy { $0["health"] as? String == "ok" }
+            return rules.count == 12 && rules.allSatisfy { $0["health"] as? String == "ok" }
         }, "rules: \(rules)")
+        #expect(rules.filter { $0["type"] as? String == "recording" }.count == 9, "rules: \(rules)")
+        let alerts = rules.filter { $0["type"] as? String == "alerting" }
+        #expect(alerts.count == 3 && alerts.allSatisfy { $0["state"] as? String == "inactive" }, "alerts: \(alerts)")
 
         // The dashboard: every panel's queries name metrics the daemons expose, and run.
         let exposed = Self.declaredNames(controllerText).union(Self.declaredNames(mediadText))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VOSTestSupport
 import Sockets
 import VOSModel
 @testable import Netfilter
@@ -47,13 +48,10 @@ struct MediaOffloadKernelTests {
         #expect(listing.contains("198.51.100.1 . 5000 . 30000 : 203.0.113.1 . 4000"))
 
         // What an admin sees on the callee side: packets from the relay port, marked EF.
-        let capture = Process()
-        capture.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        capture.arguments = ["netns", "exec", b.name, "timeout", "-s", "KILL", "4", "tcpdump", "-l", "-n", "-v", "-c", "1", "-i", "any", "udp and dst port 5000"]
-        let pipe = Pipe()
-        capture.standardOutput = pipe
-        capture.standardError = FileHandle.nullDevice
-        try capture.run()
+        let dumpPath = NSTemporaryDirectory() + "vos-offload-dump-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dumpPath) }
+        let capture = try SpawnedChild(["/usr/sbin/ip", "netns", "exec", b.name, "timeout", "-s", "KILL", "4", "tcpdump", "-l", "-n", "-v", "-c", "1",
+                                        "-i", "any", "udp and dst port 5000"], stdoutPath: dumpPath, stderrPath: "/dev/null")
         var sent = 0
         let deadline = Date().addingTimeInterval(5)
         while capture.isRunning && Date() < deadline {
@@ -62,7 +60,7 @@ struct MediaOffloadKernelTests {
             Thread.sleep(forTimeInterval: 0.1)
         }
         capture.waitUntilExit()
-        let dump = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let dump = (try? String(contentsOfFile: dumpPath, encoding: .utf8)) ?? ""
         #expect(dump.contains("tos 0xb8"), "\(dump)")
         #expect(dump.contains("198.51.100.2.30000 > 198.51.100.1.5000"), "\(dump)")
 

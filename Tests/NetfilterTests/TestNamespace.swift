@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Sockets
+import VOSTestSupport
 
 /// A throwaway network namespace. Netlink work runs on a thread that has entered it with
 /// setns(2); commands run under `ip netns exec`. `remove()` must run in a `defer`.
@@ -34,22 +35,15 @@ final class TestNamespace: @unchecked Sendable {
     }
 
     /// Runs a command (bounded to 20 s) and returns stdout+stderr; throws on non-zero exit.
+    /// posix_spawn (`Spawn`), not Foundation's `Process`: in a full run five of these tests, each
+    /// starting `ip netns add` at once, hung together until their 60 s limit inside `Process`.
     @discardableResult
     static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-s", "KILL", "20"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        if process.terminationStatus != 0 && !allowFailure {
-            throw CommandFailed(command: arguments, status: process.terminationStatus, output: output)
+        let result = try Spawn.run(["/usr/bin/timeout", "-s", "KILL", "20"] + arguments)
+        if result.status != 0 && !allowFailure {
+            throw CommandFailed(command: arguments, status: result.status, output: result.output)
         }
-        return output
+        return result.output
     }
 
     @discardableResult
