@@ -16,7 +16,7 @@ import VOSTestSupport
         return mediad
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aPCMALegAndAG729LegAreTranscodedAndSurviveAFuzzingSender() throws {
         let mediad = try daemon(ports: 41000)
         defer { mediad.stop() }

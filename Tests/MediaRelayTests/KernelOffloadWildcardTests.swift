@@ -7,7 +7,7 @@ import VOSTestSupport
 /// `SS_MEDIA_IP` empty): the kernel's NAT must use the relay's real address on each side, or the
 /// call goes silent after its first packet. Same topology as the rest of the suite.
 extension KernelOffloadNamespaceTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func wildcardLegsAreOffloadedWithTheAddressesOfTheirInterfaces() throws {
         let lab = NetworkLab("o")
         defer { lab.destroy() }
@@ -66,7 +66,7 @@ extension KernelOffloadNamespaceTests {
     /// A wildcard leg whose far end the relay's own route lookup cannot resolve (here: the main
     /// table says unreachable, while the relay's marked sends still find a way through table 100)
     /// stays in userspace; media flows on and the log says why, once.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aWildcardLegWithoutARouteStaysInUserspaceAndTheLogSaysWhy() throws {
         let lab = NetworkLab("n")
         defer { lab.destroy() }

@@ -9,7 +9,7 @@ import VOSTestSupport
     /// The same call and the same expectations for every receive path: legs steered to the I/O
     /// thread's capture socket by table ip vos_capture (the default), legs bound to 0.0.0.0 (the
     /// appliance's default media address) captured by port, and each leg's own socket.
-    @Test(.timeLimit(.minutes(1)), arguments: ["capture", "capture-wildcard", "sockets"])
+    @Test(.timeLimit(.minutes(3)), arguments: ["capture", "capture-wildcard", "sockets"])
     func relaysACallerBehindNATWithDSCPLatchingStatisticsAndTimeout(receive: String) throws {
         let wildcard = receive == "capture-wildcard"
         let captureMap = wildcard ? "wildcard_ports" : "ports"
@@ -138,7 +138,7 @@ import VOSTestSupport
             .filter { !$0.isEmpty }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func refusesBadRequestsAndAnExhaustedRangeWithoutDisturbingOthers() throws {
         let lab = NetworkLab("b")
         defer { lab.destroy() }
@@ -202,7 +202,7 @@ import VOSTestSupport
     /// The controller pipelines its creates and deletes (one write per batch, replies read
     /// after): every reply comes back in request order under its id, a run of deletes frees
     /// every port and capture entry, and a failure inside a batch stays that request's own.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func pipelinedRequestsAreAnsweredInOrderAndFreeTheirPorts() throws {
         let lab = NetworkLab("p")
         defer { lab.destroy() }
@@ -253,7 +253,7 @@ import VOSTestSupport
 
     /// vos-mediad's one configuration watcher serves both the relay and the firewall: a store
     /// change reaches each without a restart.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aStoreChangeReachesTheFirewallAndTheRelay() throws {
         let lab = NetworkLab("g")
         defer { lab.destroy() }

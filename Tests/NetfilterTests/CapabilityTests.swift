@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import Netfilter
 
-@Suite("Capability errors", .serialized, .timeLimit(.minutes(1)))
+@Suite("Capability errors", .serialized, .timeLimit(.minutes(3)))
 struct CapabilityTests {
     @Test func permissionErrorsMeanStayInUserspace() {
         let error = NetlinkSocket.failure("send nf_tables batch", EPERM)

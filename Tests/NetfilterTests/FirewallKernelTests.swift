@@ -5,7 +5,7 @@ import VOSModel
 
 /// The firewall programmed into a real kernel: `server` runs vos_filter at 203.0.113.2,
 /// `client` is an untrusted SIP peer at 203.0.113.1.
-@Suite("Firewall in the kernel", .serialized, .timeLimit(.minutes(1)))
+@Suite("Firewall in the kernel", .serialized, .timeLimit(.minutes(3)))
 struct FirewallKernelTests {
     let policy = FirewallPolicy(trustedSources: ["198.51.100.7", "2001:db8::7"].compactMap { try? IPPrefix(parsing: $0) })
 

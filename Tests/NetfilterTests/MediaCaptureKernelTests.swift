@@ -7,7 +7,7 @@ import VOSModel
 
 /// In one namespace: a leg socket bound to 127.0.0.1:24002 and an I/O thread's capture socket
 /// (0.0.0.0:23999, IP_TRANSPARENT); the vos_capture map decides which of them gets the leg's packets.
-@Suite("Media capture in the kernel", .serialized, .timeLimit(.minutes(1)))
+@Suite("Media capture in the kernel", .serialized, .timeLimit(.minutes(3)))
 struct MediaCaptureKernelTests {
     static let capturePort: UInt16 = 23999
     let leg = SocketAddress("127.0.0.1", 24002)

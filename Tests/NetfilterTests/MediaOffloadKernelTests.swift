@@ -7,7 +7,7 @@ import VOSModel
 
 /// A relay namespace between caller `a` (203.0.113.1) and callee `b` (198.51.100.1) forwards
 /// RTP entirely in the kernel through the vos_media maps.
-@Suite("Media offload in the kernel", .serialized, .timeLimit(.minutes(1)))
+@Suite("Media offload in the kernel", .serialized, .timeLimit(.minutes(3)))
 struct MediaOffloadKernelTests {
     let call = OffloadedCall(
         sideA: SocketAddress("203.0.113.1", 4000), relayForA: SocketAddress("203.0.113.2", 20000),

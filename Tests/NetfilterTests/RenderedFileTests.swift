@@ -31,7 +31,7 @@ struct RenderedFileTests {
         #expect(RulesetFiles.firewall() == RulesetFiles.firewall())
     }
 
-    @Test(.timeLimit(.minutes(1))) func nftAcceptsCommittedFiles() throws {
+    @Test(.timeLimit(.minutes(3))) func nftAcceptsCommittedFiles() throws {
         let ns = try TestNamespace("check")
         defer { ns.remove() }
         for (name, _) in Self.files {
@@ -106,7 +106,7 @@ struct ValueTests {
 
 /// Loading the rendered text with `nft -f` must give the same kernel rules vos programs itself:
 /// this checks the lowering against nft's own compiler.
-@Suite("nft and vos agree", .serialized, .timeLimit(.minutes(1)))
+@Suite("nft and vos agree", .serialized, .timeLimit(.minutes(3)))
 struct NftAgreementTests {
     @Test func mediaFileLoadedByNftHasNoDrift() throws {
         let ns = try TestNamespace("agree-m")

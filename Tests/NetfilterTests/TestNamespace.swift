@@ -3,6 +3,11 @@ import Glibc
 import Sockets
 import VOSTestSupport
 
+/// A throwaway network namespace. The suites using it have a 3-minute time limit, a hang guard:
+/// a test's limit also runs while it waits for a thread of the cooperative pool, which the full
+/// suite's blocking lab tests hold on a 2-core host (at 1 minute, five of these tests timed out
+/// together in full runs without having hung).
+///
 /// A throwaway network namespace. Netlink work runs on a thread that has entered it with
 /// setns(2); commands run under `ip netns exec`. `remove()` must run in a `defer`.
 final class TestNamespace: @unchecked Sendable {
@@ -35,8 +40,7 @@ final class TestNamespace: @unchecked Sendable {
     }
 
     /// Runs a command (bounded to 20 s) and returns stdout+stderr; throws on non-zero exit.
-    /// posix_spawn (`Spawn`), not Foundation's `Process`: in a full run five of these tests, each
-    /// starting `ip netns add` at once, hung together until their 60 s limit inside `Process`.
+    /// posix_spawn (`Spawn`), like the other test helpers that start many commands.
     @discardableResult
     static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
         let result = try Spawn.run(["/usr/bin/timeout", "-s", "KILL", "20"] + arguments)

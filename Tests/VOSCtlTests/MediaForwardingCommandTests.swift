@@ -9,7 +9,7 @@ import VOSTestSupport
     /// The store's owner on the appliance is user vos; here any unprivileged id does.
     static let owner = "65534"
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func forwardingFollowsKernelOffloadAndTheStoreStaysItsOwners() throws {
         let scratch = try Scratch()
         let dataDirectory = scratch.child("var")

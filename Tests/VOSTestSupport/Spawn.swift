@@ -10,16 +10,47 @@ public enum Spawn {
         public let output: String
     }
 
+    /// The output of a run with stdout and stderr kept apart.
+    public struct SeparateResult: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
     /// `environment` entries are added to this process's own.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let outputPath = NSTemporaryDirectory() + "vos-spawn-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let status = try spawnAndWait(arguments, environment: environment, stdoutPath: outputPath, stderrPath: nil)
+        return Result(status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    }
+
+    /// As `run`, with stderr in its own file.
+    public static func runSeparately(_ arguments: [String], environment: [String: String] = [:]) throws -> SeparateResult {
+        let base = NSTemporaryDirectory() + "vos-spawn-" + UUID().uuidString
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let status = try spawnAndWait(arguments, environment: environment, stdoutPath: base + ".out", stderrPath: base + ".err")
+        return SeparateResult(status: status, stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                              stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+    }
+
+    /// Starts `arguments` (stdin /dev/null; stderr into stdout's file when `stderrPath` is nil)
+    /// and waits; the exit status, or 128 + the signal that ended it.
+    private static func spawnAndWait(_ arguments: [String], environment: [String: String], stdoutPath: String,
+                                     stderrPath: String?) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let stderrPath {
+            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         var merged = ProcessInfo.processInfo.environment
         merged.merge(environment) { $1 }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -35,9 +66,8 @@ public enum Spawn {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let exited = (status & 0x7f) == 0
-        return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output: text)
+        return exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
 

@@ -28,22 +28,9 @@ public struct Vosctl: Sendable {
 
     @discardableResult
     public func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Vosctl.path)
-        process.arguments = ["--data-dir", dataDirectory] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        // posix_spawn, not Foundation's Process: Process hung now and then in full runs here.
+        let result = try Spawn.runSeparately([Vosctl.path, "--data-dir", dataDirectory] + arguments, environment: environment)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     /// Runs and requires success, returning stdout.
