@@ -6,7 +6,7 @@ import PostgresNIO
 /// ClusterStore owns everything PostgreSQL in cluster mode (docs/CLUSTER.md): the connection, the
 /// schema, the configuration mirror, credit leases and the CDR shipper. It must not know SIP or
 /// packets, and the call path never waits on it: CallControl reaches it only through the
-/// `CreditLeaser` protocol and the LMDB snapshot the mirror writes.
+/// `CreditLeaser` protocol (VOSModel) and the LMDB snapshot the mirror writes.
 ///
 /// One connection to the cluster database. Each long-running part (follower, shipper, leaser)
 /// holds its own, so a slow report never delays a credit lease; a lost connection is re-opened on

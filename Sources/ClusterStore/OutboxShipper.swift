@@ -17,7 +17,7 @@ import VOSStore
 /// two writers never wait for each other in a circle. Owns no LMDB data but the outbox deletes;
 /// never touches configuration or other nodes' rows.
 public final class OutboxShipper: @unchecked Sendable {
-    // @unchecked: `outage` is guarded by `lock`; database work goes through `gate`.
+    // @unchecked: `reachable` and `knownCursor` are guarded by `lock`; database work goes through `gate`.
     public let node: String
     private let database: ClusterDatabase
     private let store: Store
@@ -28,11 +28,10 @@ public final class OutboxShipper: @unchecked Sendable {
     /// `shipOnce`, `drain` and `run` share one connection, so their transactions take turns.
     private let gate = SerialGate()
     private let lock = NSLock()
-    private var outage = false
+    /// Whether the last round of `run` reached PostgreSQL; nil before the first round ended.
+    private var reachable: Bool?
     /// The last CDR id PostgreSQL holds for this node, as the shipper last learnt it.
     private var knownCursor: Int64?
-    /// Rounds of `run` that ended, either way.
-    private var rounds = 0
 
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -86,21 +85,18 @@ public final class OutboxShipper: @unchecked Sendable {
                     try await heartbeat()
                     lastHeartbeat = .now
                 }
-                if lock.withLock({ outage }) { logger.info("cluster: the cluster database answers again; shipping the journal") }
-                lock.withLock {
-                    outage = false
-                    rounds += 1
+                let wasDown = lock.withLock { () -> Bool in
+                    defer { reachable = true }
+                    return reachable == false
                 }
+                if wasDown { logger.info("cluster: the cluster database answers again; shipping the journal") }
                 delay = interval
                 // A full batch means more is waiting: go on at once.
                 if shipped.cdrs >= batchSize || shipped.entries >= batchSize { continue }
             } catch {
                 let first = lock.withLock { () -> Bool in
-                    defer {
-                        outage = true
-                        rounds += 1
-                    }
-                    return !outage
+                    defer { reachable = false }
+                    return reachable != false
                 }
                 if first { logger.warning("cluster: cannot ship CDRs and balance changes (kept in the local journal, retried): \(error)") }
                 delay = min(delay * 2, .seconds(5))
@@ -113,7 +109,7 @@ public final class OutboxShipper: @unchecked Sendable {
     /// PostgreSQL (nil before the first round ended), and the last CDR id PostgreSQL holds for this
     /// node (nil until it has asked).
     public func status() -> (databaseReachable: Bool?, shippedCDRCursor: Int64?) {
-        lock.withLock { (rounds == 0 ? nil : !outage, knownCursor) }
+        lock.withLock { (reachable, knownCursor) }
     }
 
     /// Records that this node is alive, with its unshipped backlog, in `nodes`.

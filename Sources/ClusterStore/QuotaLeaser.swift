@@ -16,18 +16,9 @@ import VOSStore
 /// (`OutboxShipper` lowers the lease as it ships charges); this file never writes history, CDRs or
 /// the outbox, and never changes an account's configuration (limit, status, rate table).
 ///
-/// CallControl reaches it through its `CreditLeaser` protocol (an adapter in the controller maps
-/// `LeaseOutcome`), so neither module depends on the other.
-public enum LeaseOutcome: Sendable, Equatable {
-    /// `amount` more is now in the node's LMDB balance of the account.
-    case granted(amount: Money)
-    /// The cluster has no free credit for the account, or it is locked or unknown there.
-    case exhausted
-    /// The cluster database could not be reached (or the local write failed); `reason` says why.
-    case unavailable(reason: String)
-}
-
-public final class QuotaLeaser: @unchecked Sendable {
+/// It is CallControl's `CreditLeaser` (VOSModel), so the controller hands it to
+/// `ClusterCallLedger` as it is.
+public final class QuotaLeaser: CreditLeaser, @unchecked Sendable {
     // @unchecked: the dictionaries are guarded by `lock`; database work goes through `gate`.
     public let node: String
     private let database: ClusterDatabase
@@ -38,7 +29,7 @@ public final class QuotaLeaser: @unchecked Sendable {
     private let gate = SerialGate()
     private let lock = NSLock()
     /// Callers waiting for a round trip already under way for their account.
-    private var waiting: [String: [@Sendable (LeaseOutcome) -> Void]] = [:]
+    private var waiting: [String: [@Sendable (CreditLeaseOutcome) -> Void]] = [:]
     private var lastTouch: [String: ContinuousClock.Instant] = [:]
     /// Credit emptied from LMDB whose PostgreSQL half has not committed yet (retried each pass).
     private var unreturned: [String: Money] = [:]
@@ -61,7 +52,7 @@ public final class QuotaLeaser: @unchecked Sendable {
     /// Leases one slice (`SS_CLUSTER_LEASE_SLICE`, less when less is free) into the node's LMDB
     /// balance of `account` and calls `completion` from a task. Requests for an account that
     /// arrive while its round trip is under way share that round trip and its outcome.
-    public func lease(account: String, completion: @escaping @Sendable (LeaseOutcome) -> Void) {
+    public func lease(account: String, completion: @escaping @Sendable (CreditLeaseOutcome) -> Void) {
         let isFirst = lock.withLock { () -> Bool in
             if waiting[account] != nil {
                 waiting[account]?.append(completion)
@@ -79,7 +70,7 @@ public final class QuotaLeaser: @unchecked Sendable {
     }
 
     /// `lease(account:completion:)` for async callers.
-    public func lease(account: String) async -> LeaseOutcome {
+    public func lease(account: String) async -> CreditLeaseOutcome {
         await withCheckedContinuation { continuation in
             lease(account: account) { continuation.resume(returning: $0) }
         }
@@ -96,7 +87,7 @@ public final class QuotaLeaser: @unchecked Sendable {
 
     /// One grant: the conditional UPDATE and the lease row in one statement (so one round trip
     /// and one implicit transaction), then the LMDB balance.
-    private func grant(account: String) async -> LeaseOutcome {
+    private func grant(account: String) async -> CreditLeaseOutcome {
         let slice: Money
         do {
             slice = try store.read { try $0.parameters().money(.clusterLeaseSlice) }

@@ -96,7 +96,7 @@ final class ClusterNodeServices: @unchecked Sendable {
     func ledger(wrapping inner: any CallLedger) -> any CallLedger {
         let leaser = self.leaser, store = self.store
         // Vendor balance checks see the cluster's balances, not this node's lease.
-        return ClusterCallLedger(inner: inner, leaser: QuotaLeaserAdapter(leaser), vendorBalances: {
+        return ClusterCallLedger(inner: inner, leaser: leaser, vendorBalances: {
             let cluster = leaser.clusterBalances()
             return ((try? store.read { try $0.accounts() }) ?? []).map { account in
                 guard let shared = cluster[account.name] else { return account }
@@ -107,22 +107,4 @@ final class ClusterNodeServices: @unchecked Sendable {
             }
         })
     }
-}
-
-/// QuotaLeaser speaks ClusterStore's outcome type; CallControl knows only `CreditLeaser`.
-final class QuotaLeaserAdapter: CreditLeaser {
-    private let leaser: QuotaLeaser
-    init(_ leaser: QuotaLeaser) { self.leaser = leaser }
-
-    func lease(account: String, completion: @escaping @Sendable (CreditLeaseOutcome) -> Void) {
-        leaser.lease(account: account) { outcome in
-            switch outcome {
-            case .granted(let amount): completion(.granted(amount: amount))
-            case .exhausted: completion(.exhausted)
-            case .unavailable(let reason): completion(.unavailable(reason: reason))
-            }
-        }
-    }
-
-    func touch(account: String) { leaser.touch(account: account) }
 }

@@ -45,10 +45,11 @@ extension ControllerMetrics {
         return [reachable, outbox, unshipped, generation, age, nodes]
     }
 
-    /// A cluster node's LMDB balance is its lease: the account gauges show the cluster's balance
-    /// instead, and as available credit what a new call here may use, the cluster's unleased
-    /// credit plus this node's lease not yet reserved by its live calls.
-    static func clusterAccountAmounts(_ account: Account, localReserved: Money, cluster: ClusterBalance?) -> (balance: Money, available: Money) {
+    /// The account gauges' values. On a single node (no `cluster`), the store's. A cluster node's
+    /// LMDB balance is its lease: the gauges show the cluster's balance instead, and as available
+    /// credit what a new call here may use, the cluster's unleased credit plus this node's lease
+    /// not yet reserved by its live calls.
+    static func accountAmounts(_ account: Account, localReserved: Money, cluster: ClusterBalance?) -> (balance: Money, available: Money) {
         let local = account.availableCredit(reserved: localReserved)
         guard let cluster else { return (account.balance, local) }
         return (cluster.balance, cluster.unleased + local)

@@ -115,10 +115,9 @@ final class ControllerMetrics: Sendable {
             let clusterBalances = cluster?.leaser.clusterBalances()
             for (account, reserved) in rows {
                 let labels = [("account", account.name)]
-                let amounts = cluster == nil ? (account.balance, account.availableCredit(reserved: reserved))
-                    : Self.clusterAccountAmounts(account, localReserved: reserved, cluster: clusterBalances?[account.name])
-                balance.samples.append(.init(labels, Self.amount(amounts.0)))
-                available.samples.append(.init(labels, Self.amount(amounts.1)))
+                let amounts = Self.accountAmounts(account, localReserved: reserved, cluster: clusterBalances?[account.name])
+                balance.samples.append(.init(labels, Self.amount(amounts.balance)))
+                available.samples.append(.init(labels, Self.amount(amounts.available)))
             }
         } catch {
             logger.warning("metrics scrape: cannot read account balances from the store: \(error)")

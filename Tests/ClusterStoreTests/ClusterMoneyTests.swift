@@ -15,22 +15,6 @@ import VOSTestSupport
 /// between a grant's two halves strands credit that `reconcile` gives back.
 @Suite("Cluster money and CDR shipping against a real PostgreSQL", .serialized)
 struct ClusterMoneyTests {
-    /// CallControl's view of the leaser (the controller has the same ten lines).
-    final class LeaserAdapter: CreditLeaser, @unchecked Sendable {
-        let leaser: QuotaLeaser
-        init(_ leaser: QuotaLeaser) { self.leaser = leaser }
-        func lease(account: String, completion: @escaping @Sendable (CreditLeaseOutcome) -> Void) {
-            leaser.lease(account: account) { outcome in
-                switch outcome {
-                case .granted(let amount): completion(.granted(amount: amount))
-                case .exhausted: completion(.exhausted)
-                case .unavailable(let reason): completion(.unavailable(reason: reason))
-                }
-            }
-        }
-        func touch(account: String) { leaser.touch(account: account) }
-    }
-
     final class Node: @unchecked Sendable {
         let name: String
         let path = NSTemporaryDirectory() + "vos-cluster-node-\(UUID().uuidString)"
@@ -64,7 +48,7 @@ struct ClusterMoneyTests {
             leaser = QuotaLeaser(database: leaserDatabase, store: store, node: name, logger: logger)
             shipper = OutboxShipper(database: shipperDatabase, store: store, node: name, logger: logger, version: "test")
             inner = StoreCallLedger(store: store, logger: logger)
-            ledger = ClusterCallLedger(inner: inner, leaser: LeaserAdapter(leaser))
+            ledger = ClusterCallLedger(inner: inner, leaser: leaser)
         }
 
         func close() async {
@@ -216,9 +200,9 @@ struct ClusterMoneyTests {
     @Test func requestsForOneAccountAtOnceShareALeaseRoundTrip() async throws {
         let (pg, n1, n2) = try await Self.cluster(slice: "100.0000")
         defer { pg.destroy() }
-        let outcomes = await withTaskGroup(of: LeaseOutcome.self) { group in
+        let outcomes = await withTaskGroup(of: CreditLeaseOutcome.self) { group in
             for _ in 0..<100 { group.addTask { await n1.leaser.lease(account: "acme") } }
-            var all: [LeaseOutcome] = []
+            var all: [CreditLeaseOutcome] = []
             for await outcome in group { all.append(outcome) }
             return all
         }

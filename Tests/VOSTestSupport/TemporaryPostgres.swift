@@ -22,7 +22,7 @@ public final class TemporaryPostgres: @unchecked Sendable {
         }
         binDirectory = bin
         directory = NSTemporaryDirectory() + "vos-pg-" + UUID().uuidString.prefix(8)
-        port = try TemporaryPostgres.freePort()
+        port = TestPorts.allocate(2)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try TemporaryPostgres.run(["/bin/chown", "postgres:postgres", directory])
         try asPostgres([bin + "/initdb", "-D", dataDirectory, "-A", "trust", "-U", "vos", "-E", "UTF8", "--no-sync", "--no-instructions"])
@@ -75,24 +75,5 @@ public final class TemporaryPostgres: @unchecked Sendable {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
         return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.fileExists(atPath: $0 + "/initdb") }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw Failure(description: "bind: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
